@@ -1,0 +1,41 @@
+# The two commands: `make run` serves the API, `make test` runs the whole suite.
+# Both create .venv and install what they need first.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test setup-run setup-test
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.run-installed $@
+
+setup-run: $(VENV)/.run-installed
+	$(BIN)/python scripts/ensure_env.py
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+
+run: setup-run
+	@echo
+	@echo "Docs:  http://127.0.0.1:$(PORT)/api/docs/"
+	@echo "Token for user demo-user (1 hour):"
+	@$(BIN)/python manage.py issue_token demo-user --ttl 3600
+	@echo "Try:   curl -H \"Authorization: Bearer <token>\" http://127.0.0.1:$(PORT)/api/me/tasks"
+	@echo
+	$(BIN)/gunicorn todo_project.wsgi --bind 127.0.0.1:$(PORT) --access-logfile -
+
+test: $(VENV)/.test-installed
+	$(BIN)/python scripts/ensure_env.py
+	$(BIN)/python -m pytest $(PYTEST_ARGS)

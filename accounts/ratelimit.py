@@ -1,0 +1,43 @@
+"""Per-caller rate limits (`RATE_LIMIT_USER`, `RATE_LIMIT_ANON`), counted by django-ratelimit.
+
+A caller with a valid token is counted by its `sub`; any other call by its client
+address. Counters live in the default cache (`CACHE_URL`).
+"""
+
+from django.conf import settings
+from django_ratelimit.core import get_usage
+from rest_framework.exceptions import Throttled
+from rest_framework.request import Request
+
+
+def client_address(request: Request) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def enforce_rate_limit(request: Request) -> None:
+    """Count this call against its caller; raise Throttled (429) once over the limit."""
+    if request.user:
+        group, key, rate = "api-user", str(request.user.id), settings.RATE_LIMIT_USER
+    else:
+        group, key, rate = "api-anon", client_address(request), settings.RATE_LIMIT_ANON
+    if rate is None:
+        return
+    usage = get_usage(
+        request, group=group, key=lambda _group, _request: key, rate=rate, increment=True
+    )
+    if usage and usage["should_limit"]:
+        raise Throttled(wait=max(1, usage["time_left"]))
+
+
+class RateLimitedViewMixin:
+    """Counts every call of a DRF view, including the ones authentication refuses.
+
+    DRF would throttle only after authentication and permissions pass, so a flood
+    of bad tokens would never be limited; counting here sees every call.
+    """
+
+    def perform_authentication(self, request: Request) -> None:
+        try:
+            super().perform_authentication(request)  # type: ignore[misc]
+        finally:
+            enforce_rate_limit(request)

@@ -1,0 +1,65 @@
+"""The list's query parameters: parsed and validated, a 400 naming any bad one."""
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from rest_framework import serializers
+
+from tasks.models import Task, tag_key
+from tasks.serializers import AwareDateTimeField, PriorityField
+
+SORT_FIELDS = ("created", "updated", "title", "due_date", "priority")
+SORT_CHOICES = [*SORT_FIELDS, *(f"-{field}" for field in SORT_FIELDS)]
+STATUS_CHOICES = ("all", "pending", "completed")
+
+
+class TaskListQuery(serializers.Serializer):
+    """`GET /api/{user_id}/tasks` query parameters; unknown ones are ignored."""
+
+    status = serializers.ChoiceField(choices=STATUS_CHOICES, default="all")
+    search = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Case-insensitive match in title or description; empty matches all.",
+    )
+    priority = PriorityField(required=False)
+    tag = serializers.CharField(
+        required=False, max_length=50, help_text="Tasks carrying this tag (case-insensitive)."
+    )
+    due_before = AwareDateTimeField(required=False, help_text="Due strictly before this instant.")
+    due_after = AwareDateTimeField(required=False, help_text="Due strictly after this instant.")
+    overdue = serializers.BooleanField(
+        required=False, default=False, help_text="`true`: not completed and due before now."
+    )
+    sort = serializers.ChoiceField(
+        choices=SORT_CHOICES,
+        default="-created",
+        help_text="Field to order by, `-` for descending. `due_date` puts undated tasks "
+        "last either way; ties break by id.",
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
+    cursor = serializers.CharField(
+        required=False, help_text='Opaque; take it from the `Link: rel="next"` header.'
+    )
+
+
+def filter_tasks(tasks: QuerySet[Task], query: dict[str, Any]) -> QuerySet[Task]:
+    """Narrow `tasks` by the validated filters of a TaskListQuery."""
+    conditions = Q()
+    if query["status"] != "all":
+        conditions &= Q(completed=query["status"] == "completed")
+    if search := query.get("search"):
+        conditions &= Q(title__icontains=search) | Q(description__icontains=search)
+    if "priority" in query:
+        conditions &= Q(priority=query["priority"])
+    if tag := query.get("tag"):
+        conditions &= Q(tag_keys__contains=tag_key(tag))
+    if "due_before" in query:
+        conditions &= Q(due_date__lt=query["due_before"])
+    if "due_after" in query:
+        conditions &= Q(due_date__gt=query["due_after"])
+    if query["overdue"]:
+        conditions &= Q(completed=False, due_date__lt=timezone.now())
+    return tasks.filter(conditions)

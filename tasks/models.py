@@ -1,0 +1,81 @@
+"""The task: one to-do item of one Better Auth user."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+# Ids are 64-bit: a larger number in a URL or cursor can name no task.
+MAX_TASK_ID = 2**63 - 1
+
+
+class Priority(models.IntegerChoices):
+    """Stored as a number so that sorting by priority runs low to high."""
+
+    LOW = 1, "low"
+    MEDIUM = 2, "medium"
+    HIGH = 3, "high"
+
+
+# `tag_keys` holds each tag case-folded and fenced by this separator
+# ("\x1flunch\x1fwork\x1f"), so one `LIKE '%\x1fwork\x1f%'` finds a tag on SQLite and
+# PostgreSQL alike. Tags may contain the separator itself, so it (and the escape
+# character) are escaped inside a key.
+TAG_SEPARATOR = "\x1f"
+
+
+def tag_key(tag: str) -> str:
+    """The form of a tag that `tag_keys` stores and the `tag` filter looks for."""
+    folded = tag.casefold().replace("%", "%25").replace(TAG_SEPARATOR, "%1F")
+    return f"{TAG_SEPARATOR}{folded}{TAG_SEPARATOR}"
+
+
+def tag_keys(tags: Iterable[str]) -> str:
+    return "".join(tag_key(tag) for tag in tags)
+
+
+class Task(models.Model):
+    user_id = models.CharField(max_length=255)
+    title = models.CharField(max_length=200)
+    description = models.CharField(max_length=1000, blank=True, default="")
+    completed = models.BooleanField(default=False)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
+    due_date = models.DateTimeField(null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    tag_keys = models.TextField(default="", blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        # One index per sort the list allows; each leads with the owner and ends
+        # with the id, the tie-breaker of every order, so keyset paging seeks.
+        indexes = [
+            models.Index(fields=["user_id", "created_at", "id"], name="task_user_created"),
+            models.Index(fields=["user_id", "updated_at", "id"], name="task_user_updated"),
+            models.Index(fields=["user_id", "title", "id"], name="task_user_title"),
+            models.Index(fields=["user_id", "due_date", "id"], name="task_user_due"),
+            models.Index(fields=["user_id", "priority", "id"], name="task_user_priority"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(completed=True, completed_at__isnull=False)
+                | Q(completed=False, completed_at__isnull=True),
+                name="task_completed_at_iff_completed",
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__in=Priority.values), name="task_priority_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Keep the derived `tag_keys` and, on a change, `updated_at` current."""
+        self.tag_keys = tag_keys(self.tags)
+        if not self._state.adding:
+            self.updated_at = timezone.now()
+        super().save(*args, **kwargs)

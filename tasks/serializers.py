@@ -1,0 +1,131 @@
+"""The task's JSON shape: request validation as the contract words it, and the response."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rest_framework import serializers
+
+from tasks.models import Priority, Task
+
+MAX_TAGS = 20
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that takes only JSON strings (DRF would turn `5` into `"5"`)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A BooleanField that takes only JSON `true`/`false` (DRF would take `"yes"`, `1`)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class PriorityField(serializers.ChoiceField):
+    """`low`/`medium`/`high` on the wire, the ordered number of `Priority` in the database."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=Priority.labels, **kwargs)
+
+    def to_internal_value(self, data: Any) -> int:  # type: ignore[override]
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return Priority[super().to_internal_value(data).upper()].value
+
+    def to_representation(self, value: Any) -> str:
+        return Priority(value).label
+
+    def get_default(self) -> Any:
+        # DRF hands a default to the service as it is; make it the stored number too.
+        return self.to_internal_value(super().get_default())
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time that must carry its UTC offset; stored and shown in UTC."""
+
+    default_error_messages = {"naive": "Include a UTC offset, e.g. 2025-01-31T17:00:00Z."}
+
+    def to_internal_value(self, value: Any) -> datetime:
+        if not isinstance(value, str):
+            self.fail("invalid", format="ISO 8601 with offset")
+        return super().to_internal_value(value)
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+
+class TagListField(serializers.ListField):
+    """Up to 20 tags of 1..50 characters after trimming; case-insensitive repeats fold."""
+
+    child = StrictCharField(max_length=50)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        # Refuse an over-long list before validating each of its items.
+        if isinstance(data, list) and len(data) > MAX_TAGS:
+            self.fail("max_length", max_length=MAX_TAGS)
+        tags: list[str] = super().to_internal_value(data)
+        folded: dict[str, str] = {}
+        for tag in tags:
+            folded.setdefault(tag.casefold(), tag)
+        return list(folded.values())
+
+
+def format_datetime(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a `Z`, as DRF's DateTimeField writes it."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class TaskSerializer(serializers.Serializer):
+    """A task. Read-only fields sent by a client are ignored, as are unknown fields."""
+
+    id = serializers.IntegerField(read_only=True)
+    user_id = serializers.CharField(read_only=True, help_text="The owner: the token's `sub`.")
+    title = StrictCharField(max_length=200, help_text="Trimmed; 1..200 characters.")
+    description = StrictCharField(
+        max_length=1000, allow_blank=True, trim_whitespace=False, default=""
+    )
+    completed = StrictBooleanField(default=False)
+    completed_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="Set by the server when `completed` turns true, cleared when false.",
+    )
+    priority = PriorityField(default="medium")
+    due_date = AwareDateTimeField(allow_null=True, default=None)
+    tags = TagListField(default=list)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, instance: Task) -> dict[str, Any]:
+        # Built by hand: the declared fields above document and validate the shape,
+        # but running each one per value is most of a list response's cost.
+        return {
+            "id": instance.id,
+            "user_id": instance.user_id,
+            "title": instance.title,
+            "description": instance.description,
+            "completed": instance.completed,
+            "completed_at": format_datetime(instance.completed_at),
+            "priority": Priority(instance.priority).label,
+            "due_date": format_datetime(instance.due_date),
+            "tags": instance.tags,
+            "created_at": format_datetime(instance.created_at),
+            "updated_at": format_datetime(instance.updated_at),
+        }
+
+
+class CompletionSerializer(serializers.Serializer):
+    """The optional body of `PATCH .../complete`: no `completed` toggles, a value sets."""
+
+    completed = StrictBooleanField(required=False)

@@ -1,0 +1,342 @@
+"""The task routes as the contract words them: create, read, update, toggle, delete."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from tasks.models import Task
+from tasks.tests.factories import TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+TASK_FIELDS = {
+    "id",
+    "user_id",
+    "title",
+    "description",
+    "completed",
+    "completed_at",
+    "priority",
+    "due_date",
+    "tags",
+    "created_at",
+    "updated_at",
+}
+
+
+def create(api: APIClient, **body: Any) -> Any:
+    return api.post("/api/me/tasks", {"title": "Write report", **body}, format="json")
+
+
+def test_create_answers_201_with_the_task_and_its_location(api: APIClient, user_id: str) -> None:
+    response = create(api)
+
+    assert response.status_code == 201
+    task = response.json()
+    assert set(task) == TASK_FIELDS
+    assert task["user_id"] == user_id
+    assert response["Location"] == f"http://testserver/api/{user_id}/tasks/{task['id']}"
+
+
+def test_create_applies_the_defaults(api: APIClient) -> None:
+    task = create(api).json()
+
+    assert task["description"] == ""
+    assert task["completed"] is False
+    assert task["completed_at"] is None
+    assert task["priority"] == "medium"
+    assert task["due_date"] is None
+    assert task["tags"] == []
+    assert task["created_at"] == task["updated_at"]
+    assert task["created_at"].endswith("Z")
+
+
+def test_create_trims_the_title(api: APIClient) -> None:
+    assert create(api, title="  Buy milk \n").json()["title"] == "Buy milk"
+
+
+def test_create_completed_sets_completed_at(api: APIClient) -> None:
+    task = create(api, completed=True).json()
+
+    assert task["completed"] is True
+    assert task["completed_at"] is not None
+
+
+def test_create_ignores_read_only_and_unknown_fields(api: APIClient, user_id: str) -> None:
+    response = create(
+        api,
+        id=999,
+        user_id="someone-else",
+        created_at="2000-01-01T00:00:00Z",
+        completed_at="2000-01-01T00:00:00Z",
+        colour="red",
+    )
+
+    task = response.json()
+    assert response.status_code == 201
+    assert task["id"] != 999
+    assert task["user_id"] == user_id
+    assert not task["created_at"].startswith("2000")
+    assert task["completed_at"] is None
+    assert "colour" not in task
+
+
+def test_create_stores_due_date_in_utc(api: APIClient) -> None:
+    task = create(api, due_date="2030-05-01T12:00:00+02:00").json()
+
+    assert task["due_date"] == "2030-05-01T10:00:00Z"
+
+
+def test_create_folds_case_insensitive_duplicate_tags(api: APIClient) -> None:
+    task = create(api, tags=["Work", " work ", "home", "WORK"]).json()
+
+    assert task["tags"] == ["Work", "home"]
+
+
+def test_create_accepts_any_unicode_title(api: APIClient) -> None:
+    title = "Tâche 📝 ✓ " + "字" * 190
+
+    assert create(api, title=title).json()["title"] == title
+
+
+def test_me_and_own_id_are_the_same_collection(api: APIClient, user_id: str) -> None:
+    task = create(api).json()
+
+    assert api.get(f"/api/{user_id}/tasks/{task['id']}").json() == task
+    assert api.get(f"/api/me/tasks/{task['id']}").json() == task
+
+
+def test_get_returns_the_task(api: APIClient, user_id: str) -> None:
+    task = TaskFactory.create(user_id=user_id, title="Read")
+
+    response = api.get(f"/api/me/tasks/{task.id}")
+
+    assert response.status_code == 200
+    assert response.json()["title"] == "Read"
+
+
+@pytest.mark.parametrize("path", ["/api/me/tasks/", "/api/me/tasks"])
+def test_trailing_slash_is_the_same_resource(api: APIClient, user_id: str, path: str) -> None:
+    TaskFactory.create(user_id=user_id)
+
+    response = api.get(path)
+
+    assert response.status_code == 200
+    assert len(response.json()) == 1
+
+
+def test_another_users_task_is_404_like_a_missing_one(api: APIClient) -> None:
+    theirs = TaskFactory.create(user_id="someone-else")
+
+    other = api.get(f"/api/me/tasks/{theirs.id}")
+    missing = api.get("/api/me/tasks/987654")
+
+    assert other.status_code == missing.status_code == 404
+    assert other.json() == missing.json()
+
+
+@pytest.mark.parametrize("task_id", ["abc", "0", "-1", "1.5", str(10**30), "\u0661"])
+def test_an_id_that_cannot_exist_is_404(api: APIClient, task_id: str) -> None:
+    for method in ("get", "put", "patch", "delete"):
+        response = getattr(api, method)(f"/api/me/tasks/{task_id}", {}, format="json")
+        assert response.status_code == 404, method
+    assert api.patch(f"/api/me/tasks/{task_id}/complete").status_code == 404
+
+
+def test_put_replaces_the_task_and_resets_omitted_fields(api: APIClient, user_id: str) -> None:
+    task = TaskFactory.create(user_id=user_id, description="old", tags=["a"], priority=3)
+
+    response = api.put(f"/api/me/tasks/{task.id}", {"title": "New"}, format="json")
+
+    body = response.json()
+    assert response.status_code == 200
+    assert (body["title"], body["description"], body["tags"], body["priority"]) == (
+        "New",
+        "",
+        [],
+        "medium",
+    )
+
+
+def test_put_requires_the_title(api: APIClient, user_id: str) -> None:
+    task = TaskFactory.create(user_id=user_id)
+
+    response = api.put(f"/api/me/tasks/{task.id}", {"description": "x"}, format="json")
+
+    assert response.status_code == 400
+    assert "title" in response.json()["errors"]
+
+
+def test_patch_changes_only_the_fields_sent(api: APIClient, user_id: str) -> None:
+    task = TaskFactory.create(user_id=user_id, title="Keep", description="old")
+
+    body = api.patch(f"/api/me/tasks/{task.id}", {"description": "new"}, format="json").json()
+
+    assert (body["title"], body["description"]) == ("Keep", "new")
+    assert body["updated_at"] > body["created_at"]
+
+
+def test_patch_with_empty_object_changes_nothing(api: APIClient, user_id: str) -> None:
+    task = TaskFactory.create(user_id=user_id)
+    before = api.get(f"/api/me/tasks/{task.id}").json()
+
+    response = api.patch(f"/api/me/tasks/{task.id}", {}, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == before
+    assert api.get(f"/api/me/tasks/{task.id}").json() == before
+
+
+def test_patch_completed_sets_and_clears_completed_at(api: APIClient, user_id: str) -> None:
+    task = TaskFactory.create(user_id=user_id)
+
+    done = api.patch(f"/api/me/tasks/{task.id}", {"completed": True}, format="json").json()
+    undone = api.patch(f"/api/me/tasks/{task.id}", {"completed": False}, format="json").json()
+
+    assert done["completed_at"] is not None
+    assert undone["completed_at"] is None
+
+
+def test_patch_completed_true_keeps_completed_at(api: APIClient, user_id: str) -> None:
+    task = create(api, completed=True).json()
+
+    again = api.patch(
+        f"/api/me/tasks/{task['id']}", {"completed": True, "title": "x"}, format="json"
+    )
+
+    assert again.json()["completed_at"] == task["completed_at"]
+
+
+def test_patch_tags_updates_the_tag_filter(api: APIClient, user_id: str) -> None:
+    task = TaskFactory.create(user_id=user_id, tags=["old"])
+
+    api.patch(f"/api/me/tasks/{task.id}", {"tags": ["New"]}, format="json")
+
+    assert [t["id"] for t in api.get("/api/me/tasks?tag=new").json()] == [task.id]
+    assert api.get("/api/me/tasks?tag=old").json() == []
+
+
+def test_update_cannot_move_a_task_to_another_user(api: APIClient, user_id: str) -> None:
+    task = TaskFactory.create(user_id=user_id)
+
+    api.put(f"/api/me/tasks/{task.id}", {"title": "x", "user_id": "thief"}, format="json")
+
+    assert Task.objects.get(id=task.id).user_id == user_id
+
+
+def test_toggle_flips_completion_and_back(api: APIClient, user_id: str) -> None:
+    task = TaskFactory.create(user_id=user_id)
+
+    first = api.patch(f"/api/me/tasks/{task.id}/complete")
+    second = api.patch(f"/api/me/tasks/{task.id}/complete")
+
+    assert first.status_code == second.status_code == 200
+    assert first.json()["completed"] is True
+    assert first.json()["completed_at"] is not None
+    assert second.json()["completed"] is False
+    assert second.json()["completed_at"] is None
+
+
+def test_toggle_with_empty_object_toggles(api: APIClient, user_id: str) -> None:
+    task = TaskFactory.create(user_id=user_id)
+
+    body = api.patch(f"/api/me/tasks/{task.id}/complete", {}, format="json").json()
+
+    assert body["completed"] is True
+
+
+def test_set_completed_is_idempotent(api: APIClient, user_id: str) -> None:
+    task = TaskFactory.create(user_id=user_id)
+    url = f"/api/me/tasks/{task.id}/complete"
+
+    first = api.patch(url, {"completed": True}, format="json").json()
+    second = api.patch(url, {"completed": True}, format="json").json()
+
+    assert second == first
+    assert second["completed"] is True
+
+
+def test_set_not_completed_clears_completed_at(api: APIClient, user_id: str) -> None:
+    task = TaskFactory.create(user_id=user_id)
+    url = f"/api/me/tasks/{task.id}/complete"
+    api.patch(url)
+
+    body = api.patch(url, {"completed": False}, format="json").json()
+
+    assert (body["completed"], body["completed_at"]) == (False, None)
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None, "true"])
+def test_set_completed_needs_a_boolean(api: APIClient, user_id: str, value: Any) -> None:
+    task = TaskFactory.create(user_id=user_id)
+
+    response = api.patch(f"/api/me/tasks/{task.id}/complete", {"completed": value}, format="json")
+
+    assert response.status_code == 400
+    assert "completed" in response.json()["errors"]
+
+
+def test_toggle_of_another_users_task_is_404_and_changes_nothing(api: APIClient) -> None:
+    theirs = TaskFactory.create(user_id="someone-else")
+
+    response = api.patch(f"/api/me/tasks/{theirs.id}/complete")
+
+    assert response.status_code == 404
+    assert Task.objects.get(id=theirs.id).completed is False
+
+
+def test_delete_answers_204_and_the_task_is_gone(api: APIClient, user_id: str) -> None:
+    task = TaskFactory.create(user_id=user_id)
+
+    response = api.delete(f"/api/me/tasks/{task.id}")
+
+    assert response.status_code == 204
+    assert response.content == b""
+    assert api.get(f"/api/me/tasks/{task.id}").status_code == 404
+
+
+def test_delete_of_another_users_task_is_404_and_keeps_it(api: APIClient) -> None:
+    theirs = TaskFactory.create(user_id="someone-else")
+
+    assert api.delete(f"/api/me/tasks/{theirs.id}").status_code == 404
+    assert Task.objects.filter(id=theirs.id).exists()
+
+
+def test_other_users_writes_never_touch_my_tasks(client_for: Any, user_id: str) -> None:
+    mine = TaskFactory.create(user_id=user_id, title="Mine")
+    intruder = client_for("intruder")
+
+    for method in ("put", "patch", "delete"):
+        assert (
+            getattr(intruder, method)(
+                f"/api/me/tasks/{mine.id}", {"title": "x"}, format="json"
+            ).status_code
+            == 404
+        )
+        assert (
+            getattr(intruder, method)(
+                f"/api/{user_id}/tasks/{mine.id}", {"title": "x"}, format="json"
+            ).status_code
+            == 403
+        )
+
+    assert Task.objects.get(id=mine.id).title == "Mine"
+
+
+def test_a_due_date_far_in_the_past_and_future_round_trips(api: APIClient) -> None:
+    past = create(api, due_date="0001-01-01T00:00:00Z").json()
+    future = create(api, due_date="9999-12-31T23:59:59Z").json()
+
+    assert past["due_date"] == "0001-01-01T00:00:00Z"
+    assert future["due_date"] == "9999-12-31T23:59:59Z"
+
+
+def test_completed_at_is_recent(api: APIClient, user_id: str) -> None:
+    task = TaskFactory.create(user_id=user_id)
+
+    body = api.patch(f"/api/me/tasks/{task.id}/complete").json()
+
+    completed_at = datetime.fromisoformat(body["completed_at"])
+    assert abs(completed_at - datetime.now(UTC)) < timedelta(minutes=1)

@@ -1,0 +1,77 @@
+"""Database round trips per route, pinned: authentication and rate limits cost none."""
+
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from tasks.tests.factories import TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def task(user_id: str) -> Any:
+    TaskFactory.create_batch(60, user_id=user_id, tags=["a"])
+    return TaskFactory.create(user_id=user_id)
+
+
+def test_list_is_two_queries(api: APIClient, task: Any, django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(2):
+        response = api.get("/api/me/tasks?tag=a&status=pending&sort=due_date")
+    assert response.status_code == 200
+
+
+def test_a_deep_page_is_two_queries(
+    api: APIClient, task: Any, django_assert_num_queries: Any
+) -> None:
+    next_page = api.get("/api/me/tasks?limit=50")["Link"][1:].split(">")[0]
+
+    with django_assert_num_queries(2):
+        assert api.get(next_page).status_code == 200
+
+
+def test_get_is_one_query(api: APIClient, task: Any, django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(1):
+        assert api.get(f"/api/me/tasks/{task.id}").status_code == 200
+
+
+def test_create_is_one_query(api: APIClient, django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(1):
+        assert (
+            api.post("/api/me/tasks", {"title": "x", "tags": ["a"]}, format="json").status_code
+            == 201
+        )
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_update_is_two_queries(
+    api: APIClient, task: Any, method: str, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(2):
+        response = getattr(api, method)(
+            f"/api/me/tasks/{task.id}", {"title": "y", "completed": True}, format="json"
+        )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("body", [None, {"completed": True}])
+def test_toggle_is_one_query(
+    api: APIClient, task: Any, body: Any, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1):
+        assert (
+            api.patch(f"/api/me/tasks/{task.id}/complete", body, format="json").status_code == 200
+        )
+
+
+def test_delete_is_one_query(api: APIClient, task: Any, django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(1):
+        assert api.delete(f"/api/me/tasks/{task.id}").status_code == 204
+
+
+def test_a_refused_token_costs_no_query(django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(0):
+        assert (
+            APIClient().get("/api/me/tasks", HTTP_AUTHORIZATION="Bearer x.y.z").status_code == 401
+        )

@@ -1,0 +1,201 @@
+"""`/api/{user_id}/tasks`: HTTP in, a selector or service call, HTTP out."""
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.ratelimit import RateLimitedViewMixin
+from tasks import selectors, services
+from tasks.filters import TaskListQuery
+from tasks.models import MAX_TASK_ID, Task
+from tasks.pagination import paginate
+from tasks.serializers import CompletionSerializer, TaskSerializer
+
+TASK_EXAMPLE = {
+    "id": 42,
+    "user_id": "Yk3uJ0bq8XyW2mQp4LrT9sVn6aDc1EfG",
+    "title": "Buy oat milk",
+    "description": "The barista kind.",
+    "completed": False,
+    "completed_at": None,
+    "priority": "high",
+    "due_date": "2025-06-01T17:00:00Z",
+    "tags": ["groceries"],
+    "created_at": "2025-05-30T08:12:00Z",
+    "updated_at": "2025-05-30T08:12:00Z",
+}
+NEW_TASK_EXAMPLE = OpenApiExample(
+    "New task",
+    value={
+        "title": "Buy oat milk",
+        "description": "The barista kind.",
+        "priority": "high",
+        "due_date": "2025-06-01T17:00:00Z",
+        "tags": ["groceries"],
+    },
+    request_only=True,
+)
+TASK_RESPONSE_EXAMPLE = OpenApiExample("Task", value=TASK_EXAMPLE, response_only=True)
+
+USER_ID_PARAMETER = OpenApiParameter(
+    "user_id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The token's `sub`, or `me` for the caller.",
+)
+TASK_ID_PARAMETER = OpenApiParameter(
+    "id", OpenApiTypes.INT64, OpenApiParameter.PATH, description="The task's id."
+)
+
+
+def _task_id(raw: str) -> int:
+    """The id in the URL; one that can't name a task is a 404 like a missing one."""
+    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= MAX_TASK_ID:
+        raise NotFound()
+    return int(raw)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List tasks",
+        description="Newest first by default, keyset-paged: the next page is in "
+        '`Link: <url>; rel="next"`, the number of matches in `X-Total-Count`.',
+        parameters=[USER_ID_PARAMETER, TaskListQuery],
+        responses={
+            200: OpenApiResponse(
+                TaskSerializer(many=True),
+                examples=[OpenApiExample("A page", value=[TASK_EXAMPLE], response_only=True)],
+            )
+        },
+    ),
+    create=extend_schema(
+        summary="Create a task",
+        parameters=[USER_ID_PARAMETER],
+        examples=[NEW_TASK_EXAMPLE, TASK_RESPONSE_EXAMPLE],
+        responses={201: TaskSerializer},
+    ),
+    retrieve=extend_schema(
+        summary="Get a task",
+        parameters=[USER_ID_PARAMETER, TASK_ID_PARAMETER],
+        examples=[TASK_RESPONSE_EXAMPLE],
+    ),
+    update=extend_schema(
+        summary="Replace a task",
+        description="A full update: `title` is required, omitted fields take their defaults.",
+        parameters=[USER_ID_PARAMETER, TASK_ID_PARAMETER],
+        examples=[NEW_TASK_EXAMPLE, TASK_RESPONSE_EXAMPLE],
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a task",
+        description="Only the fields sent change; `{}` changes nothing.",
+        parameters=[USER_ID_PARAMETER, TASK_ID_PARAMETER],
+        examples=[
+            OpenApiExample("Reprioritise", value={"priority": "low"}, request_only=True),
+            TASK_RESPONSE_EXAMPLE,
+        ],
+    ),
+    destroy=extend_schema(
+        summary="Delete a task",
+        parameters=[USER_ID_PARAMETER, TASK_ID_PARAMETER],
+        responses={204: OpenApiResponse(description="Deleted; no body.")},
+    ),
+)
+class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
+    """The caller's own tasks. Another user's task answers 404, like a missing one."""
+
+    lookup_value_regex = "[^/]+"
+    serializer_class = TaskSerializer
+
+    @property
+    def owner_id(self) -> str:
+        return str(self.request.user.id)
+
+    def _get_task(self, pk: str) -> Task:
+        task = selectors.task_get(user_id=self.owner_id, task_id=_task_id(pk))
+        if task is None:
+            raise NotFound()
+        return task
+
+    def list(self, request: Request, user_id: str) -> Response:
+        # A plain dict, not the QueryDict: DRF reads `?limit=` from a QueryDict as
+        # if it were absent, and an empty value should be a 400, not the default.
+        query = TaskListQuery(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        tasks = selectors.task_list(user_id=self.owner_id, query=params)
+        page = paginate(
+            tasks, sort=params["sort"], limit=params["limit"], cursor=params.get("cursor")
+        )
+        body = [TaskSerializer().to_representation(task) for task in page.tasks]
+        return Response(body, headers=page.headers(request))
+
+    def create(self, request: Request, user_id: str) -> Response:
+        serializer = TaskSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        task = services.task_create(user_id=self.owner_id, **serializer.validated_data)
+        location = reverse("task-detail", kwargs={"user_id": self.owner_id, "pk": task.id})
+        return Response(
+            serializer.to_representation(task),
+            status=status.HTTP_201_CREATED,
+            headers={"Location": request.build_absolute_uri(location)},
+        )
+
+    def retrieve(self, request: Request, user_id: str, pk: str) -> Response:
+        return Response(TaskSerializer(self._get_task(pk)).data)
+
+    def update(self, request: Request, user_id: str, pk: str) -> Response:
+        return self._write(pk, request.data, partial=False)
+
+    def partial_update(self, request: Request, user_id: str, pk: str) -> Response:
+        return self._write(pk, request.data, partial=True)
+
+    def _write(self, pk: str, data: Any, *, partial: bool) -> Response:
+        task = self._get_task(pk)
+        serializer = TaskSerializer(task, data=data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        updated = services.task_update(task=task, fields=serializer.validated_data)
+        if updated is None:
+            raise NotFound()
+        return Response(serializer.to_representation(updated))
+
+    def destroy(self, request: Request, user_id: str, pk: str) -> Response:
+        if not services.task_delete(user_id=self.owner_id, task_id=_task_id(pk)):
+            raise NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Toggle or set completion",
+        description="No body (or `{}`): toggle, atomically in the database. "
+        '`{"completed": true|false}`: set; setting the current state changes nothing.',
+        parameters=[USER_ID_PARAMETER, TASK_ID_PARAMETER],
+        request=CompletionSerializer,
+        responses={200: TaskSerializer},
+        examples=[
+            OpenApiExample("Set", value={"completed": True}, request_only=True),
+            TASK_RESPONSE_EXAMPLE,
+        ],
+    )
+    @action(detail=True, methods=["patch"], url_path="complete")
+    def complete(self, request: Request, user_id: str, pk: str) -> Response:
+        task_id = _task_id(pk)
+        body = CompletionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        task = services.task_set_completed(
+            user_id=self.owner_id, task_id=task_id, completed=body.validated_data.get("completed")
+        )
+        if task is None:
+            raise NotFound()
+        return Response(TaskSerializer(task).data)

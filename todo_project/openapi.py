@@ -1,0 +1,112 @@
+"""Completes the generated OpenAPI document with what drf-spectacular can't infer.
+
+Every API operation gets its problem+json error responses (which ones follows from
+the operation: a body can be invalid or too large, an `{id}` can be missing), and
+the response headers the contract promises (`Link`, `X-Total-Count`, `Location`,
+`WWW-Authenticate`, `Retry-After`).
+"""
+
+from typing import Any
+
+from todo_project.problems import PROBLEM_CONTENT_TYPE, VALIDATION_DETAIL, problem
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "An RFC 9457 problem.",
+    "properties": {
+        "type": {"type": "string", "example": "about:blank"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "What went wrong, for a person."},
+        "errors": {
+            "type": "object",
+            "description": "Validation errors: field or parameter name (a nested item as "
+            "a dotted path, `tags.3`) to messages.",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+ERRORS = {
+    400: (
+        "Invalid body or query parameter.",
+        problem(400, VALIDATION_DETAIL, errors={"title": ["This field may not be blank."]}),
+    ),
+    401: ("Missing, invalid or expired token.", problem(401, "The access token is invalid.")),
+    403: (
+        "The URL's user is not the token's.",
+        problem(403, "This token does not belong to the user in the URL."),
+    ),
+    404: ("No such task for this user.", problem(404, "Not found.")),
+    413: ("The body is over `MAX_BODY_BYTES`.", problem(413, "The request body is too large.")),
+    415: (
+        "The body is not `application/json`.",
+        problem(415, 'Unsupported media type "text/plain" in request.'),
+    ),
+    429: (
+        "Over the rate limit.",
+        problem(429, "Request was throttled. Expected available in 12 seconds."),
+    ),
+}
+
+HEADERS = {
+    "WWW-Authenticate": ("string", 'Always `Bearer realm="api"`.'),
+    "Retry-After": ("integer", "Seconds until the limit resets."),
+    "Link": ("string", 'The next page: `<url>; rel="next"`; absent on the last page.'),
+    "X-Total-Count": ("integer", "How many tasks match the filters, over all pages."),
+    "Location": ("string", "The new task's URL."),
+}
+ERROR_HEADERS = {401: ["WWW-Authenticate"], 429: ["Retry-After"]}
+SUCCESS_HEADERS = {
+    ("get", "200", False): ["Link", "X-Total-Count"],
+    ("post", "201", False): ["Location"],
+}
+
+
+def _headers(names: list[str]) -> dict[str, Any]:
+    return {
+        name: {"schema": {"type": HEADERS[name][0]}, "description": HEADERS[name][1]}
+        for name in names
+    }
+
+
+def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
+    statuses = [401, 403, 429]
+    has_query = any(p["in"] == "query" for p in operation.get("parameters", []))
+    if "requestBody" in operation or method in ("put", "patch"):
+        statuses += [400, 413, 415]
+    elif has_query:
+        statuses.append(400)
+    if "{id}" in path:
+        statuses.append(404)
+    return sorted(statuses)
+
+
+def add_response_headers(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular post-processing hook (see SPECTACULAR_SETTINGS)."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    # The router accepts both spellings; document the contract's, without the slash.
+    result["paths"] = {
+        path.rstrip("/") or path: ops for path, ops in result.get("paths", {}).items()
+    }
+    for path, operations in result["paths"].items():
+        if not path.startswith("/api/{user_id}/"):
+            continue
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for code, response in responses.items():
+                key = (method, code, "{id}" in path)
+                if key in SUCCESS_HEADERS:
+                    response["headers"] = _headers(SUCCESS_HEADERS[key])
+            for status in _error_statuses(path, method, operation):
+                description, example = ERRORS[status]
+                response = {
+                    "description": description,
+                    "content": {PROBLEM_CONTENT_TYPE: {"schema": problem_ref, "example": example}},
+                }
+                if status in ERROR_HEADERS:
+                    response["headers"] = _headers(ERROR_HEADERS[status])
+                responses[str(status)] = response
+    return result

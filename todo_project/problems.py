@@ -1,0 +1,112 @@
+"""RFC 9457 problem details: the one shape of every error this service answers.
+
+`exception_handler` renders DRF's exceptions (the apps raise only those); the
+`*_view` functions are Django's handler404/400/403/500 and answer problem+json under
+`/api/`, Django's usual HTML pages elsewhere (the admin).
+"""
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+VALIDATION_DETAIL = "The request has invalid values; see `errors`."
+
+
+def problem(status: int, detail: str, *, errors: dict[str, list[str]] | None = None) -> dict:
+    """Build a problem body: `type`, `title`, `status`, `detail` and maybe `errors`."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def problem_response(status: int, detail: str, **extra: Any) -> JsonResponse:
+    """A plain Django response carrying a problem body (for code outside DRF views)."""
+    body = problem(status, detail) | extra
+    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn DRF's nested error detail into `{"field.index": ["message", ...]}`."""
+    if isinstance(detail, Mapping):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            flat.update(flatten_errors(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(detail, list) and any(isinstance(item, (Mapping, list)) for item in detail):
+        flat = {}
+        for index, value in enumerate(detail):
+            if value:
+                flat.update(flatten_errors(value, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    messages = detail if isinstance(detail, list) else [detail]
+    return {prefix or "non_field_errors": [str(message) for message in messages]}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's exception handler, answering problem+json. Non-API errors fall to 500."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None
+
+    if isinstance(exc, exceptions.ValidationError):
+        errors = flatten_errors(exc.detail)
+        body = problem(exc.status_code, VALIDATION_DETAIL, errors=errors)
+    else:
+        body = problem(exc.status_code, str(exc.detail))
+
+    headers = {}
+    if auth_header := getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = auth_header
+    if (wait := getattr(exc, "wait", None)) is not None:
+        headers["Retry-After"] = str(max(1, int(wait)))
+
+    set_rollback()
+    return Response(
+        body, status=exc.status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE
+    )
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found_view(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return problem_response(404, "No such resource.")
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request_view(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return problem_response(400, "The request could not be understood.")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied_view(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return problem_response(403, "You do not have permission to perform this action.")
+    return defaults.permission_denied(request, exception)
+
+
+def server_error_view(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return problem_response(500, "The server failed to answer; the error has been logged.")
+    return defaults.server_error(request)

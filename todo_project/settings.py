@@ -1,0 +1,200 @@
+"""Django settings for the todo API.
+
+Every value comes from the environment first, then from an optional `.env` file
+beside `manage.py`. Defaults are the production-safe choice; `.env.example` lists
+every setting.
+"""
+
+import re
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+# Values that must never protect a running service: empty, Django's own
+# "insecure" development keys, and the placeholders in `.env.example`.
+_PLACEHOLDER_SECRET = re.compile(r"^(|django-insecure.*|change-?me.*|replace-?me.*)$", re.I)
+_MIN_SECRET_LENGTH = 32
+
+
+def _secret(name: str, *, required: bool) -> str:
+    """Read a secret; outside DEBUG refuse a missing, placeholder or short one."""
+    value: str = env.str(name, default="")
+    if DEBUG or (not value and not required):
+        return value
+    if _PLACEHOLDER_SECRET.match(value) or len(value) < _MIN_SECRET_LENGTH:
+        raise ImproperlyConfigured(
+            f"{name} is missing, a placeholder, or shorter than {_MIN_SECRET_LENGTH} "
+            f"characters. Set it in the environment or in .env (e.g. "
+            f"`python -c 'import secrets; print(secrets.token_urlsafe(48))'`), "
+            f"or run `make run` once to have one generated."
+        )
+    return value
+
+
+SECRET_KEY = _secret("SECRET_KEY", required=True) or "django-insecure-debug-only"
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "accounts",
+    "tasks",
+]
+
+MIDDLEWARE = [
+    "todo_project.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "todo_project.urls"
+WSGI_APPLICATION = "todo_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "todo_project" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Keep connections across requests (a new PostgreSQL connection costs more than
+# most requests); health checks drop a connection the server has closed.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (rate-limit counters) ------------------------------------------------
+# The default is per process; point CACHE_URL at Redis to share counters
+# between workers and machines.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# --- Internationalisation -------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files (admin, API docs) ---------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Request limits -------------------------------------------------------------
+MAX_BODY_BYTES = env.int("MAX_BODY_BYTES", default=65536)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+
+_RATE = re.compile(r"^(off|[1-9][0-9]*/[smhd])$")
+
+
+def _rate(name: str, default: str) -> str | None:
+    """Read a rate such as `600/m`; `off` disables the limit (returns None)."""
+    value = env.str(name, default=default).strip().lower()
+    if not _RATE.match(value):
+        raise ImproperlyConfigured(f"{name} must look like 600/m (N/s, N/m, N/h, N/d) or off.")
+    return None if value == "off" else value
+
+
+RATE_LIMIT_USER = _rate("RATE_LIMIT_USER", "600/m")
+RATE_LIMIT_ANON = _rate("RATE_LIMIT_ANON", "120/m")
+
+# --- Better Auth tokens ---------------------------------------------------------
+BETTER_AUTH_SECRET = _secret("BETTER_AUTH_SECRET", required=False)
+BETTER_AUTH_URL = env.str("BETTER_AUTH_URL", default="").rstrip("/")
+JWT_ISSUER = env.str("JWT_ISSUER", default=BETTER_AUTH_URL) or None
+JWT_AUDIENCE = env.str("JWT_AUDIENCE", default=BETTER_AUTH_URL) or None
+JWT_LEEWAY_SECONDS = env.int("JWT_LEEWAY_SECONDS", default=30)
+JWT_HMAC_ALGORITHMS = ["HS256", "HS384", "HS512"]
+if not BETTER_AUTH_SECRET and not DEBUG:
+    raise ImproperlyConfigured(
+        "BETTER_AUTH_SECRET is not set, so no token could ever be verified. Set it to "
+        "the secret your Better Auth server signs with."
+    )
+
+# simplejwt's TokenUser reads the user id from this claim.
+SIMPLE_JWT = {"USER_ID_CLAIM": "sub"}
+
+# --- REST framework and the OpenAPI document ------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BetterAuthJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.IsPathUser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["todo_project.parsers.JSONObjectParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "todo_project.problems.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "DATETIME_FORMAT": "iso-8601",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Todo API",
+    "DESCRIPTION": (
+        "Per-user tasks for the todo frontend. Every `/api/` route needs "
+        "`Authorization: Bearer <JWT>` issued by Better Auth; errors are RFC 9457 "
+        "`application/problem+json`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Swagger UI would otherwise send the schema to validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "persistAuthorization": True},
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "todo_project.openapi.add_response_headers",
+    ],
+}
+
+# --- Security -------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- Logging --------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}

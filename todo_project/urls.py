@@ -1,0 +1,25 @@
+"""The service's URLs: the API, its schema and docs, the admin, health probes."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+
+from todo_project import health
+
+public = {"authentication_classes": [], "permission_classes": [AllowAny]}
+
+urlpatterns = [
+    path("api/schema/", SpectacularAPIView.as_view(**public), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", **public), name="docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", **public), name="redoc"),
+    path("api/", include("tasks.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+]
+
+handler400 = "todo_project.problems.bad_request_view"
+handler403 = "todo_project.problems.permission_denied_view"
+handler404 = "todo_project.problems.not_found_view"
+handler500 = "todo_project.problems.server_error_view"
