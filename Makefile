@@ -36,6 +36,8 @@ run: setup-run
 	@echo
 	$(BIN)/gunicorn todo_project.wsgi --bind 127.0.0.1:$(PORT) --access-logfile -
 
-test: $(VENV)/.test-installed
+setup-test: $(VENV)/.test-installed
 	$(BIN)/python scripts/ensure_env.py
+
+test: setup-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

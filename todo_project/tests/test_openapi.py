@@ -1,0 +1,114 @@
+"""The OpenAPI document, and docs pages that work with no other origin reachable."""
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+from django.core.management import call_command
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    response = Client().get("/api/schema/?format=json")
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def test_schema_generates_and_validates_without_warnings(tmp_path: Any) -> None:
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
+
+
+def test_schema_is_yaml_by_default() -> None:
+    response = Client().get("/api/schema/")
+
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert yaml.safe_load(response.content)["openapi"].startswith("3.")
+
+
+@pytest.mark.parametrize("accept", ["application/json", "application/vnd.oai.openapi+json"])
+def test_schema_is_json_when_asked(accept: str) -> None:
+    response = Client().get("/api/schema/", HTTP_ACCEPT=accept)
+
+    assert response.json()["openapi"].startswith("3.")
+
+
+def test_schema_needs_no_token_and_ignores_a_bad_one() -> None:
+    assert Client().get("/api/schema/", HTTP_AUTHORIZATION="Bearer junk").status_code == 200
+
+
+def test_paths_are_the_contracts(schema: dict[str, Any]) -> None:
+    assert set(schema["paths"]) == {
+        "/api/{user_id}/tasks",
+        "/api/{user_id}/tasks/{id}",
+        "/api/{user_id}/tasks/{id}/complete",
+    }
+
+
+def test_every_operation_documents_bearer_auth_and_its_problems(schema: dict[str, Any]) -> None:
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            assert operation["security"] == [{"BetterAuthJWT": []}], (path, method)
+            responses = operation["responses"]
+            assert {"401", "403", "429"} <= set(responses), (path, method)
+            assert "application/problem+json" in responses["401"]["content"]
+            assert "WWW-Authenticate" in responses["401"]["headers"]
+            if "{id}" in path:
+                assert "404" in responses, (path, method)
+
+
+def test_list_documents_every_query_parameter_and_paging_headers(schema: dict[str, Any]) -> None:
+    operation = schema["paths"]["/api/{user_id}/tasks"]["get"]
+
+    names = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
+    assert names == {
+        "status",
+        "search",
+        "priority",
+        "tag",
+        "due_before",
+        "due_after",
+        "overdue",
+        "sort",
+        "limit",
+        "cursor",
+    }
+    assert set(operation["responses"]["200"]["headers"]) == {"Link", "X-Total-Count"}
+    assert "400" in operation["responses"]
+
+
+def test_create_documents_location_and_body_errors(schema: dict[str, Any]) -> None:
+    responses = schema["paths"]["/api/{user_id}/tasks"]["post"]["responses"]
+
+    assert "Location" in responses["201"]["headers"]
+    assert {"400", "413", "415"} <= set(responses)
+
+
+ASSET = re.compile(r"""(?:src|href)=["']([^"']+)["']""")
+
+
+@pytest.mark.parametrize("page", ["/api/docs/", "/api/redoc/"])
+def test_docs_pages_load_everything_from_this_service(page: str) -> None:
+    client = Client()
+    response = client.get(page)
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert "//" not in re.sub(r"<script>.*?</script>", "", html, flags=re.S).replace(
+        "<!DOCTYPE", ""
+    )
+    assets = ASSET.findall(html)
+    assert assets
+    for asset in assets:
+        assert asset.startswith("/static/"), asset
+        assert client.get(asset).status_code == 200, asset
+
+
+def test_swagger_ui_does_not_call_the_online_validator() -> None:
+    html = Client().get("/api/docs/").content.decode()
+
+    assert '"validatorUrl": null' in html

@@ -1,0 +1,58 @@
+"""Outside DEBUG the service refuses to start on secrets that protect nothing."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_SECRET = "s" * 40
+
+
+def start(**environment: str) -> subprocess.CompletedProcess[str]:
+    """Import the settings in a fresh interpreter with exactly these variables set."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "SECRET_KEY": GOOD_SECRET,
+        "BETTER_AUTH_SECRET": GOOD_SECRET,
+        **environment,
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "import todo_project.settings"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_good_secrets_start() -> None:
+    assert start().returncode == 0
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "BETTER_AUTH_SECRET"])
+@pytest.mark.parametrize("value", ["", "change-me", "django-insecure-abc" * 3, "short"])
+def test_missing_placeholder_or_short_secret_is_refused(name: str, value: str) -> None:
+    result = start(**{name: value})
+
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {name} is" in result.stderr
+
+
+def test_debug_starts_without_secrets() -> None:
+    assert start(DEBUG="true", SECRET_KEY="", BETTER_AUTH_SECRET="").returncode == 0
+
+
+@pytest.mark.parametrize("rate", ["600", "600/minute", "0/m", "-1/s", "lots"])
+def test_malformed_rate_limit_is_refused(rate: str) -> None:
+    result = start(RATE_LIMIT_USER=rate)
+
+    assert result.returncode != 0
+    assert "RATE_LIMIT_USER must look like" in result.stderr
+
+
+def test_rate_limit_off_starts() -> None:
+    assert start(RATE_LIMIT_USER="off", RATE_LIMIT_ANON="OFF").returncode == 0
