@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -47,14 +48,8 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
         for key, value in detail.items():
             flat.update(flatten_errors(value, f"{prefix}.{key}" if prefix else str(key)))
         return flat
-    if isinstance(detail, list) and any(isinstance(item, (Mapping, list)) for item in detail):
-        flat = {}
-        for index, value in enumerate(detail):
-            if value:
-                flat.update(flatten_errors(value, f"{prefix}.{index}" if prefix else str(index)))
-        return flat
     messages = detail if isinstance(detail, list) else [detail]
-    return {prefix or "non_field_errors": [str(message) for message in messages]}
+    return {prefix or api_settings.NON_FIELD_ERRORS_KEY: [str(message) for message in messages]}
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

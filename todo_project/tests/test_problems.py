@@ -3,10 +3,14 @@
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.test import Client, RequestFactory
+from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from tasks import selectors
+from todo_project import problems
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +86,46 @@ def test_unexpected_error_is_500_problem_without_internals(
 
 def test_disallowed_host_is_400_problem() -> None:
     assert_problem(Client(HTTP_HOST="evil.example.com").get("/api/me/tasks"), 400)
+
+
+@pytest.mark.parametrize(
+    ("error", "status"), [(Http404, 404), (PermissionDenied, 403), (ValidationError("x"), 400)]
+)
+def test_djangos_own_exceptions_in_a_view_become_problems(
+    api: APIClient, monkeypatch: pytest.MonkeyPatch, error: Any, status: int
+) -> None:
+    def fail(**_kwargs: Any) -> None:
+        raise error
+
+    monkeypatch.setattr(selectors, "task_list", fail)
+
+    body = assert_problem(api.get("/api/me/tasks"), status)
+
+    if status == 400:
+        assert body["errors"] == {"non_field_errors": ["x"]}
+
+
+@pytest.mark.parametrize(
+    ("view", "status"),
+    [
+        (problems.bad_request_view, 400),
+        (problems.permission_denied_view, 403),
+        (problems.not_found_view, 404),
+    ],
+)
+def test_error_views_answer_problems_under_api_and_html_elsewhere(view: Any, status: int) -> None:
+    factory = RequestFactory()
+
+    api_response = view(factory.get("/api/x"), Exception())
+    admin_response = view(factory.get("/admin/x"), Exception())
+
+    assert (api_response.status_code, api_response["Content-Type"]) == (status, PROBLEM)
+    assert admin_response.status_code == status
+    assert admin_response["Content-Type"].startswith("text/html")
+
+
+def test_server_error_view_is_html_outside_the_api() -> None:
+    response = problems.server_error_view(RequestFactory().get("/admin/"))
+
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")
