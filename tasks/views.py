@@ -77,7 +77,7 @@ def _task_id(raw: str) -> int:
         responses={
             200: OpenApiResponse(
                 TaskSerializer(many=True),
-                examples=[OpenApiExample("A page", value=[TASK_EXAMPLE], response_only=True)],
+                examples=[OpenApiExample("A page", value=TASK_EXAMPLE, response_only=True)],
             )
         },
     ),
