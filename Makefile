@@ -36,7 +36,13 @@ run: setup-run
 	@echo
 	$(BIN)/gunicorn todo_project.wsgi --bind 127.0.0.1:$(PORT) --access-logfile -
 
-setup-test: $(VENV)/.test-installed
+# The real Better Auth server the interop tests start (skipped without npm).
+interop/node_modules/.installed: interop/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix interop --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the Better Auth interop tests will be skipped"; fi
+
+setup-test: $(VENV)/.test-installed interop/node_modules/.installed
 	$(BIN)/python scripts/ensure_env.py
 
 test: setup-test

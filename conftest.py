@@ -11,6 +11,8 @@ from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from accounts import jwks
+
 TokenFactory = Callable[..., str]
 
 
@@ -21,8 +23,10 @@ def _collected_static() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> None:
+def _fresh_caches() -> None:
+    """Rate-limit counters, the user mirror's write marks and JWKS caches start empty."""
     cache.clear()
+    jwks._cache_for.cache_clear()
 
 
 @pytest.fixture

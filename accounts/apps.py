@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from accounts import schema  # noqa: F401  (registers the OpenAPI bearer scheme)
+        from accounts import schema, signals  # noqa: F401  (they register themselves)

@@ -2,10 +2,11 @@
 
 simplejwt's machinery does the cryptography and the standard claims (`TokenBackend`:
 signature, `exp`/`nbf`/`iat` with leeway, `iss`, `aud`) and gives the stateless
-`request.user` (`TokenUser`, whose id is `sub`). Its own authentication classes are
-not used: they expect simplejwt's `token_type` and `jti` claims, which Better Auth's
-tokens do not carry. So the header parsing, the choice of key by `alg`, and the
-claims Better Auth's tokens must have (`exp`, a string `sub`) are ours.
+`request.user` (`TokenUser`, whose id is `sub`). Its own authentication classes and
+its JWKS client are not used: they expect simplejwt's `token_type` and `jti`
+claims, which Better Auth's tokens do not carry, and fetch keys with no cool-down.
+So the header parsing, the choice of key by `alg` and `kid` (`keys.py`, `jwks.py`),
+and the claims Better Auth's tokens must have (`exp`, a string `sub`) are ours.
 """
 
 from typing import Any
@@ -17,24 +18,25 @@ from rest_framework.request import Request
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenBackendExpiredToken
 from rest_framework_simplejwt.models import TokenUser
 
-from accounts.keys import hmac_backend
+from accounts.keys import REFUSED_DETAIL, backend_for
+from accounts.services import user_record_seen
 
 MAX_TOKEN_BYTES = 8192
 MAX_SUBJECT_LENGTH = 255
 
-REFUSED_DETAIL = "The access token is invalid."
 EXPIRED_DETAIL = "The access token has expired."
 
 
 def verify_token(token: str) -> dict[str, Any]:
-    """Return the claims of a valid Better Auth token; raise AuthenticationFailed."""
+    """Return the claims of a valid Better Auth token; raise AuthenticationFailed.
+
+    Raises KeysUnavailable (503) when only Better Auth, unreachable, could tell.
+    """
     try:
-        algorithm = jwt.get_unverified_header(token).get("alg")
+        header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError:
         raise AuthenticationFailed(REFUSED_DETAIL) from None
-    backend = hmac_backend(algorithm) if isinstance(algorithm, str) else None
-    if backend is None:
-        raise AuthenticationFailed(REFUSED_DETAIL)
+    backend = backend_for(header)
     try:
         # simplejwt hints its Token class here; PyJWT underneath takes the string.
         claims = backend.decode(token)  # type: ignore[arg-type]
@@ -67,6 +69,7 @@ class BetterAuthJWTAuthentication(BaseAuthentication):
         except UnicodeDecodeError:
             raise AuthenticationFailed(REFUSED_DETAIL) from None
         claims = verify_token(token)
+        user_record_seen(claims)
         return TokenUser(claims), claims  # type: ignore[arg-type]
 
     def authenticate_header(self, request: Request) -> str:

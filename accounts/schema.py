@@ -18,8 +18,10 @@ class BetterAuthJWTScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "bearerFormat": "JWT",
             "description": (
-                "A JWT issued by Better Auth (`GET /api/auth/token` on the frontend's "
-                "auth server), signed with `BETTER_AUTH_SECRET` (HS256/384/512). Its "
-                "`sub` claim is the user id. Locally: `python manage.py issue_token ID`."
+                "A JWT issued by Better Auth's jwt plugin (`GET /api/auth/token`): "
+                "EdDSA, ES256, ES512, RS256 or PS256, verified with the key its `kid` "
+                "names in Better Auth's JWKS; or HS256/384/512 signed with "
+                "`BETTER_AUTH_SECRET`. Its `sub` claim is the user id. Locally: "
+                "`python manage.py issue_token USER_ID`."
             ),
         }

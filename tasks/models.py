@@ -37,7 +37,10 @@ def tag_keys(tags: Iterable[str]) -> str:
 
 
 class Task(models.Model):
-    user_id = models.CharField(max_length=255)
+    # No index of its own: every composite index below leads with it.
+    user = models.ForeignKey(
+        "accounts.BetterAuthUser", on_delete=models.CASCADE, related_name="tasks", db_index=False
+    )
     title = models.CharField(max_length=200)
     description = models.CharField(max_length=1000, blank=True, default="")
     completed = models.BooleanField(default=False)
@@ -53,11 +56,11 @@ class Task(models.Model):
         # One index per sort the list allows; each leads with the owner and ends
         # with the id, the tie-breaker of every order, so keyset paging seeks.
         indexes = [
-            models.Index(fields=["user_id", "created_at", "id"], name="task_user_created"),
-            models.Index(fields=["user_id", "updated_at", "id"], name="task_user_updated"),
-            models.Index(fields=["user_id", "title", "id"], name="task_user_title"),
-            models.Index(fields=["user_id", "due_date", "id"], name="task_user_due"),
-            models.Index(fields=["user_id", "priority", "id"], name="task_user_priority"),
+            models.Index(fields=["user", "created_at", "id"], name="task_user_created"),
+            models.Index(fields=["user", "updated_at", "id"], name="task_user_updated"),
+            models.Index(fields=["user", "title", "id"], name="task_user_title"),
+            models.Index(fields=["user", "due_date", "id"], name="task_user_due"),
+            models.Index(fields=["user", "priority", "id"], name="task_user_priority"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -74,8 +77,11 @@ class Task(models.Model):
         return self.title
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Keep the derived `tag_keys` and, on a change, `updated_at` current."""
+        """Keep `tag_keys`, `completed_at` and, on a change, `updated_at` in step."""
+        now = timezone.now()
         self.tag_keys = tag_keys(self.tags)
+        if self.completed != (self.completed_at is not None):
+            self.completed_at = now if self.completed else None
         if not self._state.adding:
-            self.updated_at = timezone.now()
+            self.updated_at = now
         super().save(*args, **kwargs)

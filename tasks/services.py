@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Value
+from django.db.models import Case, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -85,6 +85,19 @@ def task_set_completed(*, user_id: str, task_id: int, completed: bool | None) ->
     )
     rows = list(Task.objects.raw(sql, [*params, task_id, user_id]))
     return rows[0] if rows else None
+
+
+def tasks_set_completed(*, tasks: QuerySet[Task], completed: bool) -> int:
+    """Set completion of many tasks at once (the admin's bulk action), as the toggle does.
+
+    Tasks already in that state keep their `completed_at` and `updated_at`.
+    """
+    now = timezone.now()
+    return tasks.update(
+        completed=completed,
+        completed_at=Coalesce(F("completed_at"), Value(now)) if completed else None,
+        updated_at=Case(When(completed=completed, then=F("updated_at")), default=Value(now)),
+    )
 
 
 def task_delete(*, user_id: str, task_id: int) -> bool:

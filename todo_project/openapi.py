@@ -48,16 +48,20 @@ ERRORS = {
         "Over the rate limit.",
         problem(429, "Request was throttled. Expected available in 12 seconds."),
     ),
+    503: (
+        "Better Auth's keys can't be fetched to verify the token; retry later.",
+        problem(503, "The sign-in service's keys can't be fetched right now; try again shortly."),
+    ),
 }
 
 HEADERS = {
     "WWW-Authenticate": ("string", 'Always `Bearer realm="api"`.'),
-    "Retry-After": ("integer", "Seconds until the limit resets."),
+    "Retry-After": ("integer", "Seconds to wait before trying again."),
     "Link": ("string", 'The next page: `<url>; rel="next"`; absent on the last page.'),
     "X-Total-Count": ("integer", "How many tasks match the filters, over all pages."),
     "Location": ("string", "The new task's URL."),
 }
-ERROR_HEADERS = {401: ["WWW-Authenticate"], 429: ["Retry-After"]}
+ERROR_HEADERS = {401: ["WWW-Authenticate"], 429: ["Retry-After"], 503: ["Retry-After"]}
 SUCCESS_HEADERS = {
     ("get", "200", False): ["Link", "X-Total-Count"],
     ("post", "201", False): ["Location"],
@@ -72,7 +76,7 @@ def _headers(names: list[str]) -> dict[str, Any]:
 
 
 def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
-    statuses = [401, 403, 429]
+    statuses = [401, 403, 429, 503]
     has_query = any(p["in"] == "query" for p in operation.get("parameters", []))
     if "requestBody" in operation or method in ("put", "patch"):
         statuses += [400, 413, 415]

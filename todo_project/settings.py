@@ -7,6 +7,7 @@ every setting.
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -42,6 +43,8 @@ def _secret(name: str, *, required: bool) -> str:
 SECRET_KEY = _secret("SECRET_KEY", required=True) or "django-insecure-debug-only"
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# Where the Django admin lives; somewhere less guessable than admin/ in production.
+ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -135,17 +138,44 @@ RATE_LIMIT_USER = _rate("RATE_LIMIT_USER", "600/m")
 RATE_LIMIT_ANON = _rate("RATE_LIMIT_ANON", "120/m")
 
 # --- Better Auth tokens ---------------------------------------------------------
+HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
+# Each asymmetric algorithm Better Auth's jwt plugin offers, and the JWK key type
+# (`kty`, allowed `crv`) that may verify it.
+ASYMMETRIC_ALGORITHMS = {
+    "EdDSA": ("OKP", ("Ed25519",)),
+    "ES256": ("EC", ("P-256",)),
+    "ES512": ("EC", ("P-521",)),
+    "RS256": ("RSA", None),
+    "PS256": ("RSA", None),
+}
+
 BETTER_AUTH_SECRET = _secret("BETTER_AUTH_SECRET", required=False)
 BETTER_AUTH_URL = env.str("BETTER_AUTH_URL", default="").rstrip("/")
-JWT_ISSUER = env.str("JWT_ISSUER", default=BETTER_AUTH_URL) or None
-JWT_AUDIENCE = env.str("JWT_AUDIENCE", default=BETTER_AUTH_URL) or None
+BETTER_AUTH_JWKS_URL = env.str(
+    "BETTER_AUTH_JWKS_URL", default=f"{BETTER_AUTH_URL}/api/auth/jwks" if BETTER_AUTH_URL else ""
+)
+if BETTER_AUTH_JWKS_URL and urlsplit(BETTER_AUTH_JWKS_URL).scheme not in ("http", "https"):
+    raise ImproperlyConfigured("BETTER_AUTH_JWKS_URL (or BETTER_AUTH_URL) must be an http(s) URL.")
+# Better Auth's jwt plugin sets both `iss` and `aud` to its base URL's origin.
+_auth_origin = urlsplit(BETTER_AUTH_URL)._replace(path="", query="", fragment="").geturl()
+JWT_ISSUER = env.str("JWT_ISSUER", default=_auth_origin) or None
+JWT_AUDIENCE = env.str("JWT_AUDIENCE", default=_auth_origin) or None
 JWT_LEEWAY_SECONDS = env.int("JWT_LEEWAY_SECONDS", default=30)
-JWT_HMAC_ALGORITHMS = ["HS256", "HS384", "HS512"]
-if not BETTER_AUTH_SECRET and not DEBUG:
+JWT_ALGORITHMS = env.list("JWT_ALGORITHMS", default=[*ASYMMETRIC_ALGORITHMS, *HMAC_ALGORITHMS])
+if unknown := set(JWT_ALGORITHMS) - {*ASYMMETRIC_ALGORITHMS, *HMAC_ALGORITHMS}:
+    raise ImproperlyConfigured(f"JWT_ALGORITHMS has algorithms Better Auth does not use: {unknown}")
+# The JWKS is kept this long, refetched at most once per cool-down for a token
+# whose `kid` it lacks, and a fetch gives up after the timeout.
+JWKS_CACHE_SECONDS = env.int("JWKS_CACHE_SECONDS", default=600)
+JWKS_REFETCH_COOLDOWN_SECONDS = env.int("JWKS_REFETCH_COOLDOWN_SECONDS", default=30)
+JWKS_FETCH_TIMEOUT_SECONDS = env.float("JWKS_FETCH_TIMEOUT_SECONDS", default=3.0)
+if not BETTER_AUTH_SECRET and not BETTER_AUTH_JWKS_URL and not DEBUG:
     raise ImproperlyConfigured(
-        "BETTER_AUTH_SECRET is not set, so no token could ever be verified. Set it to "
-        "the secret your Better Auth server signs with."
+        "Neither BETTER_AUTH_SECRET nor BETTER_AUTH_URL (or BETTER_AUTH_JWKS_URL) is set, so "
+        "no token could ever be verified. Set the one your Better Auth server signs with."
     )
+# The user mirror is written at most once per user in this many seconds.
+USER_MIRROR_REFRESH_SECONDS = env.int("USER_MIRROR_REFRESH_SECONDS", default=300)
 
 # simplejwt's TokenUser reads the user id from this claim.
 SIMPLE_JWT = {"USER_ID_CLAIM": "sub"}

@@ -1,5 +1,6 @@
 """The service's URLs: the API, its schema and docs, the admin, health probes."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -14,7 +15,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", **public), name="docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", **public), name="redoc"),
     path("api/", include("tasks.urls")),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]

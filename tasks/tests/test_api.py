@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.models import BetterAuthUser
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory
 
@@ -340,3 +341,11 @@ def test_completed_at_is_recent(api: APIClient, user_id: str) -> None:
 
     completed_at = datetime.fromisoformat(body["completed_at"])
     assert abs(completed_at - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_deleting_a_user_deletes_their_tasks(api: APIClient, user_id: str) -> None:
+    create(api)
+
+    BetterAuthUser.objects.get(id=user_id).delete()
+
+    assert not Task.objects.filter(user_id=user_id).exists()

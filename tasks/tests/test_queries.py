@@ -1,4 +1,8 @@
-"""Database round trips per route, pinned: authentication and rate limits cost none."""
+"""Database round trips per route, pinned: authentication and rate limits cost none.
+
+A user's first call in `USER_MIRROR_REFRESH_SECONDS` also writes the user mirror;
+the `api` fixture here has made that call already.
+"""
 
 from typing import Any
 
@@ -8,6 +12,12 @@ from rest_framework.test import APIClient
 from tasks.tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(api: APIClient) -> APIClient:
+    assert api.get("/api/me/tasks/0").status_code == 404  # mirrors the user
+    return api
 
 
 @pytest.fixture
@@ -75,3 +85,14 @@ def test_a_refused_token_costs_no_query(django_assert_num_queries: Any) -> None:
         assert (
             APIClient().get("/api/me/tasks", HTTP_AUTHORIZATION="Bearer x.y.z").status_code == 401
         )
+
+
+def test_a_users_first_call_adds_one_upsert_of_the_mirror(
+    client_for: Any, django_assert_num_queries: Any
+) -> None:
+    newcomer = client_for("newcomer")
+
+    with django_assert_num_queries(2):
+        assert newcomer.get("/api/me/tasks/1").status_code == 404
+    with django_assert_num_queries(1):
+        assert newcomer.get("/api/me/tasks/1").status_code == 404

@@ -1,0 +1,45 @@
+"""The user pages of the Django admin: support staff find a user by e-mail."""
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+
+from accounts.models import BetterAuthUser
+
+
+@admin.register(BetterAuthUser)
+class BetterAuthUserAdmin(admin.ModelAdmin):
+    """Everything here comes from Better Auth's tokens, so it is read-only."""
+
+    list_display = ("email", "name", "id", "email_verified", "task_count", "last_seen")
+    list_filter = ("email_verified", "last_seen")
+    search_fields = ("email", "name", "=id")
+    search_help_text = "E-mail, name, or exact user id."
+    readonly_fields = (
+        "id",
+        "email",
+        "name",
+        "email_verified",
+        "first_seen",
+        "last_seen",
+        "tasks_link",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BetterAuthUser]:
+        return super().get_queryset(request).annotate(task_count=Count("tasks"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="tasks", ordering="task_count")
+    def task_count(self, user: BetterAuthUser) -> int:
+        return user.task_count  # type: ignore[attr-defined]
+
+    @admin.display(description="tasks")
+    def tasks_link(self, user: BetterAuthUser) -> str:
+        query = urlencode({"user__id__exact": user.id})
+        url = f"{reverse('admin:tasks_task_changelist')}?{query}"
+        return format_html('<a href="{}">See and fix the tasks of this user</a>', url)

@@ -1,0 +1,28 @@
+"""The mirror of Better Auth's users, so support staff can find a user by e-mail."""
+
+from django.db import models
+from django.utils import timezone
+
+
+class BetterAuthUser(models.Model):
+    """A user as their tokens describe them; Better Auth remains the source of truth.
+
+    Created on the user's first call and refreshed from later tokens' claims, at
+    most once per `USER_MIRROR_REFRESH_SECONDS`.
+    """
+
+    id = models.CharField(
+        primary_key=True, max_length=255, help_text="Better Auth's user id (`sub`)."
+    )
+    email = models.CharField(max_length=320, blank=True, default="", db_index=True)
+    name = models.CharField(max_length=255, blank=True, default="")
+    email_verified = models.BooleanField(default=False)
+    first_seen = models.DateTimeField(default=timezone.now, editable=False)
+    last_seen = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "user"
+        ordering = ["-last_seen"]
+
+    def __str__(self) -> str:
+        return self.email or self.name or self.id

@@ -1,0 +1,161 @@
+"""Support staff in the Django admin: find a user by e-mail, fix their tasks, no more."""
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import BetterAuthUser
+from accounts.tests.factories import UserFactory
+from tasks.models import Task
+from tasks.tests.factories import TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "a support password 123"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def support() -> Client:
+    """A staff member in the `support` group (made by a data migration), logged in."""
+    staff = User.objects.create_user("sam", password=PASSWORD, is_staff=True)
+    staff.groups.add(Group.objects.get(name="support"))
+    client = Client()
+    assert client.login(username="sam", password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def customer() -> BetterAuthUser:
+    user = UserFactory.create(id="Yk3uJ0bq8XyW2mQp", email="ann@example.com", name="Ann")
+    TaskFactory.create(user_id=user.id, title="Pay rent")
+    TaskFactory.create(user_id=user.id, title="Call mum")
+    TaskFactory.create(user_id="someone-else", title="Not Ann's")
+    return user
+
+
+def test_support_logs_in_through_the_login_page() -> None:
+    User.objects.create_user("sam", password=PASSWORD, is_staff=True)
+
+    response = Client().post(
+        reverse("admin:login"), {"username": "sam", "password": PASSWORD, "next": "/admin/"}
+    )
+
+    assert response.status_code == 302
+
+
+def test_support_finds_a_user_by_email(support: Client, customer: BetterAuthUser) -> None:
+    response = support.get(
+        reverse("admin:accounts_betterauthuser_changelist"), {"q": "ann@example"}
+    )
+
+    assert response.status_code == 200
+    assert customer.id in response.content.decode()
+
+
+def test_support_sees_a_users_tasks(support: Client, customer: BetterAuthUser) -> None:
+    user_page = support.get(reverse("admin:accounts_betterauthuser_change", args=[customer.id]))
+    tasks_url = reverse("admin:tasks_task_changelist") + f"?user__id__exact={customer.id}"
+    assert tasks_url in user_page.content.decode()
+
+    listing = support.get(tasks_url).content.decode()
+
+    assert "Pay rent" in listing
+    assert "Call mum" in listing
+    assert "Not Ann" not in listing
+
+
+def test_support_finds_tasks_by_owner_email(support: Client, customer: BetterAuthUser) -> None:
+    listing = support.get(reverse("admin:tasks_task_changelist"), {"q": "ann@example.com"})
+
+    assert "Pay rent" in listing.content.decode()
+
+
+def test_support_completes_tasks_in_bulk(support: Client, customer: BetterAuthUser) -> None:
+    ids = list(Task.objects.filter(user_id=customer.id).values_list("id", flat=True))
+
+    response = support.post(
+        reverse("admin:tasks_task_changelist"),
+        {"action": "mark_completed", "_selected_action": ids},
+    )
+
+    assert response.status_code == 302
+    for task in Task.objects.filter(id__in=ids):
+        assert task.completed
+        assert task.completed_at is not None
+
+
+def test_support_completes_one_task_in_its_form(support: Client, customer: BetterAuthUser) -> None:
+    task = Task.objects.get(title="Pay rent")
+    url = reverse("admin:tasks_task_change", args=[task.id])
+
+    response = support.post(
+        url,
+        {
+            "title": task.title,
+            "description": "",
+            "completed": "on",
+            "priority": task.priority,
+            "tags": "[]",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    task.refresh_from_db()
+    assert task.completed
+    assert task.completed_at is not None
+    assert task.user_id == customer.id
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        lambda c: reverse("admin:accounts_betterauthuser_delete", args=[c.id]),
+        lambda c: (
+            reverse("admin:accounts_betterauthuser_change", args=[c.id]) + "?_changelist_filters="
+        ),
+        lambda c: reverse(
+            "admin:tasks_task_delete", args=[Task.objects.filter(user_id=c.id)[0].id]
+        ),
+        lambda c: reverse("admin:auth_user_changelist"),
+        lambda c: reverse("admin:auth_group_change", args=[Group.objects.get(name="support").id]),
+    ],
+)
+def test_support_cannot_delete_or_change_permissions(
+    support: Client, customer: BetterAuthUser, url: Any
+) -> None:
+    response = support.post(url(customer), {"post": "yes", "email": "evil@example.com"})
+
+    assert response.status_code == 403
+    assert BetterAuthUser.objects.get(id=customer.id).email == "ann@example.com"
+    assert Task.objects.filter(user_id=customer.id).count() == 2
+
+
+def test_user_fields_are_read_only_even_for_superusers(customer: BetterAuthUser) -> None:
+    admin = User.objects.create_superuser("root", password=PASSWORD)
+    client = Client()
+    client.force_login(admin)
+
+    page = client.get(reverse("admin:accounts_betterauthuser_change", args=[customer.id]))
+
+    assert 'name="email"' not in page.content.decode()
+    assert client.get(reverse("admin:accounts_betterauthuser_add")).status_code == 403
+
+
+def test_support_group_has_exactly_the_least_privilege() -> None:
+    permissions = Group.objects.get(name="support").permissions.values_list(
+        "content_type__app_label", "codename"
+    )
+
+    assert sorted(permissions) == [
+        ("accounts", "view_betterauthuser"),
+        ("tasks", "change_task"),
+        ("tasks", "view_task"),
+    ]

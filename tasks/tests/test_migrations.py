@@ -1,0 +1,32 @@
+"""Migrations keep the data: tasks created before the user mirror existed keep their owner."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+BEFORE_MIRROR = [("tasks", "0001_initial")]
+AFTER_MIRROR = [("tasks", "0002_task_user")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_tasks_get_mirrored_owners() -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE_MIRROR)
+    old_task = executor.loader.project_state(BEFORE_MIRROR).apps.get_model("tasks", "Task")
+    for owner, title in [("alice", "a1"), ("alice", "a2"), ("bob", "b1")]:
+        old_task.objects.create(user_id=owner, title=title)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(AFTER_MIRROR)
+    apps = executor.loader.project_state(AFTER_MIRROR).apps
+
+    users = apps.get_model("accounts", "BetterAuthUser").objects.order_by("id")
+    tasks = apps.get_model("tasks", "Task").objects.order_by("title")
+    assert [user.id for user in users] == ["alice", "bob"]
+    assert [(task.user_id, task.title) for task in tasks] == [
+        ("alice", "a1"),
+        ("alice", "a2"),
+        ("bob", "b1"),
+    ]
+
+    MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())
