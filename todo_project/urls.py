@@ -10,6 +10,9 @@ from todo_project import health
 
 public = {"authentication_classes": [], "permission_classes": [AllowAny]}
 
+admin.site.site_header = admin.site.site_title = "Todo API support"
+admin.site.site_url = None  # the service has no public site to link to
+
 urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(**public), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", **public), name="docs"),
