@@ -27,6 +27,8 @@ setup-run: $(VENV)/.run-installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
+# Plain HTTP on loopback, so no HTTPS redirect or secure-only cookies; otherwise
+# production's settings and gunicorn.conf.py.
 run: setup-run
 	@echo
 	@echo "Docs:  http://127.0.0.1:$(PORT)/api/docs/"
@@ -34,7 +36,8 @@ run: setup-run
 	@$(BIN)/python manage.py issue_token demo-user --ttl 3600
 	@echo "Try:   curl -H \"Authorization: Bearer <token>\" http://127.0.0.1:$(PORT)/api/me/tasks"
 	@echo
-	$(BIN)/gunicorn todo_project.wsgi --bind 127.0.0.1:$(PORT) --access-logfile -
+	SECURE_HTTPS=false LOG_FORMAT=$${LOG_FORMAT:-plain} \
+		$(BIN)/gunicorn todo_project.wsgi --bind 127.0.0.1:$(PORT)
 
 # The real Better Auth server the interop tests start (skipped without npm).
 interop/node_modules/.installed: interop/package-lock.json

@@ -1,8 +1,16 @@
-"""Fixtures shared by every app's tests: real signed tokens and authenticated clients."""
+"""Shared by every app's tests: real signed tokens, authenticated clients, live servers."""
 
+import os
 import secrets
+import socket
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -20,6 +28,12 @@ TokenFactory = Callable[..., str]
 def _collected_static() -> None:
     """Static files as production serves them (hashed names need the manifest)."""
     call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _plain_http(settings: Any) -> None:
+    """The test client speaks plain HTTP; production's HTTPS redirect has its own test."""
+    settings.SECURE_SSL_REDIRECT = False
 
 
 @pytest.fixture(autouse=True)
@@ -75,3 +89,57 @@ def client_for(make_token: TokenFactory) -> Callable[[str], APIClient]:
 def api(client_for: Callable[[str], APIClient], user_id: str) -> APIClient:
     """A client authenticated as `user_id`."""
     return client_for(user_id)
+
+
+ROOT = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until_up(url: str, timeout: float = 20) -> None:
+    """Poll `url` until the server behind it answers at all."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def service_env(**settings: str) -> dict[str, str]:
+    """An environment for the service in a subprocess: fresh secrets, plain HTTP."""
+    return {
+        # The virtualenv's python and gunicorn first, as on a platform.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "BETTER_AUTH_SECRET": secrets.token_urlsafe(40),
+        "SECURE_HTTPS": "false",
+        **settings,
+    }
+
+
+@contextmanager
+def live_service(env: dict[str, str], *command: str) -> Iterator[str]:
+    """Migrate, then run `command` (default: the Procfile's web) on a free port; yield its URL."""
+    port = free_port()
+    env = {**env, "PORT": str(port)}
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    web = command or (sys.executable, "-m", "gunicorn", "todo_project.wsgi")
+    server = subprocess.Popen(web, cwd=ROOT, env=env)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

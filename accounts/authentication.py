@@ -13,43 +13,44 @@ from typing import Any
 
 import jwt
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenBackendExpiredToken
 from rest_framework_simplejwt.models import TokenUser
 
-from accounts.keys import REFUSED_DETAIL, backend_for
+from accounts.exceptions import EXPIRED_DETAIL, TokenRefused
+from accounts.keys import backend_for
 from accounts.services import user_record_seen
 
 MAX_TOKEN_BYTES = 8192
 MAX_SUBJECT_LENGTH = 255
 
-EXPIRED_DETAIL = "The access token has expired."
-
 
 def verify_token(token: str) -> dict[str, Any]:
-    """Return the claims of a valid Better Auth token; raise AuthenticationFailed.
+    """Return the claims of a valid Better Auth token; raise TokenRefused (401).
 
     Raises KeysUnavailable (503) when only Better Auth, unreachable, could tell.
     """
     try:
         header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError:
-        raise AuthenticationFailed(REFUSED_DETAIL) from None
+        raise TokenRefused("malformed token") from None
     backend = backend_for(header)
     try:
         # simplejwt hints its Token class here; PyJWT underneath takes the string.
         claims = backend.decode(token)  # type: ignore[arg-type]
     except TokenBackendExpiredToken:
-        raise AuthenticationFailed(EXPIRED_DETAIL) from None
-    except TokenBackendError:
-        raise AuthenticationFailed(REFUSED_DETAIL) from None
+        raise TokenRefused("expired", EXPIRED_DETAIL) from None
+    except TokenBackendError as error:
+        # PyJWT's own message (bad signature, wrong issuer, ...) from `raise ... from`.
+        raise TokenRefused(f"invalid: {error.__cause__ or error}") from None
 
     subject = claims.get("sub")
-    if "exp" not in claims or not isinstance(subject, str):
-        raise AuthenticationFailed(REFUSED_DETAIL)
-    if not 0 < len(subject) <= MAX_SUBJECT_LENGTH or "\x00" in subject:
-        raise AuthenticationFailed(REFUSED_DETAIL)
+    if "exp" not in claims:
+        raise TokenRefused("no exp claim")
+    if not isinstance(subject, str) or not 0 < len(subject) <= MAX_SUBJECT_LENGTH:
+        raise TokenRefused("sub missing, not a string, or too long")
+    if "\x00" in subject:
+        raise TokenRefused("sub with a NUL character")
     return claims
 
 
@@ -63,11 +64,11 @@ class BetterAuthJWTAuthentication(BaseAuthentication):
         if not parts or parts[0].lower() != self.keyword:
             return None
         if len(parts) != 2 or len(parts[1]) > MAX_TOKEN_BYTES:
-            raise AuthenticationFailed(REFUSED_DETAIL)
+            raise TokenRefused("malformed Authorization header or oversized token")
         try:
             token = parts[1].decode("ascii")
         except UnicodeDecodeError:
-            raise AuthenticationFailed(REFUSED_DETAIL) from None
+            raise TokenRefused("token is not ASCII") from None
         claims = verify_token(token)
         user_record_seen(claims)
         return TokenUser(claims), claims  # type: ignore[arg-type]

@@ -15,22 +15,12 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from rest_framework.exceptions import APIException
+
+from accounts.exceptions import KeysUnavailable
 
 logger = logging.getLogger(__name__)
 
 MAX_JWKS_BYTES = 1024 * 1024
-
-
-class KeysUnavailable(APIException):
-    """No key can verify the token now because Better Auth is unreachable: 503."""
-
-    status_code = 503
-    default_detail = "The sign-in service's keys can't be fetched right now; try again shortly."
-
-    def __init__(self, wait: float) -> None:
-        super().__init__()
-        self.wait = wait
 
 
 class JWKSCache:

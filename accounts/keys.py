@@ -13,31 +13,30 @@ from typing import Any
 
 import jwt
 from django.conf import settings
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.backends import TokenBackend
 
+from accounts.exceptions import TokenRefused
 from accounts.jwks import jwks_cache
 
-REFUSED_DETAIL = "The access token is invalid."
 MAX_KID_LENGTH = 255
 
 
 def backend_for(header: dict[str, Any]) -> TokenBackend:
-    """A backend able to verify a token with this header; AuthenticationFailed if none."""
+    """A backend able to verify a token with this header; TokenRefused if none."""
     algorithm = header.get("alg")
     if not isinstance(algorithm, str) or algorithm not in settings.JWT_ALGORITHMS:
-        raise AuthenticationFailed(REFUSED_DETAIL)
+        raise TokenRefused("algorithm not allowed")
     claims = (settings.JWT_ISSUER, settings.JWT_AUDIENCE, settings.JWT_LEEWAY_SECONDS)
     if algorithm in settings.HMAC_ALGORITHMS:
         if not settings.BETTER_AUTH_SECRET:
-            raise AuthenticationFailed(REFUSED_DETAIL)
+            raise TokenRefused("HMAC token but no BETTER_AUTH_SECRET")
         return _hmac_backend(algorithm, settings.BETTER_AUTH_SECRET, *claims)
     jwk = _jwk_for(algorithm, header.get("kid"))
-    backend = (
-        _asymmetric_backend(algorithm, json.dumps(jwk, sort_keys=True), *claims) if jwk else None
-    )
+    if jwk is None:
+        raise TokenRefused("no JWKS key of that kid and type")
+    backend = _asymmetric_backend(algorithm, json.dumps(jwk, sort_keys=True), *claims)
     if backend is None:
-        raise AuthenticationFailed(REFUSED_DETAIL)
+        raise TokenRefused("unusable JWKS key")
     return backend
 
 

@@ -5,12 +5,23 @@ address. Counters live in the default cache (`CACHE_URL`).
 """
 
 from django.conf import settings
+from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 
 
-def client_address(request: Request) -> str:
+def client_address(request: HttpRequest | Request) -> str:
+    """The caller's address: REMOTE_ADDR, or the trusted entry of CLIENT_IP_HEADER.
+
+    With `X-Forwarded-For: spoofed, client, proxy1` and TRUSTED_PROXY_COUNT=2 the
+    client is `client`: every entry right of it was appended by our own proxies.
+    """
+    header = settings.CLIENT_IP_HEADER
+    if header:
+        hops = [hop.strip() for hop in request.headers.get(header, "").split(",") if hop.strip()]
+        if len(hops) >= settings.TRUSTED_PROXY_COUNT:
+            return hops[-settings.TRUSTED_PROXY_COUNT]
     return str(request.META.get("REMOTE_ADDR", ""))
 
 

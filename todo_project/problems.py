@@ -5,19 +5,30 @@
 `/api/`, Django's usual HTML pages elsewhere (the admin).
 """
 
+import logging
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
+from accounts.ratelimit import client_address
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# Refusals worth a security log line: bad or missing tokens, wrong user, rate limits.
+SECURITY_STATUSES = {401, 403, 429}
+
+logger = logging.getLogger(__name__)
+security_log = logging.getLogger("todo_project.security")
 
 VALIDATION_DETAIL = "The request has invalid values; see `errors`."
 
@@ -52,14 +63,30 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or api_settings.NON_FIELD_ERRORS_KEY: [str(message) for message in messages]}
 
 
+class DatabaseUnavailable(exceptions.APIException):
+    """The database can't be reached or dropped the connection: 503, retry shortly."""
+
+    status_code = 503
+    default_detail = "The service can't reach its database right now; try again shortly."
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wait = settings.DB_UNAVAILABLE_RETRY_AFTER_SECONDS
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's exception handler, answering problem+json. Non-API errors fall to 500."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, OperationalError | InterfaceError):
+        logger.error("Database unavailable: %s", type(exc).__name__)
+        exc = DatabaseUnavailable()
     if not isinstance(exc, exceptions.APIException):
         return None
+    if exc.status_code in SECURITY_STATUSES:
+        _log_refusal(exc, context["request"])
 
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten_errors(exc.detail)
@@ -76,6 +103,20 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     set_rollback()
     return Response(
         body, status=exc.status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE
+    )
+
+
+def _log_refusal(exc: exceptions.APIException, request: Request) -> None:
+    """A security event: who was refused and why; never the token or its claims."""
+    security_log.warning(
+        "request refused",
+        extra={
+            "status": exc.status_code,
+            "reason": getattr(exc, "reason", None) or str(exc.detail),
+            "client": client_address(request),
+            "method": request.method,
+            "path": request.path,
+        },
     )
 
 

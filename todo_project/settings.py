@@ -9,8 +9,11 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import corsheaders.defaults
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from todo_project.database import database_settings, is_pooler_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -22,17 +25,16 @@ DEBUG = env.bool("DEBUG", default=False)
 # Values that must never protect a running service: empty, Django's own
 # "insecure" development keys, and the placeholders in `.env.example`.
 _PLACEHOLDER_SECRET = re.compile(r"^(|django-insecure.*|change-?me.*|replace-?me.*)$", re.I)
-_MIN_SECRET_LENGTH = 32
 
 
-def _secret(name: str, *, required: bool) -> str:
+def _secret(name: str, *, required: bool, min_length: int) -> str:
     """Read a secret; outside DEBUG refuse a missing, placeholder or short one."""
     value: str = env.str(name, default="")
     if DEBUG or (not value and not required):
         return value
-    if _PLACEHOLDER_SECRET.match(value) or len(value) < _MIN_SECRET_LENGTH:
+    if _PLACEHOLDER_SECRET.match(value) or len(value) < min_length:
         raise ImproperlyConfigured(
-            f"{name} is missing, a placeholder, or shorter than {_MIN_SECRET_LENGTH} "
+            f"{name} is missing, a placeholder, or shorter than {min_length} "
             f"characters. Set it in the environment or in .env (e.g. "
             f"`python -c 'import secrets; print(secrets.token_urlsafe(48))'`), "
             f"or run `make run` once to have one generated."
@@ -40,7 +42,7 @@ def _secret(name: str, *, required: bool) -> str:
     return value
 
 
-SECRET_KEY = _secret("SECRET_KEY", required=True) or "django-insecure-debug-only"
+SECRET_KEY = _secret("SECRET_KEY", required=True, min_length=50) or "django-insecure-debug-only"
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 # Where the Django admin lives; somewhere less guessable than admin/ in production.
@@ -53,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -61,8 +64,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "todo_project.middleware.BodySizeLimitMiddleware",
+    "todo_project.observability.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "todo_project.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -91,11 +96,18 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-# Keep connections across requests (a new PostgreSQL connection costs more than
-# most requests); health checks drop a connection the server has closed.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASES = {
+    "default": database_settings(
+        DATABASE_URL,
+        conn_max_age=env.int("CONN_MAX_AGE", default=60),
+        statement_timeout_ms=env.int("DB_STATEMENT_TIMEOUT_MS", default=5000),
+        connect_timeout_s=env.int("DB_CONNECT_TIMEOUT_SECONDS", default=5),
+        pooler=env.bool("DATABASE_POOLER", default=is_pooler_url(DATABASE_URL)),
+    )
+}
+# How long a client is told to wait when the database is unreachable (503).
+DB_UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -149,7 +161,7 @@ ASYMMETRIC_ALGORITHMS = {
     "PS256": ("RSA", None),
 }
 
-BETTER_AUTH_SECRET = _secret("BETTER_AUTH_SECRET", required=False)
+BETTER_AUTH_SECRET = _secret("BETTER_AUTH_SECRET", required=False, min_length=32)
 BETTER_AUTH_URL = env.str("BETTER_AUTH_URL", default="").rstrip("/")
 BETTER_AUTH_JWKS_URL = env.str(
     "BETTER_AUTH_JWKS_URL", default=f"{BETTER_AUTH_URL}/api/auth/jwks" if BETTER_AUTH_URL else ""
@@ -217,14 +229,68 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security -------------------------------------------------------------------
+# Production serves HTTPS behind the platform's proxy, which says so in this header.
+# `make run` (plain HTTP on loopback) sets SECURE_HTTPS=false.
+SECURE_HTTPS = env.bool("SECURE_HTTPS", default=True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = SECURE_HTTPS
+# The platform's probes and the metrics scraper call over plain HTTP inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000) if SECURE_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Preloading commits the whole domain to HTTPS in browsers for good: the domain
+# owner's decision, so off by default and its deploy-check warning silenced.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_HTTPS
+SESSION_COOKIE_HTTPONLY = True
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# The client address for rate limits and logs: REMOTE_ADDR, unless the platform's
+# proxy puts it in a header. With X-Forwarded-For, each proxy appends the address
+# it saw, so the client is the entry TRUSTED_PROXY_COUNT from the right; anything
+# further left was written by the client and can't be trusted.
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+
+# --- CORS (the Next.js frontend on another origin) --------------------------------
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = [*corsheaders.defaults.default_headers, "x-request-id"]
+CORS_EXPOSE_HEADERS = ["Link", "X-Total-Count", "Retry-After", "ETag", "Location", "X-Request-ID"]
+CORS_PREFLIGHT_MAX_AGE = 86400
+
+# --- Metrics ---------------------------------------------------------------------
+# /metrics answers a bearer METRICS_TOKEN, or a caller from METRICS_ALLOWED_IPS.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+
 # --- Logging --------------------------------------------------------------------
+# One JSON object per line (LOG_FORMAT=plain for people); each carries the request
+# id. Django's own 4xx warnings are left out: the request log line has them.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "todo_project.request_context.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
 }

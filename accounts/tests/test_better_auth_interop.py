@@ -10,11 +10,7 @@ import http.cookiejar
 import json
 import os
 import secrets
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,10 +21,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import BetterAuthUser
+from conftest import free_port, live_service, service_env
 
 INTEROP = Path(__file__).resolve().parents[2] / "interop"
 ALGORITHMS = ["EdDSA", "ES256", "ES512", "RS256", "PS256", "HS256"]
-ROOT = INTEROP.parent
 
 pytestmark = pytest.mark.django_db
 
@@ -40,13 +36,6 @@ def require_node() -> None:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -148,42 +137,19 @@ def test_a_live_service_configured_by_environment_alone(algorithm: str, tmp_path
     """gunicorn with only BETTER_AUTH_URL (JWKS mode) or only the secret (HS256 mode)."""
     require_node()
     auth = start_better_auth(algorithm)
-    port = free_port()
-    env = {
-        "PATH": os.environ["PATH"],
-        "SECRET_KEY": secrets.token_urlsafe(40),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "BETTER_AUTH_URL": auth.url if algorithm != "HS256" else "",
-        "BETTER_AUTH_SECRET": auth.secret if algorithm == "HS256" else "",
-    }
-    python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    service = subprocess.Popen(
-        [python, "-m", "gunicorn", "todo_project.wsgi", "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
+    env = service_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        BETTER_AUTH_URL=auth.url if algorithm != "HS256" else "",
+        BETTER_AUTH_SECRET=auth.secret if algorithm == "HS256" else "",
     )
     try:
-        token = auth.sign_up_and_get_token("live@example.com")
-        status = wait_for_status(f"http://127.0.0.1:{port}/api/me/tasks", token)
-        assert status == 200
+        with live_service(env) as base:
+            token = auth.sign_up_and_get_token("live@example.com")
+            request = urllib.request.Request(
+                f"{base}/api/me/tasks", headers={"Authorization": f"Bearer {token}"}
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.status == 200
     finally:
-        for process in (service, auth.process):
-            process.kill()
-            process.wait()
-
-
-def wait_for_status(url: str, token: str) -> int:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                status: int = response.status
-                return status
-        except urllib.error.HTTPError as error:
-            return error.code
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+        auth.process.terminate()
+        auth.process.wait()

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
-    response = Client().get("/api/schema/?format=json")
+    response = Client().get("/api/schema/?format=json", secure=True)
     assert response.status_code == 200
     document: dict[str, Any] = response.json()
     return document

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-GOOD_SECRET = "s" * 40
+GOOD_SECRET = "s" * 64
 
 
 def start(**environment: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,126 @@
+"""CORS for the frontend's origin, HTTPS behind the platform's proxy, client addresses."""
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from accounts.ratelimit import client_address
+
+pytestmark = pytest.mark.django_db
+
+FRONTEND = "https://app.example.com"
+
+
+@pytest.fixture(autouse=True)
+def _frontend_origin(settings: Any) -> None:
+    settings.CORS_ALLOWED_ORIGINS = [FRONTEND]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE"])
+def test_preflight_for_bearer_json_calls_passes(method: str) -> None:
+    response = Client().options(
+        "/api/me/tasks/1",
+        HTTP_ORIGIN=FRONTEND,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD=method,
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type",
+    )
+
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == FRONTEND
+    assert method in response["Access-Control-Allow-Methods"]
+    allowed = response["Access-Control-Allow-Headers"]
+    assert "authorization" in allowed
+    assert "content-type" in allowed
+
+
+def test_preflight_from_another_origin_gets_no_grant() -> None:
+    response = Client().options(
+        "/api/me/tasks",
+        HTTP_ORIGIN="https://evil.example.com",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization",
+    )
+
+    assert "Access-Control-Allow-Origin" not in response
+
+
+def test_the_paging_and_retry_headers_are_exposed(api: APIClient) -> None:
+    response = api.get("/api/me/tasks", HTTP_ORIGIN=FRONTEND)
+
+    assert response["Access-Control-Allow-Origin"] == FRONTEND
+    exposed = {h.strip().lower() for h in response["Access-Control-Expose-Headers"].split(",")}
+    assert {"link", "x-total-count", "retry-after", "etag", "location", "x-request-id"} <= exposed
+
+
+def test_errors_carry_cors_headers_too() -> None:
+    response = Client().get("/api/me/tasks", HTTP_ORIGIN=FRONTEND)
+
+    assert response.status_code == 401
+    assert response["Access-Control-Allow-Origin"] == FRONTEND
+
+
+def test_plain_http_is_redirected_to_https(settings: Any) -> None:
+    settings.SECURE_SSL_REDIRECT = True
+
+    response = Client().get("/api/me/tasks")
+
+    assert response.status_code == 301
+    assert response["Location"].startswith("https://")
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics"])
+def test_probes_are_not_redirected(settings: Any, path: str) -> None:
+    settings.SECURE_SSL_REDIRECT = True
+
+    assert Client().get(path).status_code == 200
+
+
+def test_https_via_the_proxy_header_is_served_with_hsts(settings: Any) -> None:
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+
+    response = Client().get("/healthz", HTTP_X_FORWARDED_PROTO="https")
+
+    assert response.status_code == 200
+    assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "count", "expected"),
+    [
+        ("203.0.113.7", 1, "203.0.113.7"),
+        ("1.2.3.4, 203.0.113.7", 1, "203.0.113.7"),
+        ("1.2.3.4, 203.0.113.7, 10.0.0.2", 2, "203.0.113.7"),
+        ("", 1, "127.0.0.1"),
+        ("203.0.113.7", 2, "127.0.0.1"),
+    ],
+)
+def test_client_address_trusts_only_the_proxies_hops(
+    settings: Any, rf: Any, forwarded: str, count: int, expected: str
+) -> None:
+    settings.CLIENT_IP_HEADER = "X-Forwarded-For"
+    settings.TRUSTED_PROXY_COUNT = count
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert client_address(request) == expected
+
+
+def test_without_a_configured_header_forwarded_for_is_ignored(rf: Any) -> None:
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="1.2.3.4")
+
+    assert client_address(request) == "127.0.0.1"
+
+
+def test_rate_limits_count_the_real_client_behind_the_proxy(settings: Any) -> None:
+    settings.CLIENT_IP_HEADER = "X-Forwarded-For"
+    settings.RATE_LIMIT_ANON = "1/m"
+    proxy = Client(REMOTE_ADDR="10.0.0.1")
+
+    first = proxy.get("/api/me/tasks", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    other_client = proxy.get("/api/me/tasks", HTTP_X_FORWARDED_FOR="203.0.113.8")
+    spoofing = proxy.get("/api/me/tasks", HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.7")
+
+    assert (first.status_code, other_client.status_code, spoofing.status_code) == (401, 401, 429)

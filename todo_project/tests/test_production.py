@@ -1,0 +1,219 @@
+"""The service as a platform runs it: the Procfile's gunicorn on PostgreSQL, with Redis.
+
+These start real processes. The PostgreSQL ones run in CI's PostgreSQL pass (each
+on a database of its own, never the shared one's data); Redis ones need the local
+Redis (CI starts it).
+"""
+
+import contextlib
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import jwt
+import psycopg
+import pytest
+from django.db import connection
+
+from conftest import ROOT, live_service, service_env
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="runs in the PostgreSQL pass (DATABASE_URL)"
+)
+
+
+def redis_is_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return bool(os.environ.get("CI"))  # CI must have it: fail there, don't skip
+
+
+needs_redis = pytest.mark.skipif(not redis_is_up(), reason="needs Redis on 127.0.0.1:6379")
+
+
+def procfile(process: str) -> str:
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name == process:
+            return command.strip()
+    raise LookupError(process)
+
+
+def fetch(url: str, token: str | None = None, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def token_for(env: dict[str, str], sub: str = "u1") -> str:
+    return jwt.encode({"sub": sub, "exp": 9999999999}, env["BETTER_AUTH_SECRET"], algorithm="HS256")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A database of its own on the local PostgreSQL server, dropped afterwards."""
+    params = connection.settings_dict
+    server = f"postgresql://{params['USER']}@{params['HOST']}:{params['PORT']}"
+    name = f"todo_live_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"{server}/{name}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@needs_postgres
+def test_gunicorn_as_the_procfile_says_serves_the_api_and_the_admin(postgres_url: str) -> None:
+    env = service_env(DATABASE_URL=postgres_url)
+    release = subprocess.run(["sh", "-c", procfile("release")], cwd=ROOT, env=env, check=False)
+    assert release.returncode == 0
+
+    with live_service(env, "sh", "-c", f"exec {procfile('web')}") as base:
+        status, _, body = fetch(f"{base}/api/me/tasks", token_for(env))
+        login_status, _, login_page = fetch(f"{base}/admin/login/")
+        stylesheet = re.findall(r'href="(/static/[^"]+\.css)"', login_page.decode())[0]
+        css_status, css_headers, _ = fetch(f"{base}{stylesheet}", **{"Accept-Encoding": "gzip"})
+
+    assert (status, json.loads(body)) == (200, [])
+    assert login_status == 200
+    assert css_status == 200
+    assert css_headers["Content-Type"].startswith("text/css")
+    assert css_headers.get("Content-Encoding") == "gzip"
+    assert "immutable" in css_headers["Cache-Control"]
+
+
+class TcpProxy:
+    """A TCP hop to PostgreSQL that the test can cut and restore, like a network outage."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = 0
+        self._sockets: list[socket.socket] = []
+        self._listener: socket.socket | None = None
+
+    def start(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen()
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        """Stop listening and drop every open connection."""
+        for sock in [self._listener, *self._sockets]:
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+        self._sockets.clear()
+        self._listener = None
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self._sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+
+
+@needs_postgres
+def test_a_database_outage_is_503_and_heals_without_a_restart(postgres_url: str) -> None:
+    params = connection.settings_dict
+    proxy = TcpProxy((params["HOST"], int(params["PORT"])))
+    proxy.start()
+    proxied = postgres_url.replace(f"{params['HOST']}:{params['PORT']}", f"127.0.0.1:{proxy.port}")
+    env = service_env(
+        DATABASE_URL=proxied,
+        WEB_CONCURRENCY="1",
+        GUNICORN_THREADS="1",
+        DB_CONNECT_TIMEOUT_SECONDS="2",
+    )
+    token = token_for(env)
+
+    with live_service(env) as base:
+        before = fetch(f"{base}/api/me/tasks", token)
+        proxy.cut()
+        during = [fetch(f"{base}/api/me/tasks", token) for _ in range(3)]
+        ready_during = fetch(f"{base}/readyz")
+        proxy.start()
+        after = fetch(f"{base}/api/me/tasks", token)
+    proxy.cut()
+
+    assert before[0] == 200
+    for status, headers, body in during:
+        assert status == 503
+        assert headers["Content-Type"] == "application/problem+json"
+        assert int(headers["Retry-After"]) >= 1
+        assert json.loads(body)["status"] == 503
+    assert ready_during[0] == 503
+    assert after[0] == 200
+
+
+@needs_redis
+def test_the_rate_limit_holds_across_two_workers_on_redis(tmp_path: Any) -> None:
+    redis_db = "15"
+    subprocess.run(["redis-cli", "-n", redis_db, "FLUSHDB"], check=True, capture_output=True)
+    env = service_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        CACHE_URL=f"redis://127.0.0.1:6379/{redis_db}",
+        # Per day, so the counting window can't roll over mid-test.
+        RATE_LIMIT_USER="10/d",
+        WEB_CONCURRENCY="2",
+        GUNICORN_THREADS="1",
+    )
+    token = token_for(env, sub="limited")
+
+    with live_service(env) as base:
+        statuses = [fetch(f"{base}/api/me/tasks", token, Connection="close")[0] for _ in range(20)]
+
+    assert statuses == [200] * 10 + [429] * 10
+
+
+def test_deploy_check_is_clean_with_production_settings() -> None:
+    env = service_env(
+        ALLOWED_HOSTS="api.example.com",
+        SECURE_HTTPS="true",
+        CORS_ALLOWED_ORIGINS="https://app.example.com",
+    )
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
