@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from accounts import jwks
+from accounts import jwks, verified
 
 TokenFactory = Callable[..., str]
 
@@ -38,9 +38,10 @@ def _plain_http(settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> None:
-    """Rate-limit counters, the user mirror's write marks and JWKS caches start empty."""
+    """Rate limits, user-mirror write marks, JWKS caches and verified tokens start empty."""
     cache.clear()
     jwks._cache_for.cache_clear()
+    verified._claims_by_token.clear()
 
 
 @pytest.fixture

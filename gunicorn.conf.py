@@ -17,8 +17,8 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # Recycle workers now and then, staggered, so no slow leak grows without bound.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "1000"))
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "10000"))
 # The app logs every request itself, as JSON with its request id.
 accesslog = None
 errorlog = "-"

@@ -12,11 +12,13 @@ and the claims Better Auth's tokens must have (`exp`, a string `sub`) are ours.
 from typing import Any
 
 import jwt
+from django.conf import settings
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenBackendExpiredToken
 from rest_framework_simplejwt.models import TokenUser
 
+from accounts import verified
 from accounts.exceptions import EXPIRED_DETAIL, TokenRefused
 from accounts.keys import backend_for
 from accounts.services import user_record_seen
@@ -69,7 +71,10 @@ class BetterAuthJWTAuthentication(BaseAuthentication):
             token = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise TokenRefused("token is not ASCII") from None
-        claims = verify_token(token)
+        claims = verified.recall(token)
+        if claims is None:
+            claims = verify_token(token)
+            verified.remember(token, claims, leeway=settings.JWT_LEEWAY_SECONDS)
         user_record_seen(claims)
         return TokenUser(claims), claims  # type: ignore[arg-type]
 

@@ -2,11 +2,8 @@
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
-from django.utils import timezone
 from rest_framework import serializers
 
-from tasks.models import Task, tag_key
 from tasks.serializers import AwareDateTimeField, PriorityField
 
 SORT_FIELDS = ("created", "updated", "title", "due_date", "priority")
@@ -45,21 +42,14 @@ class TaskListQuery(serializers.Serializer):
     )
 
 
-def filter_tasks(tasks: QuerySet[Task], query: dict[str, Any]) -> QuerySet[Task]:
-    """Narrow `tasks` by the validated filters of a TaskListQuery."""
-    conditions = Q()
-    if query["status"] != "all":
-        conditions &= Q(completed=query["status"] == "completed")
-    if search := query.get("search"):
-        conditions &= Q(title__icontains=search) | Q(description__icontains=search)
-    if "priority" in query:
-        conditions &= Q(priority=query["priority"])
-    if tag := query.get("tag"):
-        conditions &= Q(tag_keys__contains=tag_key(tag))
-    if "due_before" in query:
-        conditions &= Q(due_date__lt=query["due_before"])
-    if "due_after" in query:
-        conditions &= Q(due_date__gt=query["due_after"])
-    if query["overdue"]:
-        conditions &= Q(completed=False, due_date__lt=timezone.now())
-    return tasks.filter(conditions)
+_LIST_QUERY = TaskListQuery()
+
+
+def parse_list_query(params: dict[str, str]) -> dict[str, Any]:
+    """Validated list parameters; DRF's ValidationError (a 400) names any bad one.
+
+    One shared TaskListQuery validates every request: instantiating a serializer
+    deep-copies its fields, which costs more than the validation.
+    """
+    query: dict[str, Any] = _LIST_QUERY.run_validation(params)
+    return query

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import F, OrderBy, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.utils.urls import replace_query_param
 
-from tasks.models import MAX_TASK_ID, Priority, Task
+from tasks import selectors
+from tasks.models import MAX_TASK_ID, Priority
 
 # The model field behind each `sort` value, and whether it can be null.
 SORT_COLUMNS: dict[str, tuple[str, bool]] = {
@@ -44,31 +44,23 @@ class Keyset:
         column, nullable = SORT_COLUMNS[sort.lstrip("-")]
         return cls(column, sort.startswith("-"), nullable)
 
-    def ordering(self) -> list[OrderBy]:
-        # Tasks without a due date come last in either direction.
-        nulls_last = True if self.nullable else None
-        if self.descending:
-            return [F(self.column).desc(nulls_last=nulls_last), F("id").desc()]
-        return [F(self.column).asc(nulls_last=nulls_last), F("id").asc()]
+    def order_by_sql(self) -> str:
+        direction = "DESC" if self.descending else "ASC"
+        # Tasks without a due date come last in either direction; ties go by id.
+        nulls = " NULLS LAST" if self.nullable else ""
+        return f"{self.column} {direction}{nulls}, id {direction}"
 
-    def after(self, value: Any, task_id: int) -> Q:
-        """Tasks that come strictly after (`value`, `task_id`) in this order."""
-        beyond = "lt" if self.descending else "gt"
+    def after_sql(self, value: Any, task_id: int) -> tuple[str, list[Any]]:
+        """SQL for the tasks strictly after (`value`, `task_id`) in this order."""
+        beyond = "<" if self.descending else ">"
+        column = self.column
         if value is None:
-            return Q(**{f"{self.column}__isnull": True, f"id__{beyond}": task_id})
+            return f"({column} IS NULL AND id {beyond} %s)", [task_id]
         # The redundant bound (>= or <=) lets the database seek into the index.
-        bound = "lte" if self.descending else "gte"
-        condition = Q(**{f"{self.column}__{bound}": value}) & (
-            Q(**{f"{self.column}__{beyond}": value})
-            | Q(**{self.column: value, f"id__{beyond}": task_id})
-        )
+        sql = f"{column} {beyond}= %s AND ({column} {beyond} %s OR id {beyond} %s)"
         if self.nullable:
-            condition |= Q(**{f"{self.column}__isnull": True})
-        return condition
-
-    def encode_value(self, task: Task) -> Any:
-        value = getattr(task, self.column)
-        return value.isoformat() if isinstance(value, datetime) else value
+            sql = f"({sql} OR {column} IS NULL)"
+        return f"({sql})", [value, value, task_id]
 
     def decode_value(self, raw: Any) -> Any:
         """The cursor's sort value as the column holds it; ValueError if it can't be."""
@@ -85,8 +77,12 @@ class Keyset:
         return raw
 
 
-def encode_cursor(sort: str, keyset: Keyset, task: Task) -> str:
-    payload = json.dumps([sort, keyset.encode_value(task), task.id], separators=(",", ":"))
+def encode_cursor(sort: str, keyset: Keyset, task: dict[str, Any]) -> str:
+    """A cursor pointing after this task (a row from the selectors)."""
+    position = task[keyset.column]
+    if isinstance(position, datetime):
+        position = position.isoformat()
+    payload = json.dumps([sort, position, task["id"]], separators=(",", ":"))
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
@@ -104,7 +100,7 @@ def decode_cursor(cursor: str, sort: str, keyset: Keyset) -> tuple[Any, int]:
 
 @dataclass(frozen=True)
 class Page:
-    tasks: list[Task]
+    tasks: list[dict[str, Any]]
     total: int
     next_cursor: str | None
 
@@ -116,14 +112,20 @@ class Page:
         return headers
 
 
-def paginate(tasks: QuerySet[Task], *, sort: str, limit: int, cursor: str | None) -> Page:
-    """One page of `tasks` in `sort` order: two queries, the count and the page."""
+def paginate(*, user_id: str, query: dict[str, Any]) -> Page:
+    """The page a validated TaskListQuery asks for: one query, two if it is empty
+    after a cursor (the count can't ride along with no rows)."""
+    sort, limit, cursor = query["sort"], query["limit"], query.get("cursor")
     keyset = Keyset.for_sort(sort)
-    ordered = tasks.order_by(*keyset.ordering())
-    if cursor:
-        value, task_id = decode_cursor(cursor, sort, keyset)
-        ordered = ordered.filter(keyset.after(value, task_id))
-    total = tasks.count()
-    page = list(ordered[: limit + 1])
-    next_cursor = encode_cursor(sort, keyset, page[limit - 1]) if len(page) > limit else None
-    return Page(page[:limit], total, next_cursor)
+    position = keyset.after_sql(*decode_cursor(cursor, sort, keyset)) if cursor else None
+    rows, total = selectors.task_page(
+        user_id=user_id,
+        query=query,
+        order_by=keyset.order_by_sql(),
+        position=position,
+        size=limit + 1,
+    )
+    if total is None:
+        total = selectors.task_count(user_id=user_id, query=query) if cursor else 0
+    next_cursor = encode_cursor(sort, keyset, rows[limit - 1]) if len(rows) > limit else None
+    return Page(rows[:limit], total, next_cursor)

@@ -1,6 +1,7 @@
 """The task's JSON shape: request validation as the contract words it, and the response."""
 
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from rest_framework import serializers
@@ -79,11 +80,35 @@ class TagListField(serializers.ListField):
         return list(folded.values())
 
 
-def format_datetime(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a `Z`, as DRF's DateTimeField writes it."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+# A task as the reads return it: these fields, by name.
+TASK_FIELDS = (
+    "id",
+    "user_id",
+    "title",
+    "description",
+    "completed",
+    "completed_at",
+    "priority",
+    "due_date",
+    "tags",
+    "created_at",
+    "updated_at",
+)
+_PRIORITY_LABELS = dict(Priority.choices)
+
+
+def task_row(task: Task) -> dict[str, Any]:
+    """A Task instance as the reads return tasks."""
+    return {field: getattr(task, field) for field in TASK_FIELDS}
+
+
+def task_json(task: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON shape of a task row.
+
+    Date-times stay `datetime`s: the renderer writes them as ISO 8601 in UTC with
+    a `Z`, as DRF's DateTimeField would.
+    """
+    return {**task, "priority": _PRIORITY_LABELS[task["priority"]]}
 
 
 class TaskSerializer(serializers.Serializer):
@@ -110,22 +135,32 @@ class TaskSerializer(serializers.Serializer):
     def to_representation(self, instance: Task) -> dict[str, Any]:
         # Built by hand: the declared fields above document and validate the shape,
         # but running each one per value is most of a list response's cost.
-        return {
-            "id": instance.id,
-            "user_id": instance.user_id,
-            "title": instance.title,
-            "description": instance.description,
-            "completed": instance.completed,
-            "completed_at": format_datetime(instance.completed_at),
-            "priority": Priority(instance.priority).label,
-            "due_date": format_datetime(instance.due_date),
-            "tags": instance.tags,
-            "created_at": format_datetime(instance.created_at),
-            "updated_at": format_datetime(instance.updated_at),
-        }
+        return task_json(task_row(instance))
 
 
 class CompletionSerializer(serializers.Serializer):
     """The optional body of `PATCH .../complete`: no `completed` toggles, a value sets."""
 
     completed = StrictBooleanField(required=False)
+
+
+# One instance of each, validating every request's data: instantiating a DRF
+# serializer deep-copies all its fields, which costs more than validating.
+_NEW_OR_REPLACEMENT = TaskSerializer()
+_CHANGES = TaskSerializer(partial=True)
+_COMPLETION = CompletionSerializer()
+
+
+def validate_task(data: Any, *, partial: bool) -> dict[str, Any]:
+    """A task body's validated fields (all of them with defaults unless `partial`).
+
+    Raises DRF's ValidationError, as `is_valid(raise_exception=True)` would.
+    """
+    validated: dict[str, Any] = (_CHANGES if partial else _NEW_OR_REPLACEMENT).run_validation(data)
+    return validated
+
+
+def validate_completion(data: Any) -> bool | None:
+    """The `completed` of a completion body: True/False to set, None to toggle."""
+    completed: bool | None = _COMPLETION.run_validation(data).get("completed")
+    return completed

@@ -7,6 +7,7 @@ from django.db.models import Case, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from tasks import selectors
 from tasks.models import Task, tag_keys
 
 
@@ -24,13 +25,14 @@ def task_create(*, user_id: str, **fields: Any) -> Task:
     return task
 
 
-def task_update(*, task: Task, fields: dict[str, Any]) -> Task | None:
-    """Write `fields` to `task` in one UPDATE; None if the task is gone meanwhile.
+def task_update(*, task: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any] | None:
+    """Write `fields` to `task` (a row as read) in one UPDATE; the task as written, or
+    None if it is gone meanwhile.
 
     Every given field is written, changed or not, so two concurrent full updates
     can't leave a mix of both; nothing is written when nothing would change.
     """
-    if all(getattr(task, name) == value for name, value in fields.items()):
+    if all(task[name] == value for name, value in fields.items()):
         return task
     now = timezone.now()
     assignments: dict[str, Any] = {**fields, "updated_at": now}
@@ -41,50 +43,48 @@ def task_update(*, task: Task, fields: dict[str, Any]) -> Task | None:
         assignments["completed_at"] = (
             Coalesce(F("completed_at"), Value(now)) if fields["completed"] else None
         )
-    if not Task.objects.filter(id=task.id, user_id=task.user_id).update(**assignments):
+    if not Task.objects.filter(id=task["id"], user_id=task["user_id"]).update(**assignments):
         return None
     if "completed" in fields:
-        assignments["completed_at"] = (task.completed_at or now) if fields["completed"] else None
-    for name, value in assignments.items():
-        setattr(task, name, value)
-    return task
+        assignments["completed_at"] = (task["completed_at"] or now) if fields["completed"] else None
+    return {name: assignments.get(name, value) for name, value in task.items()}
 
 
-# Values are always parameters; only quoted identifiers are formatted in.
-_TOGGLE = "{c} = NOT {c}, {at} = CASE WHEN {c} THEN NULL ELSE %s END, {up} = %s"
+# Values are always parameters; only column names are formatted in.
+_TOGGLE = (
+    "completed = NOT completed, "
+    "completed_at = CASE WHEN completed THEN NULL ELSE %s END, updated_at = %s"
+)
 _SET = (
-    "{c} = %s, {at} = CASE WHEN %s THEN COALESCE({at}, %s) ELSE NULL END, "
-    "{up} = CASE WHEN {c} = %s THEN {up} ELSE %s END"
+    "completed = %s, completed_at = CASE WHEN %s THEN COALESCE(completed_at, %s) ELSE NULL END, "
+    "updated_at = CASE WHEN completed = %s THEN updated_at ELSE %s END"
 )
 _UPDATE_RETURNING = (
-    "UPDATE {table} SET {assignments} WHERE {id} = %s AND {user} = %s RETURNING {columns}"
+    f"UPDATE {Task._meta.db_table} SET {{assignments}} "  # noqa: S608
+    f"WHERE id = %s AND user_id = %s RETURNING {selectors.COLUMNS}"
 )
 
 
-def task_set_completed(*, user_id: str, task_id: int, completed: bool | None) -> Task | None:
+def task_set_completed(
+    *, user_id: str, task_id: int, completed: bool | None
+) -> dict[str, Any] | None:
     """Toggle (`completed=None`) or set completion in one UPDATE ... RETURNING.
 
     Setting the state a task already has changes nothing, not even `updated_at`,
-    and keeps `completed_at`. None if the user has no such task.
+    and keeps `completed_at`. The task as written, or None if the user has no such task.
     """
-    quote = connection.ops.quote_name
-    now = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     params: list[Any]
     if completed is None:
         assignments, params = _TOGGLE, [now, now]
     else:
         assignments, params = _SET, [completed, completed, now, completed, now]
-    sql = _UPDATE_RETURNING.format(
-        table=quote(Task._meta.db_table),
-        assignments=assignments.format(
-            c=quote("completed"), at=quote("completed_at"), up=quote("updated_at")
-        ),
-        id=quote("id"),
-        user=quote("user_id"),
-        columns=", ".join(quote(str(field.column)) for field in Task._meta.concrete_fields),
-    )
-    rows = list(Task.objects.raw(sql, [*params, task_id, user_id]))
-    return rows[0] if rows else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _UPDATE_RETURNING.format(assignments=assignments), [*params, task_id, user_id]
+        )
+        row = cursor.fetchone()
+    return selectors.task_from_row(row) if row else None
 
 
 def tasks_set_completed(*, tasks: QuerySet[Task], completed: bool) -> int:

@@ -19,10 +19,17 @@ from rest_framework.response import Response
 
 from accounts.ratelimit import RateLimitedViewMixin
 from tasks import selectors, services
-from tasks.filters import TaskListQuery
-from tasks.models import MAX_TASK_ID, Task
+from tasks.filters import TaskListQuery, parse_list_query
+from tasks.models import MAX_TASK_ID
 from tasks.pagination import paginate
-from tasks.serializers import CompletionSerializer, TaskSerializer
+from tasks.serializers import (
+    CompletionSerializer,
+    TaskSerializer,
+    task_json,
+    task_row,
+    validate_completion,
+    validate_task,
+)
 
 TASK_EXAMPLE = {
     "id": 42,
@@ -123,7 +130,7 @@ class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
     def owner_id(self) -> str:
         return str(self.request.user.id)
 
-    def _get_task(self, pk: str) -> Task:
+    def _get_task(self, pk: str) -> dict[str, Any]:
         task = selectors.task_get(user_id=self.owner_id, task_id=_task_id(pk))
         if task is None:
             raise NotFound()
@@ -132,29 +139,22 @@ class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
     def list(self, request: Request, user_id: str) -> Response:
         # A plain dict, not the QueryDict: DRF reads `?limit=` from a QueryDict as
         # if it were absent, and an empty value should be a 400, not the default.
-        query = TaskListQuery(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        tasks = selectors.task_list(user_id=self.owner_id, query=params)
-        page = paginate(
-            tasks, sort=params["sort"], limit=params["limit"], cursor=params.get("cursor")
-        )
-        body = [TaskSerializer().to_representation(task) for task in page.tasks]
-        return Response(body, headers=page.headers(request))
+        query = parse_list_query(request.query_params.dict())
+        page = paginate(user_id=self.owner_id, query=query)
+        return Response([task_json(task) for task in page.tasks], headers=page.headers(request))
 
     def create(self, request: Request, user_id: str) -> Response:
-        serializer = TaskSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        task = services.task_create(user_id=self.owner_id, **serializer.validated_data)
+        fields = validate_task(request.data, partial=False)
+        task = services.task_create(user_id=self.owner_id, **fields)
         location = reverse("task-detail", kwargs={"user_id": self.owner_id, "pk": task.id})
         return Response(
-            serializer.to_representation(task),
+            task_json(task_row(task)),
             status=status.HTTP_201_CREATED,
             headers={"Location": request.build_absolute_uri(location)},
         )
 
     def retrieve(self, request: Request, user_id: str, pk: str) -> Response:
-        return Response(TaskSerializer(self._get_task(pk)).data)
+        return Response(task_json(self._get_task(pk)))
 
     def update(self, request: Request, user_id: str, pk: str) -> Response:
         return self._write(pk, request.data, partial=False)
@@ -164,12 +164,11 @@ class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
 
     def _write(self, pk: str, data: Any, *, partial: bool) -> Response:
         task = self._get_task(pk)
-        serializer = TaskSerializer(task, data=data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        updated = services.task_update(task=task, fields=serializer.validated_data)
+        fields = validate_task(data, partial=partial)
+        updated = services.task_update(task=task, fields=fields)
         if updated is None:
             raise NotFound()
-        return Response(serializer.to_representation(updated))
+        return Response(task_json(updated))
 
     def destroy(self, request: Request, user_id: str, pk: str) -> Response:
         if not services.task_delete(user_id=self.owner_id, task_id=_task_id(pk)):
@@ -191,11 +190,10 @@ class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
     @action(detail=True, methods=["patch"], url_path="complete")
     def complete(self, request: Request, user_id: str, pk: str) -> Response:
         task_id = _task_id(pk)
-        body = CompletionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        completed = validate_completion(request.data)
         task = services.task_set_completed(
-            user_id=self.owner_id, task_id=task_id, completed=body.validated_data.get("completed")
+            user_id=self.owner_id, task_id=task_id, completed=completed
         )
         if task is None:
             raise NotFound()
-        return Response(TaskSerializer(task).data)
+        return Response(task_json(task))

@@ -23,6 +23,7 @@ def database_settings(
     url: str,
     *,
     conn_max_age: int,
+    health_checks: bool,
     statement_timeout_ms: int,
     connect_timeout_s: int,
     pooler: bool,
@@ -30,9 +31,11 @@ def database_settings(
     """Django's `DATABASES["default"]` for this URL."""
     config: dict[str, Any] = environ.Env.db_url_config(url)
     # Keep connections across requests (a new PostgreSQL connection costs more than
-    # most requests); health checks replace one the server or Neon has dropped.
+    # most requests). A connection idle past `conn_max_age` is replaced before use,
+    # which covers Neon suspending an idle compute; health checks would also catch
+    # a connection dropped sooner, at the price of one extra round trip per request.
     config["CONN_MAX_AGE"] = conn_max_age
-    config["CONN_HEALTH_CHECKS"] = True
+    config["CONN_HEALTH_CHECKS"] = health_checks
     if config["ENGINE"] != "django.db.backends.postgresql":
         return config
     options = config.setdefault("OPTIONS", {})

@@ -69,11 +69,9 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "todo_project.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "todo_project.middleware.BrowserOnlyMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -101,6 +99,7 @@ DATABASES = {
     "default": database_settings(
         DATABASE_URL,
         conn_max_age=env.int("CONN_MAX_AGE", default=60),
+        health_checks=env.bool("CONN_HEALTH_CHECKS", default=False),
         statement_timeout_ms=env.int("DB_STATEMENT_TIMEOUT_MS", default=5000),
         connect_timeout_s=env.int("DB_CONNECT_TIMEOUT_SECONDS", default=5),
         pooler=env.bool("DATABASE_POOLER", default=is_pooler_url(DATABASE_URL)),
@@ -115,7 +114,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The default is per process; point CACHE_URL at Redis to share counters
 # between workers and machines.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+SILENCED_SYSTEM_CHECKS = [
+    "django_ratelimit.E003",
+    "django_ratelimit.W001",
+    # Sessions, auth and messages middleware run inside BrowserOnlyMiddleware.
+    "admin.E408",
+    "admin.E409",
+    "admin.E410",
+]
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -199,10 +205,11 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "accounts.permissions.IsPathUser",
     ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["todo_project.renderers.OrjsonRenderer"],
     "DEFAULT_PARSER_CLASSES": ["todo_project.parsers.JSONObjectParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "todo_project.problems.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "todo_project.negotiation.JSONNegotiation",
     "UNAUTHENTICATED_USER": None,
     "DATETIME_FORMAT": "iso-8601",
 }
@@ -278,7 +285,7 @@ LOGGING = {
     "filters": {"request_id": {"()": "todo_project.request_context.RequestIdFilter"}},
     "formatters": {
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "pythonjsonlogger.orjson.OrjsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },

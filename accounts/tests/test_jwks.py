@@ -91,8 +91,8 @@ def test_keys_are_refetched_when_the_cache_expires(
     settings.JWKS_CACHE_SECONDS = 0
     key = better_auth.add_key()
 
-    call(better_auth.token(key))
-    call(better_auth.token(key))
+    call(better_auth.token(key, sub="first"))
+    call(better_auth.token(key, sub="second"))
 
     assert better_auth.fetches == 2
 
@@ -139,10 +139,10 @@ def test_cached_keys_keep_serving_while_better_auth_is_down(
     settings.JWKS_CACHE_SECONDS = 0
     settings.JWKS_REFETCH_COOLDOWN_SECONDS = 0
     key = better_auth.add_key()
-    assert call(better_auth.token(key)).status_code == 200
+    assert call(better_auth.token(key, sub="before")).status_code == 200
     better_auth.status = 500
 
-    assert call(better_auth.token(key)).status_code == 200
+    assert call(better_auth.token(key, sub="during")).status_code == 200
     assert better_auth.fetches == 2
 
 

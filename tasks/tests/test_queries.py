@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from tasks.models import Task
 from tasks.tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,19 +27,42 @@ def task(user_id: str) -> Any:
     return TaskFactory.create(user_id=user_id)
 
 
-def test_list_is_two_queries(api: APIClient, task: Any, django_assert_num_queries: Any) -> None:
-    with django_assert_num_queries(2):
+def test_list_with_its_count_is_one_query(
+    api: APIClient, task: Any, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1):
         response = api.get("/api/me/tasks?tag=a&status=pending&sort=due_date")
     assert response.status_code == 200
+    assert response["X-Total-Count"] == "60"
 
 
-def test_a_deep_page_is_two_queries(
+def test_a_deep_page_is_one_query(
     api: APIClient, task: Any, django_assert_num_queries: Any
 ) -> None:
     next_page = api.get("/api/me/tasks?limit=50")["Link"][1:].split(">")[0]
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         assert api.get(next_page).status_code == 200
+
+
+def test_an_empty_page_after_a_cursor_counts_apart(
+    api: APIClient, task: Any, django_assert_num_queries: Any
+) -> None:
+    next_page = api.get("/api/me/tasks?limit=60")["Link"][1:].split(">")[0]
+    Task.objects.filter(user_id=task.user_id).delete()
+
+    with django_assert_num_queries(2):
+        response = api.get(next_page)
+    assert (response.json(), response["X-Total-Count"]) == ([], "0")
+
+
+def test_an_empty_first_page_is_one_query(client_for: Any, django_assert_num_queries: Any) -> None:
+    newcomer = client_for("empty")
+    newcomer.get("/api/me/tasks/0")
+
+    with django_assert_num_queries(1):
+        response = newcomer.get("/api/me/tasks")
+    assert response["X-Total-Count"] == "0"
 
 
 def test_get_is_one_query(api: APIClient, task: Any, django_assert_num_queries: Any) -> None:

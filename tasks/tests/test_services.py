@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection, connections
 
-from tasks import services
+from tasks import selectors, services
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory
 
@@ -53,7 +53,8 @@ def test_concurrent_full_updates_never_mix_two_bodies() -> None:
     ]
 
     def update(index: int) -> None:
-        fresh = Task.objects.get(id=task.id)
+        fresh = selectors.task_get(user_id="u1", task_id=task.id)
+        assert fresh is not None
         services.task_update(task=fresh, fields=bodies[index])
 
     run_concurrently(len(bodies), update)
@@ -66,9 +67,11 @@ def test_concurrent_full_updates_never_mix_two_bodies() -> None:
 @pytest.mark.django_db
 def test_update_of_a_task_deleted_meanwhile_does_not_resurrect_it() -> None:
     task = TaskFactory.create(user_id="u1")
+    row = selectors.task_get(user_id="u1", task_id=task.id)
     Task.objects.filter(id=task.id).delete()
 
-    assert services.task_update(task=task, fields={"title": "back?"}) is None
+    assert row is not None
+    assert services.task_update(task=row, fields={"title": "back?"}) is None
     assert not Task.objects.filter(id=task.id).exists()
 
 

@@ -15,7 +15,8 @@ POOLER = (
 
 
 def settings_for(url: str, **overrides: Any) -> dict[str, Any]:
-    options = {"conn_max_age": 60, "statement_timeout_ms": 5000, "connect_timeout_s": 5}
+    options: dict[str, Any] = {"conn_max_age": 60, "health_checks": False}
+    options |= {"statement_timeout_ms": 5000, "connect_timeout_s": 5}
     options["pooler"] = is_pooler_url(url)
     return database_settings(url, **{**options, **overrides})
 
@@ -42,10 +43,10 @@ def test_pooler_endpoint_gets_no_startup_option_and_no_server_side_cursors() -> 
     assert config["OPTIONS"]["sslmode"] == "require"
 
 
-def test_connections_persist_with_health_checks() -> None:
+def test_connections_persist_without_a_health_check_round_trip() -> None:
     config = settings_for(DIRECT)
 
-    assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, True)
+    assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, False)
 
 
 def test_sqlite_gets_no_postgres_options(tmp_path: Any) -> None:
@@ -69,7 +70,7 @@ def test_a_lost_database_is_a_503_problem(api: APIClient, monkeypatch: pytest.Mo
     def unreachable(**_kwargs: Any) -> None:
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr("tasks.selectors.task_list", unreachable)
+    monkeypatch.setattr("tasks.selectors.task_page", unreachable)
 
     response = api.get("/api/me/tasks")
 

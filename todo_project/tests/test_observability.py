@@ -105,7 +105,7 @@ def test_no_token_or_secret_ever_reaches_a_log_line(
             client.get("/api/me/tasks")
             client.post("/api/me/tasks", {"title": token[:100]}, format="json")
             client.get(f"/api/other/tasks?cursor={token}")
-        monkeypatch.setattr("tasks.selectors.task_list", lambda **_: 1 / 0)
+        monkeypatch.setattr("tasks.selectors.task_page", lambda **_: 1 / 0)
         crashing = APIClient(HTTP_AUTHORIZATION=f"Bearer {good}")
         crashing.raise_request_exception = False
         assert crashing.get("/api/me/tasks").status_code == 500

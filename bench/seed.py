@@ -1,0 +1,93 @@
+"""Bulk-load benchmark tasks with the project's own model code (run by bench/run.py).
+
+Usage: python bench/seed.py USER_ID COUNT [USER_ID COUNT ...] (DATABASE_URL in the
+environment). Realistic, deterministic tasks: titles, descriptions, priorities,
+tags, some due dates, a quarter completed; created one second apart.
+"""
+
+import os
+import random
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "todo_project.settings")
+
+import django
+
+django.setup()
+
+from accounts.models import BetterAuthUser  # noqa: E402
+from tasks.models import Priority, Task, tag_keys  # noqa: E402
+
+WORDS = [
+    "buy",
+    "milk",
+    "call",
+    "mom",
+    "email",
+    "report",
+    "review",
+    "pull",
+    "request",
+    "fix",
+    "bug",
+    "plan",
+    "sprint",
+    "book",
+    "flight",
+    "pay",
+    "rent",
+    "water",
+    "plants",
+    "clean",
+    "kitchen",
+    "draft",
+    "proposal",
+    "update",
+    "docs",
+    "renew",
+    "passport",
+    "schedule",
+    "dentist",
+]
+TAGS = ("work", "home", "errand", "urgent", "later", "health", "finance", "reading")
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def tasks_for(user_id: str, count: int, rng: random.Random) -> list[Task]:
+    tasks = []
+    for i in range(count):
+        created = EPOCH + timedelta(seconds=i)
+        completed = rng.random() < 0.25
+        tags = rng.sample(TAGS, rng.randint(0, 3))
+        tasks.append(
+            Task(
+                user_id=user_id,
+                title=f"{' '.join(rng.choices(WORDS, k=rng.randint(2, 6))).capitalize()} #{i}",
+                description=" ".join(rng.choices(WORDS, k=rng.randint(0, 25))),
+                priority=rng.choice(Priority.values),
+                tags=tags,
+                tag_keys=tag_keys(tags),
+                completed=completed,
+                completed_at=created + timedelta(hours=1) if completed else None,
+                due_date=created + timedelta(days=rng.randint(0, 60))
+                if rng.random() < 0.5
+                else None,
+                created_at=created,
+                updated_at=created,
+            )
+        )
+    return tasks
+
+
+def main(args: list[str]) -> None:
+    rng = random.Random(42)
+    for user_id, count in zip(args[::2], map(int, args[1::2]), strict=True):
+        BetterAuthUser.objects.get_or_create(id=user_id)
+        Task.objects.bulk_create(tasks_for(user_id, count, rng), batch_size=5000)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
