@@ -90,7 +90,7 @@ class Service:
             "SECURE_HTTPS": "false",
             "RATE_LIMIT_USER": "off",
             "RATE_LIMIT_ANON": "off",
-            "WEB_CONCURRENCY": "1",
+            "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "1"),
             "PORT": str(args.port),
         }
         self.server: subprocess.Popen[bytes] | None = None

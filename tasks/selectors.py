@@ -122,6 +122,27 @@ def task_filters(*, user_id: str, query: dict[str, Any]) -> tuple[str, list[Any]
     return " AND ".join(conditions), params
 
 
+def page_sql(
+    *,
+    user_id: str,
+    query: dict[str, Any],
+    order_by: str,
+    position: tuple[str, list[Any]] | None,
+    size: int,
+) -> tuple[str, list[Any]]:
+    """The SQL of `task_page` and its parameters."""
+    where, params = task_filters(user_id=user_id, query=query)
+    page_where, page_params = where, list(params)
+    if position is not None:
+        page_where = f"{where} AND {position[0]}"
+        page_params += position[1]
+    sql = (
+        f"SELECT {COLUMNS}, (SELECT COUNT(*) FROM {_TABLE} WHERE {where}) "  # noqa: S608
+        f"FROM {_TABLE} WHERE {page_where} ORDER BY {order_by} LIMIT %s"
+    )
+    return sql, _adapted([*params, *page_params, size])
+
+
 def task_page(
     *,
     user_id: str,
@@ -135,17 +156,11 @@ def task_page(
 
     The count rides along with the rows, so it is None when no row came back.
     """
-    where, params = task_filters(user_id=user_id, query=query)
-    page_where, page_params = where, list(params)
-    if position is not None:
-        page_where = f"{where} AND {position[0]}"
-        page_params += position[1]
-    sql = (
-        f"SELECT {COLUMNS}, (SELECT COUNT(*) FROM {_TABLE} WHERE {where}) "  # noqa: S608
-        f"FROM {_TABLE} WHERE {page_where} ORDER BY {order_by} LIMIT %s"
+    sql, params = page_sql(
+        user_id=user_id, query=query, order_by=order_by, position=position, size=size
     )
     with _cursor() as cursor:
-        cursor.execute(sql, _adapted([*params, *page_params, size]))
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     total = rows[0][-1] if rows else None
     return [task_from_row(row[:-1]) for row in rows], total

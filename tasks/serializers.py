@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from tasks.models import Priority, Task
+from tasks.models import Priority
 
 MAX_TAGS = 20
 
@@ -80,7 +80,7 @@ class TagListField(serializers.ListField):
         return list(folded.values())
 
 
-# A task as the reads return it: these fields, by name.
+# A task as the selectors and services return it: these fields, by name.
 TASK_FIELDS = (
     "id",
     "user_id",
@@ -95,11 +95,6 @@ TASK_FIELDS = (
     "updated_at",
 )
 _PRIORITY_LABELS = dict(Priority.choices)
-
-
-def task_row(task: Task) -> dict[str, Any]:
-    """A Task instance as the reads return tasks."""
-    return {field: getattr(task, field) for field in TASK_FIELDS}
 
 
 def task_json(task: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,11 +126,6 @@ class TaskSerializer(serializers.Serializer):
     tags = TagListField(default=list)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
-
-    def to_representation(self, instance: Task) -> dict[str, Any]:
-        # Built by hand: the declared fields above document and validate the shape,
-        # but running each one per value is most of a list response's cost.
-        return task_json(task_row(instance))
 
 
 class CompletionSerializer(serializers.Serializer):

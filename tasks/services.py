@@ -1,5 +1,11 @@
-"""Writes to tasks, each a single statement so concurrent calls can't interleave."""
+"""Writes to tasks, each a single statement so concurrent calls can't interleave.
 
+Like the hot reads, the API's writes run SQL written here once (see selectors.py)
+and return the row as written (`RETURNING`), ready for `task_json`.
+"""
+
+import json
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -10,18 +16,57 @@ from django.utils import timezone
 from tasks import selectors
 from tasks.models import Task, tag_keys
 
+_TABLE = Task._meta.db_table
 
-def task_create(*, user_id: str, **fields: Any) -> Task:
+# Values are always parameters; only column names (the serializer's fields, never a
+# client's keys) are formatted into these statements.
+_COMPLETION = (
+    "completed = %s, completed_at = CASE WHEN %s THEN COALESCE(completed_at, %s) ELSE NULL END"
+)
+_TOGGLE = (
+    "completed = NOT completed, "
+    "completed_at = CASE WHEN completed THEN NULL ELSE %s END, updated_at = %s"
+)
+_SET = f"{_COMPLETION}, updated_at = CASE WHEN completed = %s THEN updated_at ELSE %s END"
+_UPDATE = (
+    f"UPDATE {_TABLE} SET {{assignments}} "  # noqa: S608
+    f"WHERE id = %s AND user_id = %s RETURNING {selectors.COLUMNS}"
+)
+
+
+def _sql_value(value: Any) -> Any:
+    """A value as its column takes it (tags as JSON, SQLite date-times as text)."""
+    if isinstance(value, list):
+        return json.dumps(value)
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def _returning(sql: str, params: list[Any]) -> dict[str, Any] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_sql_value(value) for value in params])
+        row = cursor.fetchone()
+    return selectors.task_from_row(row) if row else None
+
+
+def task_create(*, user_id: str, **fields: Any) -> dict[str, Any]:
     """Insert a task for `user_id`; `completed_at` follows `completed`."""
     now = timezone.now()
-    task = Task(
-        user_id=user_id,
-        completed_at=now if fields.get("completed") else None,
-        created_at=now,
-        updated_at=now,
+    columns = {
         **fields,
+        "user_id": user_id,
+        "completed_at": now if fields.get("completed") else None,
+        "tag_keys": tag_keys(fields.get("tags", [])),
+        "created_at": now,
+        "updated_at": now,
+    }
+    sql = (
+        f"INSERT INTO {_TABLE} ({', '.join(columns)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING {selectors.COLUMNS}"
     )
-    task.save(force_insert=True)
+    task = _returning(sql, list(columns.values()))
+    assert task is not None  # INSERT ... RETURNING always returns its row
     return task
 
 
@@ -31,38 +76,21 @@ def task_update(*, task: dict[str, Any], fields: dict[str, Any]) -> dict[str, An
 
     Every given field is written, changed or not, so two concurrent full updates
     can't leave a mix of both; nothing is written when nothing would change.
+    `completed_at` is decided by the row as it is at write time, not as it was read.
     """
     if all(task[name] == value for name, value in fields.items()):
         return task
     now = timezone.now()
-    assignments: dict[str, Any] = {**fields, "updated_at": now}
+    plain = {name: value for name, value in fields.items() if name != "completed"}
     if "tags" in fields:
-        assignments["tag_keys"] = tag_keys(fields["tags"])
+        plain["tag_keys"] = tag_keys(fields["tags"])
+    assignments = [f"{name} = %s" for name in plain] + ["updated_at = %s"]
+    params = [*plain.values(), now]
     if "completed" in fields:
-        # Decided by the row as it is at write time, not as it was read.
-        assignments["completed_at"] = (
-            Coalesce(F("completed_at"), Value(now)) if fields["completed"] else None
-        )
-    if not Task.objects.filter(id=task["id"], user_id=task["user_id"]).update(**assignments):
-        return None
-    if "completed" in fields:
-        assignments["completed_at"] = (task["completed_at"] or now) if fields["completed"] else None
-    return {name: assignments.get(name, value) for name, value in task.items()}
-
-
-# Values are always parameters; only column names are formatted in.
-_TOGGLE = (
-    "completed = NOT completed, "
-    "completed_at = CASE WHEN completed THEN NULL ELSE %s END, updated_at = %s"
-)
-_SET = (
-    "completed = %s, completed_at = CASE WHEN %s THEN COALESCE(completed_at, %s) ELSE NULL END, "
-    "updated_at = CASE WHEN completed = %s THEN updated_at ELSE %s END"
-)
-_UPDATE_RETURNING = (
-    f"UPDATE {Task._meta.db_table} SET {{assignments}} "  # noqa: S608
-    f"WHERE id = %s AND user_id = %s RETURNING {selectors.COLUMNS}"
-)
+        assignments.append(_COMPLETION)
+        params += [fields["completed"], fields["completed"], now]
+    sql = _UPDATE.format(assignments=", ".join(assignments))
+    return _returning(sql, [*params, task["id"], task["user_id"]])
 
 
 def task_set_completed(
@@ -73,18 +101,13 @@ def task_set_completed(
     Setting the state a task already has changes nothing, not even `updated_at`,
     and keeps `completed_at`. The task as written, or None if the user has no such task.
     """
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    now = timezone.now()
     params: list[Any]
     if completed is None:
         assignments, params = _TOGGLE, [now, now]
     else:
         assignments, params = _SET, [completed, completed, now, completed, now]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _UPDATE_RETURNING.format(assignments=assignments), [*params, task_id, user_id]
-        )
-        row = cursor.fetchone()
-    return selectors.task_from_row(row) if row else None
+    return _returning(_UPDATE.format(assignments=assignments), [*params, task_id, user_id])
 
 
 def tasks_set_completed(*, tasks: QuerySet[Task], completed: bool) -> int:

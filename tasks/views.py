@@ -26,7 +26,6 @@ from tasks.serializers import (
     CompletionSerializer,
     TaskSerializer,
     task_json,
-    task_row,
     validate_completion,
     validate_task,
 )
@@ -146,9 +145,9 @@ class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
     def create(self, request: Request, user_id: str) -> Response:
         fields = validate_task(request.data, partial=False)
         task = services.task_create(user_id=self.owner_id, **fields)
-        location = reverse("task-detail", kwargs={"user_id": self.owner_id, "pk": task.id})
+        location = reverse("task-detail", kwargs={"user_id": self.owner_id, "pk": task["id"]})
         return Response(
-            task_json(task_row(task)),
+            task_json(task),
             status=status.HTTP_201_CREATED,
             headers={"Location": request.build_absolute_uri(location)},
         )
