@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from tasks.serializers import AwareDateTimeField, PriorityField
+from tasks.serializers import AwareDateTimeField, PriorityField, StrictCharField
 
 SORT_FIELDS = ("created", "updated", "title", "due_date", "priority")
 SORT_CHOICES = [*SORT_FIELDS, *(f"-{field}" for field in SORT_FIELDS)]
@@ -15,14 +15,14 @@ class TaskListQuery(serializers.Serializer):
     """`GET /api/{user_id}/tasks` query parameters; unknown ones are ignored."""
 
     status = serializers.ChoiceField(choices=STATUS_CHOICES, default="all")
-    search = serializers.CharField(
+    search = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=200,
         help_text="Case-insensitive match in title or description; empty matches all.",
     )
     priority = PriorityField(required=False)
-    tag = serializers.CharField(
+    tag = StrictCharField(
         required=False, max_length=50, help_text="Tasks carrying this tag (case-insensitive)."
     )
     due_before = AwareDateTimeField(required=False, help_text="Due strictly before this instant.")

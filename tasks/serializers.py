@@ -123,7 +123,7 @@ class TaskSerializer(serializers.Serializer):
     )
     priority = PriorityField(default="medium")
     due_date = AwareDateTimeField(allow_null=True, default=None)
-    tags = TagListField(default=list)
+    tags = TagListField(default=list, max_length=MAX_TAGS)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
