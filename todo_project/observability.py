@@ -99,7 +99,11 @@ class RequestObservabilityMiddleware:
         route = route_template(request.resolver_match)
         user = getattr(request, "user", None)
         access_log.info(
-            "request",
+            "%s %s %s %.1f ms",
+            request.method,
+            route,
+            response.status_code,
+            seconds * 1000,
             extra={
                 "method": request.method,
                 "route": route,
