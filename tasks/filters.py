@@ -4,10 +4,10 @@ from typing import Any
 
 from rest_framework import serializers
 
+from tasks.pagination import SORT_COLUMNS
 from tasks.serializers import AwareDateTimeField, PriorityField, StrictCharField
 
-SORT_FIELDS = ("created", "updated", "title", "due_date", "priority")
-SORT_CHOICES = [*SORT_FIELDS, *(f"-{field}" for field in SORT_FIELDS)]
+SORT_CHOICES = [*SORT_COLUMNS, *(f"-{field}" for field in SORT_COLUMNS)]
 STATUS_CHOICES = ("all", "pending", "completed")
 
 
