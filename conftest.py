@@ -8,12 +8,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import jwt
+import psycopg
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
@@ -144,3 +146,29 @@ def live_service(env: dict[str, str], *command: str) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+needs_postgres = pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").split(":")[0] not in ("postgres", "postgresql"),
+    reason="runs in the PostgreSQL pass (DATABASE_URL)",
+)
+
+
+@contextmanager
+def scratch_postgres() -> Iterator[str]:
+    """A database of its own on the PostgreSQL server in DATABASE_URL, dropped afterwards."""
+    server = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    name = f"todo_live_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    with scratch_postgres() as url:
+        yield url

@@ -15,20 +15,13 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import jwt
-import psycopg
 import pytest
 from django.db import connection
 
-from conftest import ROOT, live_service, service_env
-
-needs_postgres = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="runs in the PostgreSQL pass (DATABASE_URL)"
-)
+from conftest import ROOT, live_service, needs_postgres, service_env
 
 
 def redis_is_up() -> bool:
@@ -63,19 +56,6 @@ def fetch(url: str, token: str | None = None, **headers: str) -> tuple[int, dict
 
 def token_for(env: dict[str, str], sub: str = "u1") -> str:
     return jwt.encode({"sub": sub, "exp": 9999999999}, env["BETTER_AUTH_SECRET"], algorithm="HS256")
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A database of its own on the local PostgreSQL server, dropped afterwards."""
-    params = connection.settings_dict
-    server = f"postgresql://{params['USER']}@{params['HOST']}:{params['PORT']}"
-    name = f"todo_live_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"{server}/{name}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @needs_postgres

@@ -1,0 +1,81 @@
+"""A corpus of bad request bodies through every write route: a 4xx problem, never a 500,
+and the stored data unchanged (read back afterwards)."""
+
+import json
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from tasks.models import Task
+from tasks.tests.factories import TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+JSON = "application/json"
+# (raw body, content type, the status every write route must answer)
+CORPUS = {
+    "NUL in a string": (b'{"title": "a\\u0000b", "completed": "\\u0000"}', JSON, 400),
+    "lone surrogate": (b'{"title": "\\ud800", "completed": "\\udfff"}', JSON, 400),
+    "invalid UTF-8": (b'{"title": "\xc3\x28", "completed": "\xff"}', JSON, 400),
+    "10,000 levels of nesting": (b"[" * 10_000 + b"]" * 10_000, JSON, 400),
+    "object nested 10,000 deep": (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, JSON, 400),
+    "huge numbers": (b'{"title": 1e400, "priority": 1e400, "completed": 1e400}', JSON, 400),
+    "NaN": (b'{"title": NaN, "completed": NaN}', JSON, 400),
+    "Infinity": (b'{"title": Infinity, "completed": -Infinity}', JSON, 400),
+    "truncated JSON": (b'{"title": "x', JSON, 400),
+    "a JSON array": (b'[{"title": "x"}]', JSON, 400),
+    "a JSON string": (b'"title"', JSON, 400),
+    "null": (b"null", JSON, 400),
+    "wrong types everywhere": (
+        b'{"title": {"a": 1}, "completed": [], "priority": 2, "tags": {}, "due_date": []}',
+        JSON,
+        400,
+    ),
+    "form encoded": (b"title=x&completed=true", "application/x-www-form-urlencoded", 415),
+    "multipart": (b"--b\r\n\r\nx\r\n--b--", "multipart/form-data; boundary=b", 415),
+    "plain text": (b"title: x", "text/plain", 415),
+    "XML": (b"<task><title>x</title></task>", "application/xml", 415),
+    "no content type": (b'{"title": "x"}', "", 415),
+    "over MAX_BODY_BYTES": (json.dumps({"title": "x" * 70_000}).encode(), JSON, 413),
+    "100,000 tags": (json.dumps({"title": "x", "tags": ["t"] * 100_000}).encode(), JSON, 413),
+}
+ROUTES = {
+    "create": ("POST", "/api/me/tasks"),
+    "replace": ("PUT", "/api/me/tasks/{id}"),
+    "change": ("PATCH", "/api/me/tasks/{id}"),
+    "complete": ("PATCH", "/api/me/tasks/{id}/complete"),
+}
+
+
+def stored() -> list[Any]:
+    return list(Task.objects.order_by("id").values())
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("case", CORPUS)
+def test_bad_bodies_are_4xx_problems_and_change_nothing(
+    api: APIClient, user_id: str, route: str, case: str
+) -> None:
+    task = TaskFactory.create(user_id=user_id, title="kept", tags=["home"])
+    before = stored()
+    body, content_type, status = CORPUS[case]
+    method, path = ROUTES[route]
+
+    response = api.generic(method, path.format(id=task.id), body, content_type=content_type)  # type: ignore[arg-type]
+
+    assert response.status_code == status, response.content[:300]
+    assert response["Content-Type"] == "application/problem+json"
+    assert stored() == before
+    assert api.get(f"/api/me/tasks/{task.id}").json()["title"] == "kept"
+
+
+def test_100000_tags_within_a_raised_body_limit_are_a_400(api: APIClient, settings: Any) -> None:
+    settings.MAX_BODY_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_000_000
+    body = json.dumps({"title": "x", "tags": [f"t{i}" for i in range(100_000)]})
+
+    response = api.generic("POST", "/api/me/tasks", body, content_type=JSON)
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["tags"]
+    assert not Task.objects.exists()

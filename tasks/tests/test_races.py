@@ -1,0 +1,116 @@
+"""Real concurrency against a live server on PostgreSQL: 2 gunicorn workers of 4 threads,
+hit by 16 client threads at once."""
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import jwt
+import pytest
+
+from conftest import live_service, needs_postgres, scratch_postgres, service_env
+
+pytestmark = needs_postgres
+
+
+class Client:
+    def __init__(self, base: str, secret: str, user_id: str) -> None:
+        self.base = base
+        token = jwt.encode({"sub": user_id, "exp": 9999999999}, secret, algorithm="HS256")
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.base + path, data=data, method=method, headers=self.headers
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[Client]:
+    with scratch_postgres() as database:
+        env = service_env(
+            DATABASE_URL=database, WEB_CONCURRENCY="2", GUNICORN_THREADS="4", RATE_LIMIT_USER="off"
+        )
+        with live_service(env) as base:
+            yield Client(base, env["BETTER_AUTH_SECRET"], "racer")
+
+
+def at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        return list(pool.map(work, range(count)))
+
+
+def new_task(api: Client, title: str = "race") -> int:
+    status, task = api.call("POST", "/api/me/tasks", {"title": title})
+    assert status == 201
+    task_id: int = task["id"]
+    return task_id
+
+
+def test_concurrent_creates_all_persist(api: Client) -> None:
+    results = at_once(64, lambda i: api.call("POST", "/api/me/tasks", {"title": f"c{i}"}))
+
+    assert {status for status, _ in results} == {201}
+    ids = {task["id"] for _, task in results}
+    assert len(ids) == 64
+    for task_id in ids:
+        assert api.call("GET", f"/api/me/tasks/{task_id}")[0] == 200
+
+
+@pytest.mark.parametrize("toggles", [64, 65])
+def test_concurrent_toggles_leave_the_state_their_count_implies(api: Client, toggles: int) -> None:
+    task_id = new_task(api)
+
+    results = at_once(toggles, lambda _: api.call("PATCH", f"/api/me/tasks/{task_id}/complete"))
+
+    assert {status for status, _ in results} == {200}
+    _, task = api.call("GET", f"/api/me/tasks/{task_id}")
+    assert task["completed"] is (toggles % 2 == 1)
+    assert (task["completed_at"] is not None) is task["completed"]
+
+
+def test_concurrent_replacements_never_mix_two_bodies(api: Client) -> None:
+    task_id = new_task(api)
+    bodies = [
+        {
+            "title": f"t{i}",
+            "description": f"d{i}",
+            "priority": ["low", "high"][i % 2],
+            "tags": [f"g{i}"],
+        }
+        for i in range(64)
+    ]
+
+    results = at_once(64, lambda i: api.call("PUT", f"/api/me/tasks/{task_id}", bodies[i]))
+
+    assert {status for status, _ in results} == {200}
+    _, task = api.call("GET", f"/api/me/tasks/{task_id}")
+    written = {key: task[key] for key in ("title", "description", "priority", "tags")}
+    assert written in bodies
+
+
+def test_deleting_while_updating_never_resurrects(api: Client) -> None:
+    for _ in range(5):
+        task_id = new_task(api)
+        path = f"/api/me/tasks/{task_id}"
+
+        def hammer(i: int, path: str = path) -> int:
+            if i == 8:
+                return api.call("DELETE", path)[0]
+            return api.call("PATCH", path, {"title": f"u{i}"})[0]
+
+        statuses = at_once(32, hammer)
+
+        assert set(statuses) <= {200, 204, 404}
+        assert 204 in statuses
+        assert api.call("GET", path)[0] == 404
