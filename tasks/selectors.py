@@ -30,9 +30,17 @@ def _like_pattern(text: str) -> str:
 
 
 def _adapted(params: list[Any]) -> list[Any]:
-    """Parameters as the database stores them (SQLite keeps date-times as text)."""
+    """Parameters as their columns take them: tags as JSON, date-times as the
+    database stores them (SQLite keeps them as text)."""
     adapt = connection.ops.adapt_datetimefield_value
-    return [adapt(value) if isinstance(value, datetime) else value for value in params]
+    return [
+        json.dumps(value)
+        if isinstance(value, list)
+        else adapt(value)
+        if isinstance(value, datetime)
+        else value
+        for value in params
+    ]
 
 
 def _aware(value: datetime | str | None) -> datetime | None:
@@ -85,12 +93,18 @@ def task_from_row(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def task_get(*, user_id: str, task_id: int) -> dict[str, Any] | None:
-    """The owner's task with this id, or None (another user's task is None too)."""
+def fetch_task(sql: str, params: list[Any]) -> dict[str, Any] | None:
+    """The one task row of COLUMNS that `sql` returns (a SELECT, or a write with
+    RETURNING), or None."""
     with _cursor() as cursor:
-        cursor.execute(_GET, [task_id, user_id])
+        cursor.execute(sql, _adapted(params))
         row = cursor.fetchone()
     return task_from_row(row) if row else None
+
+
+def task_get(*, user_id: str, task_id: int) -> dict[str, Any] | None:
+    """The owner's task with this id, or None (another user's task is None too)."""
+    return fetch_task(_GET, [task_id, user_id])
 
 
 def task_filters(*, user_id: str, query: dict[str, Any]) -> tuple[str, list[Any]]:

@@ -4,11 +4,8 @@ Like the hot reads, the API's writes run SQL written here once (see selectors.py
 and return the row as written (`RETURNING`), ready for `task_json`.
 """
 
-import json
-from datetime import datetime
 from typing import Any
 
-from django.db import connection
 from django.db.models import Case, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -34,22 +31,6 @@ _UPDATE = (
 )
 
 
-def _sql_value(value: Any) -> Any:
-    """A value as its column takes it (tags as JSON, SQLite date-times as text)."""
-    if isinstance(value, list):
-        return json.dumps(value)
-    if isinstance(value, datetime):
-        return connection.ops.adapt_datetimefield_value(value)
-    return value
-
-
-def _returning(sql: str, params: list[Any]) -> dict[str, Any] | None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_sql_value(value) for value in params])
-        row = cursor.fetchone()
-    return selectors.task_from_row(row) if row else None
-
-
 def task_create(*, user_id: str, **fields: Any) -> dict[str, Any]:
     """Insert a task for `user_id`; `completed_at` follows `completed`."""
     now = timezone.now()
@@ -65,7 +46,7 @@ def task_create(*, user_id: str, **fields: Any) -> dict[str, Any]:
         f"INSERT INTO {_TABLE} ({', '.join(columns)}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING {selectors.COLUMNS}"
     )
-    task = _returning(sql, list(columns.values()))
+    task = selectors.fetch_task(sql, list(columns.values()))
     assert task is not None  # INSERT ... RETURNING always returns its row
     return task
 
@@ -90,7 +71,7 @@ def task_update(*, task: dict[str, Any], fields: dict[str, Any]) -> dict[str, An
         assignments.append(_COMPLETION)
         params += [fields["completed"], fields["completed"], now]
     sql = _UPDATE.format(assignments=", ".join(assignments))
-    return _returning(sql, [*params, task["id"], task["user_id"]])
+    return selectors.fetch_task(sql, [*params, task["id"], task["user_id"]])
 
 
 def task_set_completed(
@@ -107,7 +88,9 @@ def task_set_completed(
         assignments, params = _TOGGLE, [now, now]
     else:
         assignments, params = _SET, [completed, completed, now, completed, now]
-    return _returning(_UPDATE.format(assignments=assignments), [*params, task_id, user_id])
+    return selectors.fetch_task(
+        _UPDATE.format(assignments=assignments), [*params, task_id, user_id]
+    )
 
 
 def tasks_set_completed(*, tasks: QuerySet[Task], completed: bool) -> int:
