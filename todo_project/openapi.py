@@ -1,9 +1,9 @@
 """Completes the generated OpenAPI document with what drf-spectacular can't infer.
 
 Every API operation gets its problem+json error responses (which ones follows from
-the operation: a body can be invalid or too large, an `{id}` can be missing), and
+the operation: a body can be invalid or too large, an `{id}` can be missing) and
 the response headers the contract promises (`Link`, `X-Total-Count`, `Location`,
-`WWW-Authenticate`, `Retry-After`).
+`WWW-Authenticate`, `Retry-After`); a created task links to its operations.
 """
 
 from typing import Any
@@ -87,8 +87,23 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
     return sorted(statuses)
 
 
-def add_response_headers(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
-    """drf-spectacular post-processing hook (see SPECTACULAR_SETTINGS)."""
+def _links_from_create(paths: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI links from a created task to every operation on it, so clients and
+    stateful fuzzers know the `id` in the 201 body names it."""
+    return {
+        operation["operationId"]: {
+            "operationId": operation["operationId"],
+            "parameters": {"user_id": "$request.path.user_id", "id": "$response.body#/id"},
+        }
+        for path, operations in paths.items()
+        if "{id}" in path
+        for operation in operations.values()
+    }
+
+
+def complete_operations(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular post-processing hook (see SPECTACULAR_SETTINGS): problem
+    responses, response headers and links on every task operation."""
     result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     problem_ref = {"$ref": "#/components/schemas/Problem"}
     # The router accepts both spellings; document the contract's, without the slash.
@@ -104,6 +119,8 @@ def add_response_headers(result: dict[str, Any], **_kwargs: Any) -> dict[str, An
                 key = (method, code, "{id}" in path)
                 if key in SUCCESS_HEADERS:
                     response["headers"] = _headers(SUCCESS_HEADERS[key])
+                if (method, code) == ("post", "201"):
+                    response["links"] = _links_from_create(result["paths"])
             for status in _error_statuses(path, method, operation):
                 description, example = ERRORS[status]
                 response = {

@@ -231,7 +231,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "todo_project.openapi.add_response_headers",
+        "todo_project.openapi.complete_operations",
     ],
 }
 

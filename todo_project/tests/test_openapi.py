@@ -88,6 +88,20 @@ def test_create_documents_location_and_body_errors(schema: dict[str, Any]) -> No
     assert {"400", "413", "415"} <= set(responses)
 
 
+def test_a_created_task_links_to_every_operation_on_it(schema: dict[str, Any]) -> None:
+    links = schema["paths"]["/api/{user_id}/tasks"]["post"]["responses"]["201"]["links"]
+    item_operations = {
+        operation["operationId"]
+        for path, operations in schema["paths"].items()
+        if "{id}" in path
+        for operation in operations.values()
+    }
+
+    assert {link["operationId"] for link in links.values()} == item_operations
+    for link in links.values():
+        assert link["parameters"]["id"] == "$response.body#/id"
+
+
 ASSET = re.compile(r"""(?:src|href)=["']([^"']+)["']""")
 
 
