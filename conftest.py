@@ -1,5 +1,6 @@
 """Shared by every app's tests: real signed tokens, authenticated clients, live servers."""
 
+import json
 import os
 import secrets
 import socket
@@ -146,6 +147,35 @@ def live_service(env: dict[str, str], *command: str) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def live_token(env: dict[str, str], sub: str = "u1") -> str:
+    """A token the service started with `env` accepts, for `sub`, valid for ever."""
+    return jwt.encode({"sub": sub, "exp": 9999999999}, env["BETTER_AUTH_SECRET"], algorithm="HS256")
+
+
+def fetch(
+    url: str,
+    token: str | None = None,
+    *,
+    method: str = "GET",
+    body: Any = None,
+    **headers: str,
+) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP call to a live service: status, headers and raw body, errors included.
+    A `body` is sent as JSON."""
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
 
 
 needs_postgres = pytest.mark.skipif(

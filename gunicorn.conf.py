@@ -19,6 +19,10 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # Recycle workers now and then, staggered, so no slow leak grows without bound.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "10000"))
+# The longest valid list URL (200-character search, 50-character tag, a cursor after
+# a 200-character title, all of it 4-byte UTF-8) is about 4.6 KB: over gunicorn's
+# 4094-byte default, within this, its maximum.
+limit_request_line = 8190
 # The app logs every request itself, as JSON with its request id.
 accesslog = None
 errorlog = "-"

@@ -2,9 +2,10 @@
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from tasks.pagination import SORT_COLUMNS
+from tasks.pagination import INVALID_CURSOR, SORT_COLUMNS
 from tasks.serializers import AwareDateTimeField, PriorityField, StrictCharField
 
 SORT_CHOICES = [*SORT_COLUMNS, *(f"-{field}" for field in SORT_COLUMNS)]
@@ -38,7 +39,10 @@ class TaskListQuery(serializers.Serializer):
     )
     limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
     cursor = serializers.CharField(
-        required=False, help_text='Opaque; take it from the `Link: rel="next"` header.'
+        required=False,
+        # URL-safe base64, so the schema can say which strings can't be cursors.
+        validators=[RegexValidator(r"\A[A-Za-z0-9_-]+\Z", message=INVALID_CURSOR)],
+        help_text='Opaque; take it from the `Link: rel="next"` header.',
     )
 
 

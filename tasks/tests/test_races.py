@@ -2,37 +2,25 @@
 hit by 16 client threads at once."""
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import jwt
 import pytest
 
-from conftest import live_service, needs_postgres, scratch_postgres, service_env
+from conftest import fetch, live_service, live_token, needs_postgres, scratch_postgres, service_env
 
 pytestmark = needs_postgres
 
 
 class Client:
-    def __init__(self, base: str, secret: str, user_id: str) -> None:
+    def __init__(self, base: str, token: str) -> None:
         self.base = base
-        token = jwt.encode({"sub": user_id, "exp": 9999999999}, secret, algorithm="HS256")
-        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self.token = token
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            self.base + path, data=data, method=method, headers=self.headers
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
+        status, _, raw = fetch(self.base + path, self.token, method=method, body=body)
+        return status, json.loads(raw) if raw else None
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +30,7 @@ def api() -> Iterator[Client]:
             DATABASE_URL=database, WEB_CONCURRENCY="2", GUNICORN_THREADS="4", RATE_LIMIT_USER="off"
         )
         with live_service(env) as base:
-            yield Client(base, env["BETTER_AUTH_SECRET"], "racer")
+            yield Client(base, live_token(env, "racer"))
 
 
 def at_once(count: int, work: Callable[[int], Any]) -> list[Any]:

@@ -13,15 +13,14 @@ import socket
 import subprocess
 import sys
 import threading
-import urllib.error
-import urllib.request
 from typing import Any
+from urllib.parse import urlencode
 
-import jwt
 import pytest
 from django.db import connection
 
-from conftest import ROOT, live_service, needs_postgres, service_env
+from conftest import ROOT, fetch, live_service, live_token, needs_postgres, service_env
+from tasks.pagination import Keyset, encode_cursor
 
 
 def redis_is_up() -> bool:
@@ -43,21 +42,6 @@ def procfile(process: str) -> str:
     raise LookupError(process)
 
 
-def fetch(url: str, token: str | None = None, **headers: str) -> tuple[int, dict[str, str], bytes]:
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
-
-def token_for(env: dict[str, str], sub: str = "u1") -> str:
-    return jwt.encode({"sub": sub, "exp": 9999999999}, env["BETTER_AUTH_SECRET"], algorithm="HS256")
-
-
 @needs_postgres
 def test_gunicorn_as_the_procfile_says_serves_the_api_and_the_admin(postgres_url: str) -> None:
     env = service_env(DATABASE_URL=postgres_url)
@@ -65,7 +49,7 @@ def test_gunicorn_as_the_procfile_says_serves_the_api_and_the_admin(postgres_url
     assert release.returncode == 0
 
     with live_service(env, "sh", "-c", f"exec {procfile('web')}") as base:
-        status, _, body = fetch(f"{base}/api/me/tasks", token_for(env))
+        status, _, body = fetch(f"{base}/api/me/tasks", live_token(env))
         login_status, _, login_page = fetch(f"{base}/admin/login/")
         stylesheet = re.findall(r'href="(/static/[^"]+\.css)"', login_page.decode())[0]
         css_status, css_headers, _ = fetch(f"{base}{stylesheet}", **{"Accept-Encoding": "gzip"})
@@ -76,6 +60,38 @@ def test_gunicorn_as_the_procfile_says_serves_the_api_and_the_admin(postgres_url
     assert css_headers["Content-Type"].startswith("text/css")
     assert css_headers.get("Content-Encoding") == "gzip"
     assert "immutable" in css_headers["Cache-Control"]
+
+
+def longest_valid_list_url() -> str:
+    """Every text parameter at its longest in 4-byte characters, and a cursor after a
+    title of 200 of them: what a client following `Link` headers can be handed."""
+    emoji = "\U0001f600"
+    cursor = encode_cursor("title", Keyset.for_sort("title"), {"title": emoji * 200, "id": 1})
+    query = {
+        "search": emoji * 200,
+        "tag": emoji * 50,
+        "due_before": "2030-01-01T00:00:00.000000+00:00",
+        "due_after": "2020-01-01T00:00:00.000000+00:00",
+        "status": "completed",
+        "priority": "medium",
+        "overdue": "false",
+        "sort": "title",
+        "limit": "200",
+        "cursor": cursor,
+    }
+    return f"/api/{'u' * 255}/tasks?{urlencode(query)}"
+
+
+@needs_postgres
+def test_gunicorn_serves_the_longest_valid_list_url(postgres_url: str) -> None:
+    env = service_env(DATABASE_URL=postgres_url)
+    url = longest_valid_list_url()
+
+    with live_service(env) as base:
+        status, _, body = fetch(f"{base}{url}", live_token(env, "u" * 255))
+
+    assert len(url) > 4094  # gunicorn's default request-line limit
+    assert (status, json.loads(body)) == (200, [])
 
 
 class TcpProxy:
@@ -138,7 +154,7 @@ def test_a_database_outage_is_503_and_heals_without_a_restart(postgres_url: str)
         GUNICORN_THREADS="1",
         DB_CONNECT_TIMEOUT_SECONDS="2",
     )
-    token = token_for(env)
+    token = live_token(env)
 
     with live_service(env) as base:
         before = fetch(f"{base}/api/me/tasks", token)
@@ -171,7 +187,7 @@ def test_the_rate_limit_holds_across_two_workers_on_redis(tmp_path: Any) -> None
         WEB_CONCURRENCY="2",
         GUNICORN_THREADS="1",
     )
-    token = token_for(env, sub="limited")
+    token = live_token(env, sub="limited")
 
     with live_service(env) as base:
         statuses = [fetch(f"{base}/api/me/tasks", token, Connection="close")[0] for _ in range(20)]
