@@ -1,0 +1,23 @@
+"""Schemathesis hooks for the fuzz run in test_fuzz.py (loaded via SCHEMATHESIS_HOOKS).
+
+A cursor is opaque: no generator can make a valid one, and a made-up one is rightly
+a 400. So a case meant to be valid carries a real cursor, one the server handed out
+for the case's sort (`FUZZ_CURSORS`, harvested from `Link` headers before the run).
+Cases meant to be invalid keep whatever the fuzzer made.
+"""
+
+import json
+import os
+from typing import Any
+
+import schemathesis
+from schemathesis.generation import GenerationMode
+
+CURSORS_BY_SORT: dict[str, str] = json.loads(os.environ.get("FUZZ_CURSORS", "{}"))
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, **kwargs: Any) -> None:
+    query = case.query
+    if query and "cursor" in query and case.meta.generation.mode == GenerationMode.POSITIVE:
+        query["cursor"] = CURSORS_BY_SORT[query.get("sort", "-created")]
