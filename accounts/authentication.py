@@ -9,6 +9,7 @@ So the header parsing, the choice of key by `alg` and `kid` (`keys.py`, `jwks.py
 and the claims Better Auth's tokens must have (`exp`, a string `sub`) are ours.
 """
 
+import re
 from typing import Any
 
 import jwt
@@ -25,6 +26,9 @@ from accounts.services import user_record_seen
 
 MAX_TOKEN_BYTES = 8192
 MAX_SUBJECT_LENGTH = 255
+# JWS compact serialization (RFC 7515): three unpadded base64url parts, none empty.
+# PyJWT alone would accept a signature with "==" padding after it.
+COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 def verify_token(token: str) -> dict[str, Any]:
@@ -32,6 +36,8 @@ def verify_token(token: str) -> dict[str, Any]:
 
     Raises KeysUnavailable (503) when only Better Auth, unreachable, could tell.
     """
+    if not COMPACT_JWS.fullmatch(token):
+        raise TokenRefused("malformed token")
     try:
         header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError:

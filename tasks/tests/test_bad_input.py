@@ -79,3 +79,51 @@ def test_100000_tags_within_a_raised_body_limit_are_a_400(api: APIClient, settin
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["tags"]
     assert not Task.objects.exists()
+
+
+# An empty body is no task: creating or replacing needs a title. A change or a
+# completion without a body is the contract's `{}` and no-body cases.
+EMPTY_BODY = {"create": 400, "replace": 400, "change": 200, "complete": 200}
+
+
+@pytest.mark.parametrize("content_type", [JSON, ""])
+@pytest.mark.parametrize("route", ROUTES)
+def test_an_empty_body_is_what_no_fields_mean(
+    api: APIClient, user_id: str, route: str, content_type: str
+) -> None:
+    task = TaskFactory.create(user_id=user_id, title="kept")
+    method, path = ROUTES[route]
+
+    response = api.generic(method, path.format(id=task.id), "", content_type=content_type)
+
+    assert response.status_code == EMPTY_BODY[route], response.content[:300]
+    if response.status_code == 400:
+        assert list(response.json()["errors"]) == ["title"]
+    task.refresh_from_db()
+    assert task.title == "kept"
+    assert task.completed is (route == "complete")
+    assert Task.objects.count() == 1
+
+
+def test_a_query_with_every_parameter_malformed_names_them_all(api: APIClient) -> None:
+    query = (
+        "status=done&search=a%00b&priority=urgent&tag=%20&due_before=yesterday"
+        "&due_after=2030-01-01T00:00:00&overdue=maybe&sort=colour&limit=0&cursor=!"
+    )
+
+    response = api.get(f"/api/me/tasks?{query}")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert set(response.json()["errors"]) == {
+        "status",
+        "search",
+        "priority",
+        "tag",
+        "due_before",
+        "due_after",
+        "overdue",
+        "sort",
+        "limit",
+        "cursor",
+    }
