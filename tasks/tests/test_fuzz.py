@@ -71,6 +71,5 @@ def test_schemathesis_finds_nothing(service: tuple[str, str], tmp_path: Path) ->
 
     run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
 
-    summary = run.stdout[run.stdout.find("SUMMARY") :]
-    print(summary)  # the counts, for `pytest -s` and CI logs
+    print(run.stdout)  # phases and counts, for `pytest -s`
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
