@@ -87,6 +87,23 @@ def test_concurrent_replacements_never_mix_two_bodies(api: Client) -> None:
     assert written in bodies
 
 
+def test_changes_of_different_fields_at_once_are_all_kept(api: Client) -> None:
+    task_id = new_task(api)
+    path = f"/api/me/tasks/{task_id}"
+
+    def change(i: int) -> int:
+        if i % 2:  # 33 toggles, so the task ends completed
+            return api.call("PATCH", f"{path}/complete")[0]
+        return api.call("PATCH", path, {"description": f"d{i}"})[0]
+
+    statuses = at_once(66, change)
+
+    assert set(statuses) == {200}
+    _, task = api.call("GET", path)
+    assert task["completed"] is True
+    assert task["description"] in {f"d{i}" for i in range(0, 66, 2)}
+
+
 def test_deleting_while_updating_never_resurrects(api: Client) -> None:
     for _ in range(5):
         task_id = new_task(api)
