@@ -3,7 +3,8 @@
 A cursor is opaque: no generator can make a valid one, and a made-up one is rightly
 a 400. So a case meant to be valid carries a real cursor, one the server handed out
 for the case's sort (`FUZZ_CURSORS`, harvested from `Link` headers before the run).
-Cases meant to be invalid keep whatever the fuzzer made.
+Cases meant to be invalid keep whatever the fuzzer made, as does every case when no
+cursors are given (a run by hand: expect made-up cursors reported as refused).
 """
 
 import json
@@ -20,4 +21,4 @@ CURSORS_BY_SORT: dict[str, str] = json.loads(os.environ.get("FUZZ_CURSORS", "{}"
 def before_call(context: Any, case: Any, **kwargs: Any) -> None:
     query = case.query
     if query and "cursor" in query and case.meta.generation.mode == GenerationMode.POSITIVE:
-        query["cursor"] = CURSORS_BY_SORT[query.get("sort", "-created")]
+        query["cursor"] = CURSORS_BY_SORT.get(query.get("sort", "-created"), query["cursor"])
