@@ -1,4 +1,4 @@
-"""Schemathesis hooks for the fuzz run in test_fuzz.py (loaded via SCHEMATHESIS_HOOKS).
+"""Schemathesis hooks for the fuzz run in test_fuzz.py (`hooks` in schemathesis.toml).
 
 A cursor is opaque: no generator can make a valid one, and a made-up one is rightly
 a 400. So a case meant to be valid carries a real cursor, one the server handed out
