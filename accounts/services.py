@@ -45,3 +45,11 @@ def user_record_seen(claims: dict[str, Any]) -> None:
 def user_forget_seen(user_id: str) -> None:
     """Make the next call of this user write the mirror again (after a deletion)."""
     cache.delete(_seen_key(user_id))
+
+
+def user_restore(user_id: str) -> None:
+    """Mirror a user whose row is gone (deleted through another worker) at once;
+    their next call writes the claims again."""
+    user_forget_seen(user_id)
+    now = timezone.now()
+    BetterAuthUser.objects.get_or_create(id=user_id, defaults={"first_seen": now, "last_seen": now})

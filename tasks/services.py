@@ -6,10 +6,12 @@ and return the row as written (`RETURNING`), ready for `task_json`.
 
 from typing import Any
 
+from django.db import IntegrityError
 from django.db.models import Case, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.services import user_restore
 from tasks import selectors
 from tasks.models import Task, tag_keys
 
@@ -46,7 +48,13 @@ def task_create(*, user_id: str, **fields: Any) -> dict[str, Any]:
         f"INSERT INTO {_TABLE} ({', '.join(columns)}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING {selectors.COLUMNS}"
     )
-    task = selectors.fetch_task(sql, list(columns.values()))
+    try:
+        task = selectors.fetch_task(sql, list(columns.values()))
+    except IntegrityError:
+        # The serializer leaves only the owner to fail here: their mirror row was
+        # deleted by a worker whose cache of recent writes isn't this one's.
+        user_restore(user_id)
+        task = selectors.fetch_task(sql, list(columns.values()))
     assert task is not None  # INSERT ... RETURNING always returns its row
     return task
 

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import BetterAuthUser
@@ -64,3 +65,21 @@ def test_a_deleted_user_who_calls_again_is_mirrored_again(make_token: TokenFacto
 
     assert response.status_code == 201
     assert BetterAuthUser.objects.filter(id="u1").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_user_deleted_by_another_worker_can_still_create(make_token: TokenFactory) -> None:
+    token = make_token("u1", email="ann@example.com")
+    call_as(token)
+    # Another worker's deletion: its signal cleared its own cache, not this one's.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM accounts_betterauthuser WHERE id = %s", ["u1"])
+
+    response = APIClient().post(
+        "/api/me/tasks", {"title": "after"}, format="json", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+
+    assert response.status_code == 201
+    assert BetterAuthUser.objects.filter(id="u1").exists()
+    call_as(token)
+    assert BetterAuthUser.objects.get(id="u1").email == "ann@example.com"
