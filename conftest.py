@@ -163,11 +163,11 @@ def fetch(
     **headers: str,
 ) -> tuple[int, dict[str, str], bytes]:
     """One HTTP call to a live service: status, headers and raw body, errors included.
-    A `body` is sent as JSON."""
+    A `body` is sent as JSON; bytes are sent as they are, with the headers given."""
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    data = None
-    if body is not None:
+    data = body
+    if body is not None and not isinstance(body, bytes):
         data = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
     request = urllib.request.Request(url, data=data, method=method, headers=headers)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from conftest import fetch, live_service, live_token, needs_postgres, service_env
 from tasks.filters import TaskListQuery
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory
@@ -69,6 +70,30 @@ def test_bad_bodies_are_4xx_problems_and_change_nothing(
     assert response["Content-Type"] == "application/problem+json"
     assert stored() == before
     assert api.get(f"/api/me/tasks/{task.id}").json()["title"] == "kept"
+
+
+@needs_postgres
+def test_a_live_server_answers_the_corpus_and_stays_up(postgres_url: str) -> None:
+    env = service_env(DATABASE_URL=postgres_url, RATE_LIMIT_USER="off")
+    answers = {}
+    with live_service(env) as base:
+        token = live_token(env)
+        _, _, created = fetch(f"{base}/api/me/tasks", token, method="POST", body={"title": "kept"})
+        task = json.loads(created)
+        for case, (body, content_type, _) in CORPUS.items():
+            headers = {"Content-Type": content_type} if content_type else {}
+            for route, (method, path) in ROUTES.items():
+                url = base + path.format(id=task["id"])
+                status, response_headers, _ = fetch(url, token, method=method, body=body, **headers)
+                answers[case, route] = (status, response_headers["Content-Type"])
+        _, _, after = fetch(f"{base}/api/me/tasks", token)
+
+    assert answers == {
+        (case, route): (CORPUS[case][2], "application/problem+json")
+        for case in CORPUS
+        for route in ROUTES
+    }
+    assert json.loads(after) == [task]
 
 
 def test_100000_tags_within_a_raised_body_limit_are_a_400(api: APIClient, settings: Any) -> None:
