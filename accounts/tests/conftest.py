@@ -57,13 +57,20 @@ class FakeBetterAuth:
         self.keys.append(key)
         return key
 
-    def token(self, key: SigningKey, sub: str = "user-a", **claims: Any) -> str:
-        """A token as Better Auth's jwt plugin signs it."""
+    def claims(self, **overrides: Any) -> dict[str, Any]:
+        """The claims Better Auth's jwt plugin signs, for `user-a` unless overridden;
+        an override of None leaves that claim out."""
         now = int(time.time())
-        payload = {"sub": sub, "iat": now, "exp": now + 900, "iss": self.url, "aud": self.url}
-        payload.update(claims)
+        claims = {"sub": "user-a", "iat": now, "exp": now + 900, "iss": self.url, "aud": self.url}
+        return {name: value for name, value in {**claims, **overrides}.items() if value is not None}
+
+    def token(self, key: SigningKey, **claims: Any) -> str:
+        """A token as Better Auth's jwt plugin signs it, with `claims` as in `claims()`."""
         return jwt.encode(
-            payload, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid}
+            self.claims(**claims),
+            key.private_key,
+            algorithm=key.algorithm,
+            headers={"kid": key.kid},
         )
 
 
