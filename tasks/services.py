@@ -48,13 +48,14 @@ def task_create(*, user_id: str, **fields: Any) -> dict[str, Any]:
         f"INSERT INTO {_TABLE} ({', '.join(columns)}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING {selectors.COLUMNS}"
     )
+    params = list(columns.values())
     try:
-        task = selectors.fetch_task(sql, list(columns.values()))
+        task = selectors.fetch_task(sql, params)
     except IntegrityError:
         # The serializer leaves only the owner to fail here: their mirror row was
         # deleted by a worker whose cache of recent writes isn't this one's.
         user_restore(user_id)
-        task = selectors.fetch_task(sql, list(columns.values()))
+        task = selectors.fetch_task(sql, params)
     assert task is not None  # INSERT ... RETURNING always returns its row
     return task
 
