@@ -47,9 +47,12 @@ def user_forget_seen(user_id: str) -> None:
     cache.delete(_seen_key(user_id))
 
 
-def user_restore(user_id: str) -> None:
+def user_restore(user_id: str) -> bool:
     """Mirror a user whose row is gone (deleted through another worker) at once;
-    their next call writes the claims again."""
+    their next call writes the claims again. False if the row was there."""
     user_forget_seen(user_id)
     now = timezone.now()
-    BetterAuthUser.objects.get_or_create(id=user_id, defaults={"first_seen": now, "last_seen": now})
+    _, created = BetterAuthUser.objects.get_or_create(
+        id=user_id, defaults={"first_seen": now, "last_seen": now}
+    )
+    return created

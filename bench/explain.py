@@ -74,28 +74,18 @@ def main() -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "todo_project.settings")
     django.setup()
-    from psycopg import ClientCursor
+    from django.db import connection
 
-    from tasks import selectors
+    from tasks import queries
     from tasks.filters import parse_list_query
-    from tasks.pagination import Keyset
 
-    with psycopg.connect(f"{args.pg}/{args.db}", autocommit=True) as db:
+    with connection.cursor() as cursor:
         for title, (params, after) in CASES.items():
-            query = parse_list_query(params)
-            keyset = Keyset.for_sort(query["sort"])
-            position = keyset.after_sql(*after) if after else None
-            sql, values = selectors.page_sql(
-                user_id="user-0",
-                query=query,
-                order_by=keyset.order_by_sql(),
-                position=position,
-                size=51,
+            sql, values = queries.page_statement(
+                user_id="user-0", query=parse_list_query(params), after=after, size=51
             )
-            explain = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + ClientCursor(db).mogrify(
-                sql, values
-            )
-            print(f"\n== {title}\n" + "\n".join(row[0] for row in db.execute(explain)))
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, values)
+            print(f"\n== {title}\n" + "\n".join(row[0] for row in cursor.fetchall()))
 
 
 if __name__ == "__main__":

@@ -2,12 +2,14 @@
 
 Usage: python bench/seed.py USER_ID COUNT [USER_ID COUNT ...] (DATABASE_URL in the
 environment). Realistic, deterministic tasks: titles, descriptions, priorities,
-tags, some due dates, a quarter completed; created one second apart.
+tags, some due dates, a quarter completed; created one second apart. Written by
+the same rules as the API's writes (tasks.queries).
 """
 
 import os
 import random
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +21,8 @@ import django
 django.setup()
 
 from accounts.models import BetterAuthUser  # noqa: E402
-from tasks.models import Priority, Task, tag_keys  # noqa: E402
+from tasks import queries  # noqa: E402
+from tasks.models import Priority  # noqa: E402
 
 WORDS = [
     "buy",
@@ -56,37 +59,27 @@ TAGS = ("work", "home", "errand", "urgent", "later", "health", "finance", "readi
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def tasks_for(user_id: str, count: int, rng: random.Random) -> list[Task]:
-    tasks = []
+def tasks_for(user_id: str, count: int, rng: random.Random) -> Iterator[tuple[str, dict, datetime]]:
     for i in range(count):
         created = EPOCH + timedelta(seconds=i)
-        completed = rng.random() < 0.25
-        tags = rng.sample(TAGS, rng.randint(0, 3))
-        tasks.append(
-            Task(
-                user_id=user_id,
-                title=f"{' '.join(rng.choices(WORDS, k=rng.randint(2, 6))).capitalize()} #{i}",
-                description=" ".join(rng.choices(WORDS, k=rng.randint(0, 25))),
-                priority=rng.choice(Priority.values),
-                tags=tags,
-                tag_keys=tag_keys(tags),
-                completed=completed,
-                completed_at=created + timedelta(hours=1) if completed else None,
-                due_date=created + timedelta(days=rng.randint(0, 60))
-                if rng.random() < 0.5
-                else None,
-                created_at=created,
-                updated_at=created,
-            )
-        )
-    return tasks
+        fields = {
+            "title": f"{' '.join(rng.choices(WORDS, k=rng.randint(2, 6))).capitalize()} #{i}",
+            "description": " ".join(rng.choices(WORDS, k=rng.randint(0, 25))),
+            "priority": rng.choice(Priority.values),
+            "tags": rng.sample(TAGS, rng.randint(0, 3)),
+            "completed": rng.random() < 0.25,
+            "due_date": created + timedelta(days=rng.randint(0, 60))
+            if rng.random() < 0.5
+            else None,
+        }
+        yield user_id, fields, created
 
 
 def main(args: list[str]) -> None:
     rng = random.Random(42)
     for user_id, count in zip(args[::2], map(int, args[1::2]), strict=True):
         BetterAuthUser.objects.get_or_create(id=user_id)
-        Task.objects.bulk_create(tasks_for(user_id, count, rng), batch_size=5000)
+        queries.tasks_load(tasks_for(user_id, count, rng))
 
 
 if __name__ == "__main__":

@@ -1,17 +1,51 @@
-"""The task pages of the Django admin, for support staff."""
+"""The task pages of the Django admin, for support staff.
 
+Saves and bulk actions write through `tasks.queries`, as the API does, so the
+server-managed fields follow the same rules.
+"""
+
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from rest_framework.exceptions import ValidationError
 
-from tasks import services
+from tasks import queries
 from tasks.models import Task
+from tasks.serializers import TagListField
+
+
+class TaskForm(forms.ModelForm):
+    """The model's form, with the API's rules for tags (at most 20 of 1..50 characters,
+    case-insensitive repeats folded)."""
+
+    class Meta:
+        model = Task
+        fields = ("user", *queries.WRITABLE_FIELDS)
+
+    def clean_tags(self) -> list[str]:
+        try:
+            tags: list[str] = TagListField().run_validation(self.cleaned_data["tags"])
+        except ValidationError as error:
+            raise forms.ValidationError(_messages(error.detail)) from None
+        return tags
+
+
+def _messages(detail: Any) -> list[str]:
+    if isinstance(detail, dict):
+        return [
+            f"Tag {index + 1}: {message}" for index, errors in detail.items() for message in errors
+        ]
+    return [str(message) for message in detail]
 
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
     """Find tasks by title or by their owner's e-mail, name or id; fix them in bulk."""
 
+    form = TaskForm
     list_display = ("title", "user", "completed", "priority", "due_date", "created_at")
     list_filter = ("completed", "priority", ("due_date", admin.DateFieldListFilter), "created_at")
     list_select_related = ("user",)
@@ -39,12 +73,32 @@ class TaskAdmin(admin.ModelAdmin):
         # A task never moves to another user.
         return (*self.readonly_fields, "user") if obj else self.readonly_fields
 
+    def save_model(
+        self, request: HttpRequest, obj: Task, form: forms.ModelForm, change: bool
+    ) -> None:
+        fields = {
+            name: form.cleaned_data[name]
+            for name in queries.WRITABLE_FIELDS
+            if name in form.cleaned_data and (not change or name in form.changed_data)
+        }
+        if change:
+            queries.task_update(user_id=obj.user_id, task_id=obj.pk, fields=fields)
+        else:
+            obj.pk = queries.task_insert(user_id=obj.user_id, fields=fields)["id"]
+        obj.refresh_from_db()
+
     @admin.action(description="Mark selected tasks completed", permissions=["change"])
     def mark_completed(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
-        changed = services.tasks_set_completed(tasks=queryset, completed=True)
-        self.message_user(request, f"{changed} task(s) marked completed.", messages.SUCCESS)
+        self._set_completed(request, queryset, completed=True)
 
     @admin.action(description="Mark selected tasks not completed", permissions=["change"])
     def mark_not_completed(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
-        changed = services.tasks_set_completed(tasks=queryset, completed=False)
-        self.message_user(request, f"{changed} task(s) marked not completed.", messages.SUCCESS)
+        self._set_completed(request, queryset, completed=False)
+
+    def _set_completed(
+        self, request: HttpRequest, queryset: QuerySet[Task], *, completed: bool
+    ) -> None:
+        task_ids = queryset.values_list("id", flat=True)
+        count = queries.tasks_set_completed(task_ids=task_ids, completed=completed)
+        state = "completed" if completed else "not completed"
+        self.message_user(request, f"{count} task(s) marked {state}.", messages.SUCCESS)

@@ -5,10 +5,11 @@ from typing import Any
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from tasks.pagination import INVALID_CURSOR, SORT_COLUMNS
+from tasks.pagination import INVALID_CURSOR
+from tasks.queries import SORT_FIELDS
 from tasks.serializers import AwareDateTimeField, PriorityField, StrictCharField
 
-SORT_CHOICES = [*SORT_COLUMNS, *(f"-{field}" for field in SORT_COLUMNS)]
+SORT_CHOICES = [*SORT_FIELDS, *(f"-{sort}" for sort in SORT_FIELDS)]
 STATUS_CHOICES = ("all", "pending", "completed")
 
 

@@ -1,7 +1,6 @@
 """The task: one to-do item of one Better Auth user."""
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -37,6 +36,8 @@ def tag_keys(tags: Iterable[str]) -> str:
 
 
 class Task(models.Model):
+    """Every write goes through `tasks.queries`, which keeps the server-managed fields."""
+
     # No index of its own: every composite index below leads with it.
     user = models.ForeignKey(
         "accounts.BetterAuthUser", on_delete=models.CASCADE, related_name="tasks", db_index=False
@@ -44,7 +45,8 @@ class Task(models.Model):
     title = models.CharField(max_length=200)
     description = models.CharField(max_length=1000, blank=True, default="")
     completed = models.BooleanField(default=False)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    # Server-managed fields are not editable: tasks.queries writes them by its rules.
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
     due_date = models.DateTimeField(null=True, blank=True)
     tags = models.JSONField(default=list, blank=True)
@@ -75,13 +77,3 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """Keep `tag_keys`, `completed_at` and, on a change, `updated_at` in step."""
-        now = timezone.now()
-        self.tag_keys = tag_keys(self.tags)
-        if self.completed != (self.completed_at is not None):
-            self.completed_at = now if self.completed else None
-        if not self._state.adding:
-            self.updated_at = now
-        super().save(*args, **kwargs)

@@ -1,12 +1,12 @@
 """The task's JSON shape: request validation as the contract words it, and the response."""
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from rest_framework import serializers
 
 from tasks.models import Priority
+from tasks.queries import TaskRow
 
 MAX_TAGS = 20
 
@@ -43,10 +43,6 @@ class PriorityField(serializers.ChoiceField):
     def to_representation(self, value: Any) -> str:
         return Priority(value).label
 
-    def get_default(self) -> Any:
-        # DRF hands a default to the service as it is; make it the stored number too.
-        return self.to_internal_value(super().get_default())
-
 
 class AwareDateTimeField(serializers.DateTimeField):
     """An ISO 8601 date-time that must carry its UTC offset; stored and shown in UTC."""
@@ -80,24 +76,10 @@ class TagListField(serializers.ListField):
         return list(folded.values())
 
 
-# A task as the selectors and services return it: these fields, by name.
-TASK_FIELDS = (
-    "id",
-    "user_id",
-    "title",
-    "description",
-    "completed",
-    "completed_at",
-    "priority",
-    "due_date",
-    "tags",
-    "created_at",
-    "updated_at",
-)
 _PRIORITY_LABELS = dict(Priority.choices)
 
 
-def task_json(task: Mapping[str, Any]) -> dict[str, Any]:
+def task_json(task: TaskRow) -> dict[str, Any]:
     """The JSON shape of a task row.
 
     Date-times stay `datetime`s: the renderer writes them as ISO 8601 in UTC with
@@ -107,23 +89,31 @@ def task_json(task: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class TaskSerializer(serializers.Serializer):
-    """A task. Read-only fields sent by a client are ignored, as are unknown fields."""
+    """A task. Read-only fields sent by a client are ignored, as are unknown fields.
+
+    Only `title` is required; a field not sent is left out of the validated data, so
+    a create takes the model's default for it and an update keeps its value.
+    """
 
     id = serializers.IntegerField(read_only=True)
     user_id = serializers.CharField(read_only=True, help_text="The owner: the token's `sub`.")
     title = StrictCharField(max_length=200, help_text="Trimmed; 1..200 characters.")
     description = StrictCharField(
-        max_length=1000, allow_blank=True, trim_whitespace=False, default=""
+        max_length=1000,
+        allow_blank=True,
+        trim_whitespace=False,
+        required=False,
+        help_text='Default `""`.',
     )
-    completed = StrictBooleanField(default=False)
+    completed = StrictBooleanField(required=False, help_text="Default `false`.")
     completed_at = serializers.DateTimeField(
         read_only=True,
         allow_null=True,
         help_text="Set by the server when `completed` turns true, cleared when false.",
     )
-    priority = PriorityField(default="medium")
-    due_date = AwareDateTimeField(allow_null=True, default=None)
-    tags = TagListField(default=list, max_length=MAX_TAGS)
+    priority = PriorityField(required=False, help_text="Default `medium`.")
+    due_date = AwareDateTimeField(allow_null=True, required=False, help_text="Default `null`.")
+    tags = TagListField(required=False, max_length=MAX_TAGS, help_text="Default `[]`.")
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -136,17 +126,17 @@ class CompletionSerializer(serializers.Serializer):
 
 # One instance of each, validating every request's data: instantiating a DRF
 # serializer deep-copies all its fields, which costs more than validating.
-_NEW_OR_REPLACEMENT = TaskSerializer()
+_TASK = TaskSerializer()
 _CHANGES = TaskSerializer(partial=True)
 _COMPLETION = CompletionSerializer()
 
 
 def validate_task(data: Any, *, partial: bool) -> dict[str, Any]:
-    """A task body's validated fields (all of them with defaults unless `partial`).
+    """A task body's validated fields: those sent, and `title` unless `partial`.
 
     Raises DRF's ValidationError, as `is_valid(raise_exception=True)` would.
     """
-    validated: dict[str, Any] = (_CHANGES if partial else _NEW_OR_REPLACEMENT).run_validation(data)
+    validated: dict[str, Any] = (_CHANGES if partial else _TASK).run_validation(data)
     return validated
 
 

@@ -14,11 +14,14 @@ from drf_spectacular.utils import (
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.authentication import BetterAuthJWTAuthentication
+from accounts.permissions import IsPathUser
 from accounts.ratelimit import RateLimitedViewMixin
-from tasks import selectors, services
+from tasks import queries
 from tasks.filters import TaskListQuery, parse_list_query
 from tasks.models import MAX_TASK_ID
 from tasks.pagination import paginate
@@ -100,7 +103,7 @@ def _task_id(raw: str) -> int:
     ),
     update=extend_schema(
         summary="Replace a task",
-        description="A full update: `title` is required, omitted fields take their defaults.",
+        description="`title` is required; fields not sent keep their values.",
         parameters=[USER_ID_PARAMETER, TASK_ID_PARAMETER],
         examples=[NEW_TASK_EXAMPLE, TASK_RESPONSE_EXAMPLE],
     ),
@@ -122,18 +125,14 @@ def _task_id(raw: str) -> int:
 class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
     """The caller's own tasks. Another user's task answers 404, like a missing one."""
 
+    authentication_classes = [BetterAuthJWTAuthentication]
+    permission_classes = [IsAuthenticated, IsPathUser]
     lookup_value_regex = "[^/]+"
     serializer_class = TaskSerializer
 
     @property
     def owner_id(self) -> str:
         return str(self.request.user.id)
-
-    def _get_task(self, pk: str) -> dict[str, Any]:
-        task = selectors.task_get(user_id=self.owner_id, task_id=_task_id(pk))
-        if task is None:
-            raise NotFound()
-        return task
 
     def list(self, request: Request, user_id: str) -> Response:
         # A plain dict, not the QueryDict: DRF reads `?limit=` from a QueryDict as
@@ -144,7 +143,7 @@ class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
 
     def create(self, request: Request, user_id: str) -> Response:
         fields = validate_task(request.data, partial=False)
-        task = services.task_create(user_id=self.owner_id, **fields)
+        task = queries.task_insert(user_id=self.owner_id, fields=fields)
         location = reverse("task-detail", kwargs={"user_id": self.owner_id, "pk": task["id"]})
         return Response(
             task_json(task),
@@ -153,7 +152,8 @@ class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
         )
 
     def retrieve(self, request: Request, user_id: str, pk: str) -> Response:
-        return Response(task_json(self._get_task(pk)))
+        task = queries.task_get(user_id=self.owner_id, task_id=_task_id(pk))
+        return self._found(task)
 
     def update(self, request: Request, user_id: str, pk: str) -> Response:
         return self._write(pk, request.data, partial=False)
@@ -162,15 +162,13 @@ class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
         return self._write(pk, request.data, partial=True)
 
     def _write(self, pk: str, data: Any, *, partial: bool) -> Response:
-        task = self._get_task(pk)
+        task_id = _task_id(pk)
         fields = validate_task(data, partial=partial)
-        updated = services.task_update(task=task, fields=fields)
-        if updated is None:
-            raise NotFound()
-        return Response(task_json(updated))
+        task = queries.task_update(user_id=self.owner_id, task_id=task_id, fields=fields)
+        return self._found(task)
 
     def destroy(self, request: Request, user_id: str, pk: str) -> Response:
-        if not services.task_delete(user_id=self.owner_id, task_id=_task_id(pk)):
+        if not queries.task_delete(user_id=self.owner_id, task_id=_task_id(pk)):
             raise NotFound()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -190,9 +188,13 @@ class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
     def complete(self, request: Request, user_id: str, pk: str) -> Response:
         task_id = _task_id(pk)
         completed = validate_completion(request.data)
-        task = services.task_set_completed(
+        task = queries.task_set_completed(
             user_id=self.owner_id, task_id=task_id, completed=completed
         )
+        return self._found(task)
+
+    @staticmethod
+    def _found(task: queries.TaskRow | None) -> Response:
         if task is None:
             raise NotFound()
         return Response(task_json(task))

@@ -1,8 +1,9 @@
 """Django settings for the todo API.
 
 Every value comes from the environment first, then from an optional `.env` file
-beside `manage.py`. Defaults are the production-safe choice; `.env.example` lists
-every setting.
+beside `manage.py` (the local one `make run` writes; DJANGO_READ_DOT_ENV_FILE=false
+leaves it unread, as the test settings do). Defaults are the production-safe choice;
+`.env.example` lists every setting.
 """
 
 import re
@@ -18,7 +19,8 @@ from todo_project.database import database_settings, is_pooler_url
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+if env.bool("DJANGO_READ_DOT_ENV_FILE", default=True):
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from rest_framework.test import APIClient
 
-from conftest import TokenFactory
+from testing.tokens import TokenFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -21,18 +21,17 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import BetterAuthUser
-from conftest import free_port, live_service, service_env
+from testing.live import INTEROP, fetch, free_port, interop_installed, live_service, service_env
 
-INTEROP = Path(__file__).resolve().parents[2] / "interop"
 ALGORITHMS = ["EdDSA", "ES256", "ES512", "RS256", "PS256", "HS256"]
 
 pytestmark = pytest.mark.django_db
 
 
 def require_node() -> None:
-    if (INTEROP / "node_modules" / "better-auth").is_dir():
+    if interop_installed():
         return
-    message = "interop/node_modules is missing: run `npm ci --prefix interop`"
+    message = "interop/ is not installed (npm or its registry missing): run `make test`"
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
@@ -145,11 +144,7 @@ def test_a_live_service_configured_by_environment_alone(algorithm: str, tmp_path
     try:
         with live_service(env) as base:
             token = auth.sign_up_and_get_token("live@example.com")
-            request = urllib.request.Request(
-                f"{base}/api/me/tasks", headers={"Authorization": f"Bearer {token}"}
-            )
-            with urllib.request.urlopen(request, timeout=10) as response:
-                assert response.status == 200
+            assert fetch(f"{base}/api/me/tasks", token)[0] == 200
     finally:
         auth.process.terminate()
         auth.process.wait()

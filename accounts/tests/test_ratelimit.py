@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from conftest import TokenFactory
+from testing.tokens import TokenFactory
 
 pytestmark = pytest.mark.django_db
 

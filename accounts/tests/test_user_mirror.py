@@ -6,7 +6,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import BetterAuthUser
-from conftest import TokenFactory
+from testing.tokens import TokenFactory
 
 pytestmark = pytest.mark.django_db
 

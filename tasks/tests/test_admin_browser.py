@@ -14,23 +14,22 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, live_service, service_env
+from testing.live import INTEROP, ROOT, interop_installed, live_service, service_env
 
-INTEROP = ROOT / "interop"
 SEED = """
 from django.contrib.auth.models import Group, User
 from accounts.models import BetterAuthUser
-from tasks.models import Task
+from tasks.tests.factories import TaskFactory
 staff = User.objects.create_user("sam", password="a support password 123", is_staff=True)
 staff.groups.add(Group.objects.get(name="support"))
 ann = BetterAuthUser.objects.create(id="Yk3uJ0bq8XyW2mQp", email="ann@example.com", name="Ann")
 for title in ("Pay rent", "Call mum", "Renew passport"):
-    Task.objects.create(user=ann, title=title)
+    TaskFactory.create(user_id=ann.id, title=title)
 """
 
 
 @pytest.mark.skipif(
-    not shutil.which("chromium") or not (INTEROP / "node_modules" / "playwright-core").is_dir(),
+    not shutil.which("chromium") or not interop_installed(),
     reason="needs Debian's chromium and `npm ci --prefix interop`",
 )
 def test_support_walkthrough_in_a_real_browser(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import BetterAuthUser
-from tasks.models import Task
+from tasks.models import Priority, Task
 from tasks.tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -146,19 +146,43 @@ def test_an_id_that_cannot_exist_is_404(api: APIClient, task_id: str) -> None:
     assert api.patch(f"/api/me/tasks/{task_id}/complete").status_code == 404
 
 
-def test_put_replaces_the_task_and_resets_omitted_fields(api: APIClient, user_id: str) -> None:
-    task = TaskFactory.create(user_id=user_id, description="old", tags=["a"], priority=3)
-
-    response = api.put(f"/api/me/tasks/{task.id}", {"title": "New"}, format="json")
-
-    body = response.json()
-    assert response.status_code == 200
-    assert (body["title"], body["description"], body["tags"], body["priority"]) == (
-        "New",
-        "",
-        [],
-        "medium",
+@pytest.mark.parametrize(
+    "edit", [{"title": "Renamed"}, {"title": "Renamed", "description": "As the form sends it"}]
+)
+def test_put_keeps_the_fields_it_is_not_sent(api: APIClient, user_id: str, edit: dict) -> None:
+    """What the frontends' edit forms send: only the fields the form shows."""
+    task = TaskFactory.create(
+        user_id=user_id,
+        description="Keep me",
+        completed=True,
+        priority=Priority.HIGH,
+        tags=["work", "q3"],
+        due_date=datetime(2030, 5, 1, 10, tzinfo=UTC),
     )
+    before = api.get(f"/api/me/tasks/{task.id}").json()
+
+    response = api.put(f"/api/me/tasks/{task.id}", edit, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        **before,
+        "description": "Keep me",
+        **edit,
+        "updated_at": response.json()["updated_at"],
+    }
+    assert response.json()["updated_at"] > before["updated_at"]
+    assert api.get(f"/api/me/tasks/{task.id}").json() == response.json()
+
+
+def test_put_of_the_values_a_task_has_changes_nothing(api: APIClient, user_id: str) -> None:
+    task = TaskFactory.create(user_id=user_id, title="Same", completed=True)
+    before = api.get(f"/api/me/tasks/{task.id}").json()
+
+    response = api.put(
+        f"/api/me/tasks/{task.id}", {"title": "Same", "completed": True}, format="json"
+    )
+
+    assert response.json() == before
 
 
 def test_put_requires_the_title(api: APIClient, user_id: str) -> None:

@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from conftest import fetch, live_service, live_token, needs_postgres, service_env
 from tasks.filters import TaskListQuery
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory
+from testing.live import fetch, live_service, live_token, service_env
+from testing.postgres import needs_postgres
 
 pytestmark = pytest.mark.django_db
 

@@ -14,16 +14,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from conftest import (
-    ROOT,
-    fetch,
-    live_service,
-    live_token,
-    needs_postgres,
-    scratch_postgres,
-    service_env,
-)
 from tasks.filters import SORT_CHOICES
+from testing.live import ROOT, fetch, live_service, live_token, service_env
+from testing.postgres import needs_postgres, scratch_postgres
 
 pytestmark = needs_postgres
 

@@ -47,15 +47,14 @@ def mixed(user_id: str) -> dict[str, Task]:
             user_id=user_id,
             title="Alpha",
             priority=Priority.LOW,
-            created_at=NOW - timedelta(days=3),
+            now=NOW - timedelta(days=3),
         ),
         "done": TaskFactory.create(
             user_id=user_id,
             title="Bravo report",
             completed=True,
-            completed_at=NOW,
             due_date=NOW - timedelta(days=1),
-            created_at=NOW - timedelta(days=2),
+            now=NOW - timedelta(days=2),
         ),
         "overdue": TaskFactory.create(
             user_id=user_id,
@@ -64,14 +63,14 @@ def mixed(user_id: str) -> dict[str, Task]:
             priority=Priority.HIGH,
             due_date=NOW - timedelta(hours=1),
             tags=["Work", "q3"],
-            created_at=NOW - timedelta(days=1),
+            now=NOW - timedelta(days=1),
         ),
         "future": TaskFactory.create(
             user_id=user_id,
             title="Delta",
             due_date=NOW + timedelta(days=5),
             tags=["home"],
-            created_at=NOW,
+            now=NOW,
         ),
         "other_user": TaskFactory.create(user_id="someone-else", title="Bravo report"),
     }
@@ -170,9 +169,7 @@ def test_sort_by_updated(api: APIClient, user_id: str) -> None:
 
 
 def test_ties_break_by_id(api: APIClient, user_id: str) -> None:
-    tied = [
-        TaskFactory.create(user_id=user_id, created_at=NOW, priority=Priority.LOW) for _ in range(3)
-    ]
+    tied = [TaskFactory.create(user_id=user_id, now=NOW, priority=Priority.LOW) for _ in range(3)]
     tied_ids = [task.id for task in tied]
 
     assert ids(api.get("/api/me/tasks?sort=created")) == tied_ids
@@ -231,7 +228,7 @@ def test_walk_visits_every_task_once_in_order(api: APIClient, user_id: str, sort
             title=f"t{i % 4}",
             priority=Priority.values[i % 3],
             due_date=None if i % 3 == 0 else NOW + timedelta(days=i % 4),
-            created_at=NOW - timedelta(minutes=i % 5),
+            now=NOW - timedelta(minutes=i % 5),
         )
     everything = ids(api.get(f"/api/me/tasks?sort={sort}&limit=200"))
 

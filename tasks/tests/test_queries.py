@@ -1,122 +1,155 @@
-"""Database round trips per route, pinned: authentication and rate limits cost none.
+"""Task persistence: the allow-list, the owner retry, and writes under real concurrency
+(on PostgreSQL; SQLite serialises writers anyway)."""
 
-A user's first call in `USER_MIRROR_REFRESH_SECONDS` also writes the user mirror;
-the `api` fixture here has made that call already.
-"""
-
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from rest_framework.test import APIClient
+from django.db import IntegrityError, connections, transaction
 
+from accounts.models import BetterAuthUser
+from accounts.tests.factories import UserFactory
+from tasks import queries
 from tasks.models import Task
+from tasks.serializers import TaskSerializer
 from tasks.tests.factories import TaskFactory
-
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api(api: APIClient) -> APIClient:
-    assert api.get("/api/me/tasks/0").status_code == 404  # mirrors the user
-    return api
+from testing.postgres import needs_postgres
 
 
-@pytest.fixture
-def task(user_id: str) -> Any:
-    TaskFactory.create_batch(60, user_id=user_id, tags=["a"])
-    return TaskFactory.create(user_id=user_id)
+def run_concurrently(count: int, work: Callable[[int], object]) -> None:
+    """Call `work(0..count-1)` from 8 threads, each on its own connection."""
+
+    def call(index: int) -> None:
+        try:
+            work(index)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(call, range(count)))
 
 
-def test_list_with_its_count_is_one_query(
-    api: APIClient, task: Any, django_assert_num_queries: Any
+def test_the_row_holds_every_column_but_the_tag_index() -> None:
+    columns = {field.attname for field in Task._meta.concrete_fields}
+
+    assert set(queries.TaskRow.__annotations__) == columns - {"tag_keys"}
+
+
+def test_the_serializer_shows_every_row_field() -> None:
+    assert set(TaskSerializer().fields) == set(queries.TaskRow.__annotations__)
+
+
+def test_writable_fields_are_the_models_editable_ones() -> None:
+    assert set(queries.WRITABLE_FIELDS) == {
+        "title",
+        "description",
+        "completed",
+        "priority",
+        "due_date",
+        "tags",
+    }
+
+
+@pytest.mark.parametrize(
+    "key", ["user_id", "id", "created_at", "completed_at", "tag_keys", "title = 'x'; --"]
+)
+@pytest.mark.django_db
+def test_a_key_off_the_allow_list_is_refused_before_any_sql(
+    key: str, django_assert_num_queries: object
 ) -> None:
-    with django_assert_num_queries(1):
-        response = api.get("/api/me/tasks?tag=a&status=pending&sort=due_date")
-    assert response.status_code == 200
-    assert response["X-Total-Count"] == "60"
+    with django_assert_num_queries(0), pytest.raises(ValueError, match="Not writable"):  # type: ignore[operator]
+        queries.task_update(user_id="u1", task_id=1, fields={key: "x"})
+    with django_assert_num_queries(0), pytest.raises(ValueError, match="Not writable"):  # type: ignore[operator]
+        queries.task_insert(user_id="u1", fields={"title": "t", key: "x"})
 
 
-def test_a_deep_page_is_one_query(
-    api: APIClient, task: Any, django_assert_num_queries: Any
-) -> None:
-    next_page = api.get("/api/me/tasks?limit=50")["Link"][1:].split(">")[0]
+@pytest.mark.django_db(transaction=True)
+def test_an_insert_for_a_deleted_owner_restores_them() -> None:
+    UserFactory.create(id="u1")
+    BetterAuthUser.objects.filter(id="u1").delete()
 
-    with django_assert_num_queries(1):
-        assert api.get(next_page).status_code == 200
+    task = queries.task_insert(user_id="u1", fields={"title": "back"})
 
-
-def test_an_empty_page_after_a_cursor_counts_apart(
-    api: APIClient, task: Any, django_assert_num_queries: Any
-) -> None:
-    next_page = api.get("/api/me/tasks?limit=60")["Link"][1:].split(">")[0]
-    Task.objects.filter(user_id=task.user_id).delete()
-
-    with django_assert_num_queries(2):
-        response = api.get(next_page)
-    assert (response.json(), response["X-Total-Count"]) == ([], "0")
+    assert Task.objects.get(id=task["id"]).user_id == "u1"
 
 
-def test_an_empty_first_page_is_one_query(client_for: Any, django_assert_num_queries: Any) -> None:
-    newcomer = client_for("empty")
-    newcomer.get("/api/me/tasks/0")
+@pytest.mark.django_db(transaction=True)
+def test_the_owner_retry_is_safe_inside_a_transaction() -> None:
+    UserFactory.create(id="u1")
+    BetterAuthUser.objects.filter(id="u1").delete()
 
-    with django_assert_num_queries(1):
-        response = newcomer.get("/api/me/tasks")
-    assert response["X-Total-Count"] == "0"
+    with transaction.atomic():
+        task = queries.task_insert(user_id="u1", fields={"title": "back"})
+        assert Task.objects.filter(id=task["id"]).exists()
 
-
-def test_get_is_one_query(api: APIClient, task: Any, django_assert_num_queries: Any) -> None:
-    with django_assert_num_queries(1):
-        assert api.get(f"/api/me/tasks/{task.id}").status_code == 200
+    assert Task.objects.get(id=task["id"]).user.id == "u1"
 
 
-def test_create_is_one_query(api: APIClient, django_assert_num_queries: Any) -> None:
-    with django_assert_num_queries(1):
-        assert (
-            api.post("/api/me/tasks", {"title": "x", "tags": ["a"]}, format="json").status_code
-            == 201
-        )
+@pytest.mark.django_db(transaction=True)
+def test_an_integrity_error_other_than_the_owner_is_not_retried() -> None:
+    UserFactory.create(id="u1")
+
+    with pytest.raises(IntegrityError):
+        queries.task_insert(user_id="u1", fields={"title": "t", "priority": 99})
+
+    assert not Task.objects.exists()
 
 
-@pytest.mark.parametrize("method", ["put", "patch"])
-def test_update_is_two_queries(
-    api: APIClient, task: Any, method: str, django_assert_num_queries: Any
-) -> None:
-    with django_assert_num_queries(2):
-        response = getattr(api, method)(
-            f"/api/me/tasks/{task.id}", {"title": "y", "completed": True}, format="json"
-        )
-    assert response.status_code == 200
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("toggles", [40, 41])
+def test_concurrent_toggles_are_never_lost(toggles: int) -> None:
+    task = TaskFactory.create(user_id="u1")
+
+    run_concurrently(
+        toggles,
+        lambda _: queries.task_set_completed(user_id="u1", task_id=task.id, completed=None),
+    )
+
+    task.refresh_from_db()
+    assert task.completed is (toggles % 2 == 1)
+    assert (task.completed_at is not None) is task.completed
 
 
-@pytest.mark.parametrize("body", [None, {"completed": True}])
-def test_toggle_is_one_query(
-    api: APIClient, task: Any, body: Any, django_assert_num_queries: Any
-) -> None:
-    with django_assert_num_queries(1):
-        assert (
-            api.patch(f"/api/me/tasks/{task.id}/complete", body, format="json").status_code == 200
-        )
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_updates_never_mix_two_bodies() -> None:
+    task = TaskFactory.create(user_id="u1", title="start", description="start")
+    bodies = [
+        {"title": f"t{i}", "description": f"d{i}", "completed": i % 2 == 0} for i in range(30)
+    ]
+
+    run_concurrently(
+        len(bodies),
+        lambda index: queries.task_update(user_id="u1", task_id=task.id, fields=bodies[index]),
+    )
+
+    task.refresh_from_db()
+    assert task.title[1:] == task.description[1:]
+    assert (task.completed_at is not None) is task.completed
 
 
-def test_delete_is_one_query(api: APIClient, task: Any, django_assert_num_queries: Any) -> None:
-    with django_assert_num_queries(1):
-        assert api.delete(f"/api/me/tasks/{task.id}").status_code == 204
+@pytest.mark.django_db
+def test_an_update_of_a_deleted_task_does_not_resurrect_it() -> None:
+    task = TaskFactory.create(user_id="u1")
+    Task.objects.filter(id=task.id).delete()
+
+    assert queries.task_update(user_id="u1", task_id=task.id, fields={"title": "back?"}) is None
+    assert not Task.objects.filter(id=task.id).exists()
 
 
-def test_a_refused_token_costs_no_query(django_assert_num_queries: Any) -> None:
-    with django_assert_num_queries(0):
-        assert (
-            APIClient().get("/api/me/tasks", HTTP_AUTHORIZATION="Bearer x.y.z").status_code == 401
-        )
+@pytest.mark.django_db
+def test_set_completed_on_a_missing_task_is_none() -> None:
+    assert queries.task_set_completed(user_id="u1", task_id=123456, completed=True) is None
 
 
-def test_a_users_first_call_adds_one_upsert_of_the_mirror(
-    client_for: Any, django_assert_num_queries: Any
-) -> None:
-    newcomer = client_for("newcomer")
+@pytest.mark.django_db
+def test_every_statement_is_scoped_to_the_owner() -> None:
+    theirs = TaskFactory.create(user_id="them", title="Theirs")
 
-    with django_assert_num_queries(2):
-        assert newcomer.get("/api/me/tasks/1").status_code == 404
-    with django_assert_num_queries(1):
-        assert newcomer.get("/api/me/tasks/1").status_code == 404
+    assert queries.task_get(user_id="me", task_id=theirs.id) is None
+    assert queries.task_update(user_id="me", task_id=theirs.id, fields={"title": "x"}) is None
+    assert queries.task_set_completed(user_id="me", task_id=theirs.id, completed=None) is None
+    assert not queries.task_delete(user_id="me", task_id=theirs.id)
+    theirs.refresh_from_db()
+    assert (theirs.title, theirs.completed) == ("Theirs", False)

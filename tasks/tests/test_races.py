@@ -1,14 +1,14 @@
 """Real concurrency against a live server on PostgreSQL: 2 gunicorn workers of 4 threads,
 hit by 16 client threads at once."""
 
-import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from conftest import fetch, live_service, live_token, needs_postgres, scratch_postgres, service_env
+from testing.live import fetch_json, live_service, live_token, service_env
+from testing.postgres import needs_postgres, scratch_postgres
 
 pytestmark = needs_postgres
 
@@ -19,8 +19,7 @@ class Client:
         self.token = token
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        status, _, raw = fetch(self.base + path, self.token, method=method, body=body)
-        return status, json.loads(raw) if raw else None
+        return fetch_json(self.base + path, self.token, method=method, body=body)
 
 
 @pytest.fixture(scope="module")

@@ -70,7 +70,7 @@ def test_a_lost_database_is_a_503_problem(api: APIClient, monkeypatch: pytest.Mo
     def unreachable(**_kwargs: Any) -> None:
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr("tasks.selectors.task_page", unreachable)
+    monkeypatch.setattr("tasks.queries.task_page", unreachable)
 
     response = api.get("/api/me/tasks")
 

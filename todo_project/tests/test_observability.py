@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from conftest import TokenFactory
+from testing.tokens import TokenFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +105,7 @@ def test_no_token_or_secret_ever_reaches_a_log_line(
             client.get("/api/me/tasks")
             client.post("/api/me/tasks", {"title": token[:100]}, format="json")
             client.get(f"/api/other/tasks?cursor={token}")
-        monkeypatch.setattr("tasks.selectors.task_page", lambda **_: 1 / 0)
+        monkeypatch.setattr("tasks.queries.task_page", lambda **_: 1 / 0)
         crashing = APIClient(HTTP_AUTHORIZATION=f"Bearer {good}")
         crashing.raise_request_exception = False
         assert crashing.get("/api/me/tasks").status_code == 500

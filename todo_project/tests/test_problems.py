@@ -9,7 +9,7 @@ from django.test import Client, RequestFactory
 from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
-from tasks import selectors
+from tasks import queries
 from todo_project import problems
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +74,7 @@ def test_unexpected_error_is_500_problem_without_internals(
     def explode(**_kwargs: Any) -> None:
         raise RuntimeError("SELECT secret FROM settings")
 
-    monkeypatch.setattr(selectors, "task_page", explode)
+    monkeypatch.setattr(queries, "task_page", explode)
     api.raise_request_exception = False
 
     response = api.get("/api/me/tasks")
@@ -97,7 +97,7 @@ def test_djangos_own_exceptions_in_a_view_become_problems(
     def fail(**_kwargs: Any) -> None:
         raise error
 
-    monkeypatch.setattr(selectors, "task_page", fail)
+    monkeypatch.setattr(queries, "task_page", fail)
 
     body = assert_problem(api.get("/api/me/tasks"), status)
 

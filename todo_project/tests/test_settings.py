@@ -15,6 +15,7 @@ def start(**environment: str) -> subprocess.CompletedProcess[str]:
     """Import the settings in a fresh interpreter with exactly these variables set."""
     env = {
         "PATH": os.environ["PATH"],
+        "DJANGO_READ_DOT_ENV_FILE": "false",
         "SECRET_KEY": GOOD_SECRET,
         "BETTER_AUTH_SECRET": GOOD_SECRET,
         **environment,

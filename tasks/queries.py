@@ -1,0 +1,410 @@
+"""How tasks are stored: the one module that reads and writes the task table.
+
+Security invariant: every statement the API runs here is scoped to one owner (its
+WHERE names `user_id`, or it inserts with the caller's id), so no request reaches
+another user's task; the admin's bulk action, the one door across users, names its
+tasks by id. No identifier in a statement comes from a caller: columns are the
+model's, and writes take only the keys of WRITABLE_FIELDS, checked before any SQL
+exists. Values are always parameters.
+
+The rules a write keeps are written once, in `_new_task` (inserts) and `_set_clause`
+(updates), and every write path goes through them: the API, the admin, the test
+factories and the bench seeder.
+- `completed_at` is set when `completed` turns true, kept while it stays true,
+  cleared when it turns false;
+- `updated_at` moves only when a value really changes;
+- `tag_keys` mirrors `tags`.
+
+The hot statements are SQL written here once per shape, not built by the ORM per
+request: building a query cost more than the database spends answering it. The ORM
+does what costs no extra round trip and isn't on a hot path (deletes, bulk loads).
+The SQL is plain enough for PostgreSQL and SQLite alike.
+"""
+
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, TypedDict, cast
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Field
+from django.utils import timezone
+from psycopg.types.datetime import TimestamptzLoader
+
+from accounts.services import user_restore
+from tasks.models import Task, tag_key, tag_keys
+
+
+class TaskRow(TypedDict):
+    """A task as every read and write here returns it: the model's columns but
+    `tag_keys`, typed as the model's fields are in Python."""
+
+    id: int
+    user_id: str
+    title: str
+    description: str
+    completed: bool
+    completed_at: datetime | None
+    priority: int
+    due_date: datetime | None
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+_META = Task._meta
+_FIELDS: dict[str, Field] = {field.attname: field for field in _META.concrete_fields}
+_ROW_NAMES = tuple(TaskRow.__annotations__)
+ROW_FIELDS = tuple(_FIELDS[name] for name in _ROW_NAMES)
+# What a caller may write: the model's editable fields but the id and the owner. The
+# server-managed ones (`completed_at`, the timestamps, `tag_keys`) are not editable.
+WRITABLE_FIELDS: tuple[str, ...] = tuple(
+    field.attname
+    for field in _META.concrete_fields
+    if field.editable and not field.primary_key and not field.is_relation
+)
+# The `sort` values of the list, and the field each orders by.
+SORT_FIELDS = {
+    "created": "created_at",
+    "updated": "updated_at",
+    "title": "title",
+    "due_date": "due_date",
+    "priority": "priority",
+}
+
+_quote = connection.ops.quote_name
+_TABLE = _quote(_META.db_table)
+_COLUMN = {name: _quote(cast(str, field.column)) for name, field in _FIELDS.items()}
+_RETURNING = ", ".join(_COLUMN[field.attname] for field in ROW_FIELDS)
+_OWNED = "id = %(id)s AND user_id = %(user_id)s"
+_GET = f"SELECT {_RETURNING} FROM {_TABLE} WHERE {_OWNED}"  # noqa: S608 (names from the model)
+# Admin bulk writes go in chunks, within every database's limit of parameters.
+_IDS_PER_STATEMENT = 500
+
+
+# --- Reading rows ---------------------------------------------------------------
+
+
+@functools.cache
+def _converters(vendor: str) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """For each row field that needs one, what the ORM would apply to its raw value
+    (SQLite's booleans and date-times, JSON): Django's own converters, per backend."""
+    converters = []
+    for field in ROW_FIELDS:
+        column = field.get_col(_META.db_table)
+        for convert in connection.ops.get_db_converters(column) + column.get_db_converters(
+            connection
+        ):
+            converters.append((field.attname, functools.partial(_convert, convert, column=column)))
+    return tuple(converters)
+
+
+def _convert(convert: Callable[..., Any], value: Any, *, column: Any) -> Any:
+    return convert(value, column, connection)
+
+
+def _row(values: Iterable[Any]) -> TaskRow:
+    row = dict(zip(_ROW_NAMES, values, strict=True))
+    for name, convert in _converters(connection.vendor):
+        row[name] = convert(row[name])
+    return row  # type: ignore[return-value]  # its keys are TaskRow's, typed by the converters
+
+
+@contextmanager
+def _cursor() -> Iterator[Any]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Django's own timestamptz loader is pure Python: on a page of tasks it
+            # costs more than the query. psycopg's compiled one gives the same UTC
+            # date-times (the connection's time zone is UTC).
+            cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+        yield cursor
+
+
+def _fetch_one(sql: str, params: Mapping[str, Any]) -> TaskRow | None:
+    with _cursor() as cursor:
+        cursor.execute(sql, params)
+        values = cursor.fetchone()
+    return _row(values) if values else None
+
+
+def _db_value(name: str, value: Any) -> Any:
+    """A field's value as its column takes it (JSON, SQLite's date-time text)."""
+    return _FIELDS[name].get_db_prep_save(value, connection)
+
+
+def _writable(fields: Mapping[str, Any]) -> None:
+    if unknown := fields.keys() - set(WRITABLE_FIELDS):
+        raise ValueError(f"Not writable task fields: {sorted(unknown)}")
+
+
+# --- Reads ----------------------------------------------------------------------
+
+
+def task_get(*, user_id: str, task_id: int) -> TaskRow | None:
+    """The owner's task with this id, or None (another user's task is None too)."""
+    return _fetch_one(_GET, {"id": task_id, "user_id": user_id})
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _list_filter(user_id: str, query: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause (and its parameters) of a validated TaskListQuery."""
+    like = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
+    conditions = ["user_id = %(user_id)s"]
+    params: dict[str, Any] = {"user_id": user_id}
+    if query["status"] != "all":
+        conditions.append("completed = %(completed)s")
+        params["completed"] = query["status"] == "completed"
+    if search := query.get("search"):
+        conditions.append(
+            f"(title {like} %(search)s ESCAPE '\\' OR description {like} %(search)s ESCAPE '\\')"
+        )
+        params["search"] = _like_pattern(search)
+    if "priority" in query:
+        conditions.append("priority = %(priority)s")
+        params["priority"] = query["priority"]
+    if tag := query.get("tag"):
+        conditions.append("tag_keys LIKE %(tag)s ESCAPE '\\'")
+        params["tag"] = _like_pattern(tag_key(tag))
+    if "due_before" in query:
+        conditions.append("due_date < %(due_before)s")
+        params["due_before"] = _db_value("due_date", query["due_before"])
+    if "due_after" in query:
+        conditions.append("due_date > %(due_after)s")
+        params["due_after"] = _db_value("due_date", query["due_after"])
+    if query["overdue"]:
+        conditions.append("NOT completed AND due_date < %(now)s")
+        params["now"] = _db_value("due_date", timezone.now())
+    return " AND ".join(conditions), params
+
+
+def sort_field(sort: str) -> Field:
+    """The model field a `sort` value orders by."""
+    return _FIELDS[SORT_FIELDS[sort.lstrip("-")]]
+
+
+def _order_by(sort: str) -> str:
+    field = sort_field(sort)
+    direction = "DESC" if sort.startswith("-") else "ASC"
+    # Tasks without a due date come last in either direction; ties go by id.
+    nulls = " NULLS LAST" if field.null else ""
+    return f"{_COLUMN[field.attname]} {direction}{nulls}, id {direction}"
+
+
+def _after(sort: str, value: Any, task_id: int) -> tuple[str, dict[str, Any]]:
+    """The condition for tasks strictly after (`value`, `task_id`) in this order."""
+    field = sort_field(sort)
+    column = _COLUMN[field.attname]
+    beyond = "<" if sort.startswith("-") else ">"
+    params: dict[str, Any] = {"after_id": task_id}
+    if value is None:
+        return f"({column} IS NULL AND id {beyond} %(after_id)s)", params
+    params["after"] = _db_value(field.attname, value)
+    # The redundant bound (>= or <=) lets the database seek into the index.
+    sql = (
+        f"{column} {beyond}= %(after)s "
+        f"AND ({column} {beyond} %(after)s OR id {beyond} %(after_id)s)"
+    )
+    if field.null:
+        sql = f"({sql} OR {column} IS NULL)"
+    return f"({sql})", params
+
+
+def page_statement(
+    *, user_id: str, query: Mapping[str, Any], after: tuple[Any, int] | None, size: int
+) -> tuple[str, dict[str, Any]]:
+    """The SQL of `task_page` and its parameters (bench/explain.py shows its plans)."""
+    where, params = _list_filter(user_id, query)
+    page_where = where
+    if after is not None:
+        condition, after_params = _after(query["sort"], *after)
+        page_where = f"{where} AND {condition}"
+        params |= after_params
+    sql = (
+        f"SELECT {_RETURNING}, (SELECT COUNT(*) FROM {_TABLE} WHERE {where}) "  # noqa: S608
+        f"FROM {_TABLE} WHERE {page_where} ORDER BY {_order_by(query['sort'])} LIMIT %(size)s"
+    )
+    return sql, params | {"size": size}
+
+
+def task_page(
+    *, user_id: str, query: Mapping[str, Any], after: tuple[Any, int] | None, size: int
+) -> tuple[list[TaskRow], int | None]:
+    """Up to `size` tasks matching a validated TaskListQuery, in its `sort` order,
+    strictly after `after` (a sort value and an id), and the number of all matching
+    tasks, in one round trip. The count rides along with the rows, so it is None
+    when no row came back."""
+    sql, params = page_statement(user_id=user_id, query=query, after=after, size=size)
+    with _cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    total = rows[0][-1] if rows else None
+    return [_row(values[:-1]) for values in rows], total
+
+
+def task_count(*, user_id: str, query: Mapping[str, Any]) -> int:
+    """How many tasks match a validated TaskListQuery."""
+    where, params = _list_filter(user_id, query)
+    with _cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {_TABLE} WHERE {where}", params)  # noqa: S608
+        (count,) = cursor.fetchone()
+    return int(count)
+
+
+# --- Inserts ----------------------------------------------------------------------
+
+
+def _new_task(user_id: str, fields: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """Every column of a new task: `fields`, the model's defaults for the writable
+    fields they leave out, and the server-managed ones by the rules."""
+    _writable(fields)
+    values = {
+        name: fields[name] if name in fields else _FIELDS[name].get_default()
+        for name in WRITABLE_FIELDS
+    }
+    return values | {
+        "user_id": user_id,
+        "completed_at": now if values["completed"] else None,
+        "tag_keys": tag_keys(values["tags"]),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def task_insert(*, user_id: str, fields: Mapping[str, Any], now: datetime | None = None) -> TaskRow:
+    """Insert a task of `user_id` in one statement and return it as written.
+
+    `now` (default: the current time) is its creation time. If the owner's mirror
+    row is gone (deleted through another worker, whose cache of recent mirror writes
+    isn't this one's), the row is restored and the insert runs once more.
+    """
+    values = _new_task(user_id, fields, now or timezone.now())
+    sql = (
+        f"INSERT INTO {_TABLE} ({', '.join(_COLUMN[name] for name in values)}) "  # noqa: S608
+        f"VALUES ({', '.join(f'%({name})s' for name in values)}) RETURNING {_RETURNING}"
+    )
+    params = {name: _db_value(name, value) for name, value in values.items()}
+    try:
+        return _insert(sql, params)
+    except IntegrityError:
+        if not user_restore(user_id):
+            raise  # the owner was there: the failure is something else
+        return _insert(sql, params)
+
+
+def _insert(sql: str, params: Mapping[str, Any]) -> TaskRow:
+    if not connection.in_atomic_block:
+        # Autocommit: the owner's foreign key is checked as the statement commits.
+        row = _fetch_one(sql, params)
+    else:
+        # In a transaction, a savepoint keeps it usable when the insert fails, and the
+        # check runs now: Django's foreign keys are otherwise checked only at commit.
+        with transaction.atomic():
+            row = _fetch_one(sql, params)
+            connection.check_constraints(table_names=[_META.db_table])
+    assert row is not None  # INSERT ... RETURNING returns its row
+    return row
+
+
+def tasks_load(tasks: Iterable[tuple[str, Mapping[str, Any], datetime]]) -> list[Task]:
+    """Bulk-insert (owner, fields, creation time) triples, by the rules of
+    `task_insert`, in batches; the owners must exist. For factories and seeders."""
+    return Task.objects.bulk_create(
+        (Task(**_new_task(user_id, fields, now)) for user_id, fields, now in tasks),
+        batch_size=5000,
+    )
+
+
+# --- Updates ----------------------------------------------------------------------
+
+
+def _set_clause(
+    new: Mapping[str, str], *, tags: list[str] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The SET clause giving each column in `new` the SQL expression mapped to it,
+    the server-managed columns following by the rules, and the parameters those add.
+    `tags` is the list being written, when `new` sets them."""
+    params = {"now": _db_value("updated_at", timezone.now())}
+    assignments = [f"{_COLUMN[name]} = {expression}" for name, expression in new.items()]
+    if "completed" in new:
+        assignments.append(
+            f"completed_at = CASE WHEN {new['completed']} "
+            "THEN COALESCE(completed_at, %(now)s) ELSE NULL END"
+        )
+    if tags is not None:
+        assignments.append("tag_keys = %(tag_keys)s")
+        params["tag_keys"] = tag_keys(tags)
+    changed = " OR ".join(
+        f"{_COLUMN[name]} IS DISTINCT FROM {expression}" for name, expression in new.items()
+    )
+    assignments.append(f"updated_at = CASE WHEN {changed} THEN %(now)s ELSE updated_at END")
+    return ", ".join(assignments), params
+
+
+def _assignments(fields: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The SET clause writing allow-listed `fields`, one parameter each, and its parameters."""
+    _writable(fields)
+    set_clause, params = _set_clause(
+        {name: f"%({name})s" for name in fields}, tags=fields.get("tags")
+    )
+    return set_clause, params | {name: _db_value(name, value) for name, value in fields.items()}
+
+
+def _update_owned(
+    set_clause: str, params: Mapping[str, Any], *, user_id: str, task_id: int
+) -> TaskRow | None:
+    sql = f"UPDATE {_TABLE} SET {set_clause} WHERE {_OWNED} RETURNING {_RETURNING}"  # noqa: S608
+    return _fetch_one(sql, {**params, "id": task_id, "user_id": user_id})
+
+
+def task_update(*, user_id: str, task_id: int, fields: Mapping[str, Any]) -> TaskRow | None:
+    """Write `fields` to the owner's task in one UPDATE; the task as written, or None
+    if the owner has no such task. Fields not given keep their values; a write that
+    changes nothing leaves `updated_at` as it was."""
+    if not fields:
+        return task_get(user_id=user_id, task_id=task_id)
+    set_clause, params = _assignments(fields)
+    return _update_owned(set_clause, params, user_id=user_id, task_id=task_id)
+
+
+def task_set_completed(*, user_id: str, task_id: int, completed: bool | None) -> TaskRow | None:
+    """Toggle (`completed=None`, atomically in the database) or set completion of the
+    owner's task; the task as written, or None if the owner has no such task."""
+    if completed is not None:
+        return task_update(user_id=user_id, task_id=task_id, fields={"completed": completed})
+    set_clause, params = _set_clause({"completed": "NOT completed"})
+    return _update_owned(set_clause, params, user_id=user_id, task_id=task_id)
+
+
+def tasks_set_completed(*, task_ids: Iterable[int], completed: bool) -> int:
+    """Set completion of these tasks, of any owners (the admin's bulk action), by the
+    rules of `task_set_completed`; how many tasks there were."""
+    ids = list(task_ids)
+    count = 0
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        chunk = {
+            f"id_{index}": task_id for index, task_id in enumerate(ids[start:][:_IDS_PER_STATEMENT])
+        }
+        set_clause, params = _assignments({"completed": completed})
+        in_list = ", ".join(f"%({name})s" for name in chunk)
+        with _cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {_TABLE} SET {set_clause} WHERE id IN ({in_list})",  # noqa: S608
+                params | chunk,
+            )
+            count += cursor.rowcount
+    return count
+
+
+# --- Deletes ----------------------------------------------------------------------
+
+
+def task_delete(*, user_id: str, task_id: int) -> bool:
+    """Delete the owner's task; False if the owner has no such task."""
+    deleted, _ = Task.objects.filter(id=task_id, user_id=user_id).delete()
+    return deleted > 0

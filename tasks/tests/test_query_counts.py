@@ -1,0 +1,130 @@
+"""Database round trips per route, pinned: authentication and rate limits cost none.
+
+A user's first call in `USER_MIRROR_REFRESH_SECONDS` also writes the user mirror;
+the `api` fixture here has made that call already.
+"""
+
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from tasks.models import Task
+from tasks.tests.factories import TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(api: APIClient) -> APIClient:
+    assert api.get("/api/me/tasks/0").status_code == 404  # mirrors the user
+    return api
+
+
+@pytest.fixture
+def task(user_id: str) -> Any:
+    TaskFactory.create_batch(60, user_id=user_id, tags=["a"])
+    return TaskFactory.create(user_id=user_id)
+
+
+def test_list_with_its_count_is_one_query(
+    api: APIClient, task: Any, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1):
+        response = api.get("/api/me/tasks?tag=a&status=pending&sort=due_date")
+    assert response.status_code == 200
+    assert response["X-Total-Count"] == "60"
+
+
+def test_a_deep_page_is_one_query(
+    api: APIClient, task: Any, django_assert_num_queries: Any
+) -> None:
+    next_page = api.get("/api/me/tasks?limit=50")["Link"][1:].split(">")[0]
+
+    with django_assert_num_queries(1):
+        assert api.get(next_page).status_code == 200
+
+
+def test_an_empty_page_after_a_cursor_counts_apart(
+    api: APIClient, task: Any, django_assert_num_queries: Any
+) -> None:
+    next_page = api.get("/api/me/tasks?limit=60")["Link"][1:].split(">")[0]
+    Task.objects.filter(user_id=task.user_id).delete()
+
+    with django_assert_num_queries(2):
+        response = api.get(next_page)
+    assert (response.json(), response["X-Total-Count"]) == ([], "0")
+
+
+def test_an_empty_first_page_is_one_query(client_for: Any, django_assert_num_queries: Any) -> None:
+    newcomer = client_for("empty")
+    newcomer.get("/api/me/tasks/0")
+
+    with django_assert_num_queries(1):
+        response = newcomer.get("/api/me/tasks")
+    assert response["X-Total-Count"] == "0"
+
+
+def test_get_is_one_query(api: APIClient, task: Any, django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(1):
+        assert api.get(f"/api/me/tasks/{task.id}").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as in production: no savepoint
+def test_create_is_one_query(api: APIClient, django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(1):
+        assert (
+            api.post("/api/me/tasks", {"title": "x", "tags": ["a"]}, format="json").status_code
+            == 201
+        )
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_update_is_one_query(
+    api: APIClient, task: Any, method: str, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1):
+        response = getattr(api, method)(
+            f"/api/me/tasks/{task.id}", {"title": "y", "completed": True}, format="json"
+        )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("body", [None, {"completed": True}])
+def test_toggle_is_one_query(
+    api: APIClient, task: Any, body: Any, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1):
+        assert (
+            api.patch(f"/api/me/tasks/{task.id}/complete", body, format="json").status_code == 200
+        )
+
+
+def test_an_empty_patch_is_one_query(
+    api: APIClient, task: Any, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1):
+        assert api.patch(f"/api/me/tasks/{task.id}", {}, format="json").status_code == 200
+
+
+def test_delete_is_one_query(api: APIClient, task: Any, django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(1):
+        assert api.delete(f"/api/me/tasks/{task.id}").status_code == 204
+
+
+def test_a_refused_token_costs_no_query(django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(0):
+        assert (
+            APIClient().get("/api/me/tasks", HTTP_AUTHORIZATION="Bearer x.y.z").status_code == 401
+        )
+
+
+def test_a_users_first_call_adds_one_upsert_of_the_mirror(
+    client_for: Any, django_assert_num_queries: Any
+) -> None:
+    newcomer = client_for("newcomer")
+
+    with django_assert_num_queries(2):
+        assert newcomer.get("/api/me/tasks/1").status_code == 404
+    with django_assert_num_queries(1):
+        assert newcomer.get("/api/me/tasks/1").status_code == 404

@@ -1,0 +1,114 @@
+"""The service as a real process on loopback, and the one HTTP client that calls it."""
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+ROOT = Path(__file__).resolve().parent.parent
+# Node packages the interop tests run (Better Auth, playwright-core), installed by `make test`.
+INTEROP = ROOT / "interop"
+
+
+def interop_installed() -> bool:
+    """Whether `make test` could install interop/ (it needs npm and its registry)."""
+    return (INTEROP / "node_modules" / ".installed").is_file()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until_up(url: str, timeout: float = 20) -> None:
+    """Poll `url` until the server behind it answers at all."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def service_env(**settings: str) -> dict[str, str]:
+    """An environment for the service in a subprocess: fresh secrets, plain HTTP, and
+    neither the developer's `.env` nor their shell's settings."""
+    return {
+        # The virtualenv's python and gunicorn first, as on a platform.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "DJANGO_READ_DOT_ENV_FILE": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "BETTER_AUTH_SECRET": secrets.token_urlsafe(40),
+        "SECURE_HTTPS": "false",
+        **settings,
+    }
+
+
+@contextmanager
+def live_service(env: dict[str, str], *command: str) -> Iterator[str]:
+    """Migrate, then run `command` (default: the Procfile's web) on a free port; yield its URL."""
+    port = free_port()
+    env = {**env, "PORT": str(port)}
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    web = command or (sys.executable, "-m", "gunicorn", "todo_project.wsgi")
+    server = subprocess.Popen(web, cwd=ROOT, env=env)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def live_token(env: dict[str, str], sub: str = "u1") -> str:
+    """A token the service started with `env` accepts, for `sub`, valid for ever."""
+    return jwt.encode({"sub": sub, "exp": 9999999999}, env["BETTER_AUTH_SECRET"], algorithm="HS256")
+
+
+def fetch(
+    url: str,
+    token: str | None = None,
+    *,
+    method: str = "GET",
+    body: Any = None,
+    **headers: str,
+) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP call to a live service: status, headers and raw body, errors included.
+    A `body` is sent as JSON; bytes are sent as they are, with the headers given."""
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = body
+    if body is not None and not isinstance(body, bytes):
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def fetch_json(url: str, token: str | None = None, **options: Any) -> tuple[int, Any]:
+    """`fetch`, with the body parsed as JSON (None when empty)."""
+    status, _, raw = fetch(url, token, **options)
+    return status, json.loads(raw) if raw else None

@@ -1,0 +1,29 @@
+"""Tests that need PostgreSQL, and scratch databases on its server."""
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+
+# The suite runs twice in CI: on SQLite, then on PostgreSQL via DATABASE_URL.
+needs_postgres = pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").split(":")[0] not in ("postgres", "postgresql"),
+    reason="runs in the PostgreSQL pass (DATABASE_URL)",
+)
+
+
+@contextmanager
+def scratch_postgres() -> Iterator[str]:
+    """A database of its own on the PostgreSQL server in DATABASE_URL, dropped afterwards."""
+    server = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    name = f"todo_live_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
