@@ -28,6 +28,21 @@ class BodySizeLimitMiddleware:
         return self.get_response(request)
 
 
+class ContentSecurityPolicyMiddleware:
+    """Send `CONTENT_SECURITY_POLICY` with every HTML page (the API docs, the admin,
+    Django's own pages), so nothing on them loads from or talks to another origin,
+    including what a bundled script refers to (Redoc's footer logo is on a CDN)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.get("Content-Type", "").startswith("text/html"):
+            response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
+
+
 class BrowserOnlyMiddleware:
     """Sessions, logged-in users and messages, for the admin only.
 

@@ -8,7 +8,7 @@ the response headers the contract promises (`Link`, `X-Total-Count`, `Location`,
 
 from typing import Any
 
-from todo_project.problems import PROBLEM_CONTENT_TYPE, VALIDATION_DETAIL, problem
+from todo_project.problems import PROBLEM_CONTENT_TYPE, problem, validation_detail
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -28,10 +28,11 @@ PROBLEM_SCHEMA = {
     "required": ["type", "title", "status", "detail"],
 }
 
+_INVALID = {"title": ["This field may not be blank."]}
 ERRORS = {
     400: (
         "Invalid body or query parameter.",
-        problem(400, VALIDATION_DETAIL, errors={"title": ["This field may not be blank."]}),
+        problem(400, validation_detail(_INVALID), errors=_INVALID),
     ),
     401: ("Missing, invalid or expired token.", problem(401, "The access token is invalid.")),
     403: (

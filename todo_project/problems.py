@@ -30,8 +30,6 @@ SECURITY_STATUSES = {401, 403, 429}
 logger = logging.getLogger(__name__)
 security_log = logging.getLogger("todo_project.security")
 
-VALIDATION_DETAIL = "The request has invalid values; see `errors`."
-
 
 def problem(status: int, detail: str, *, errors: dict[str, list[str]] | None = None) -> dict:
     """Build a problem body: `type`, `title`, `status`, `detail` and maybe `errors`."""
@@ -63,6 +61,12 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or api_settings.NON_FIELD_ERRORS_KEY: [str(message) for message in messages]}
 
 
+def validation_detail(errors: Mapping[str, list[str]]) -> str:
+    """What a person reads: each bad field with its first message, `; `-separated
+    (many frontends show `detail` alone)."""
+    return "; ".join(f"{name}: {messages[0]}" for name, messages in errors.items())
+
+
 class DatabaseUnavailable(exceptions.APIException):
     """The database can't be reached or dropped the connection: 503, retry shortly."""
 
@@ -90,7 +94,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten_errors(exc.detail)
-        body = problem(exc.status_code, VALIDATION_DETAIL, errors=errors)
+        body = problem(exc.status_code, validation_detail(errors), errors=errors)
     else:
         body = problem(exc.status_code, str(exc.detail))
 

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "todo_project.observability.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "todo_project.middleware.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "todo_project.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -257,6 +258,22 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# HTML pages load everything from this origin alone. Swagger UI and Redoc set styles
+# from script and show inline images; Redoc parses the schema in a blob: worker.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 # The client address for rate limits and logs: REMOTE_ADDR, unless the platform's
 # proxy puts it in a header. With X-Forwarded-For, each proxy appends the address
@@ -268,8 +285,22 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 # --- CORS (the Next.js frontend on another origin) --------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
-CORS_ALLOW_HEADERS = [*corsheaders.defaults.default_headers, "x-request-id"]
-CORS_EXPOSE_HEADERS = ["Link", "X-Total-Count", "Retry-After", "ETag", "Location", "X-Request-ID"]
+CORS_ALLOW_HEADERS = [
+    *corsheaders.defaults.default_headers,
+    "if-match",
+    "if-none-match",
+    "idempotency-key",
+    "x-request-id",
+]
+CORS_EXPOSE_HEADERS = [
+    "ETag",
+    "Link",
+    "Location",
+    "Retry-After",
+    "X-Total-Count",
+    "X-Request-ID",
+    "Idempotency-Replayed",
+]
 CORS_PREFLIGHT_MAX_AGE = 86400
 
 # --- Metrics ---------------------------------------------------------------------

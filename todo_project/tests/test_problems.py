@@ -68,6 +68,15 @@ def test_validation_problem_names_fields(api: APIClient) -> None:
     assert set(body["errors"]) == {"title", "tags.0"}
 
 
+def test_validation_detail_names_each_field_with_its_first_message(api: APIClient) -> None:
+    """Many frontends show `detail` alone."""
+    body = api.post("/api/me/tasks", {"title": " ", "priority": "urgent"}, format="json").json()
+
+    assert body["detail"] == (
+        'title: This field may not be blank.; priority: "urgent" is not a valid choice.'
+    )
+
+
 def test_unexpected_error_is_500_problem_without_internals(
     api: APIClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

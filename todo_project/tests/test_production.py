@@ -35,6 +35,9 @@ def redis_is_up() -> bool:
 needs_redis = pytest.mark.skipif(not redis_is_up(), reason="needs Redis on 127.0.0.1:6379")
 
 
+LOCAL_FRONTEND = "http://localhost:3000"
+
+
 def procfile(process: str) -> str:
     for line in (ROOT / "Procfile").read_text().splitlines():
         name, _, command = line.partition(":")
@@ -51,12 +54,15 @@ def test_gunicorn_as_the_procfile_says_serves_the_api_and_the_admin(postgres_url
 
     with live_service(env, "sh", "-c", f"exec {procfile('web')}") as base:
         status, _, body = fetch(f"{base}/api/me/tasks", live_token(env))
-        login_status, _, login_page = fetch(f"{base}/admin/login/")
+        _, cors, _ = fetch(f"{base}/api/me/tasks", live_token(env), Origin=LOCAL_FRONTEND)
+        login_status, login_headers, login_page = fetch(f"{base}/admin/login/")
         stylesheet = re.findall(r'href="(/static/[^"]+\.css)"', login_page.decode())[0]
         css_status, css_headers, _ = fetch(f"{base}{stylesheet}", **{"Accept-Encoding": "gzip"})
 
     assert (status, json.loads(body)) == (200, [])
+    assert "Access-Control-Allow-Origin" not in cors  # only make run's .env allows it
     assert login_status == 200
+    assert login_headers["Content-Security-Policy"].startswith("default-src 'self'")
     assert css_status == 200
     assert css_headers["Content-Type"].startswith("text/css")
     assert css_headers.get("Content-Encoding") == "gzip"
