@@ -17,11 +17,6 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "a support password 123"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def support() -> Client:
     """A staff member in the `support` group (made by a data migration), logged in."""

@@ -1,0 +1,161 @@
+"""Every way a task gets written keeps the rules of tasks.queries: `completed_at`
+follows `completed`, `updated_at` moves only on a real change, `tag_keys` mirrors
+`tags`. Each path runs on a task it starts from, and the rows it leaves are checked."""
+
+import importlib.util
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from tasks.models import Priority, Task, tag_keys
+from tasks.tests.factories import TaskFactory
+from testing.live import ROOT
+
+pytestmark = pytest.mark.django_db
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def assert_rules_hold(task: Task) -> None:
+    assert (task.completed_at is not None) is task.completed, task.title
+    assert task.tag_keys == tag_keys(task.tags), task.title
+    assert task.created_at <= task.updated_at, task.title
+
+
+@pytest.fixture
+def admin_client() -> Client:
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", password="a root password 123"))
+    return client
+
+
+def form(task: Task, **changes: Any) -> dict[str, Any]:
+    """The admin change form of `task`, as the page posts it, with `changes`."""
+    fields = {
+        "title": task.title,
+        "description": task.description,
+        "priority": task.priority,
+        "due_date_0": "",
+        "due_date_1": "",
+        "tags": str(task.tags).replace("'", '"'),
+        **changes,
+    }
+    if task.completed or changes.pop("completed", False):
+        fields["completed"] = "on"
+    return fields
+
+
+Write = Callable[[APIClient, Client, Task], Any]
+
+
+def api_call(method: str, suffix: str = "", body: Any = None) -> Write:
+    """A call of the API on the task (`suffix` after its URL)."""
+    return lambda api, _, task: getattr(api, method)(
+        f"/api/me/tasks/{task.id}{suffix}", body, format="json"
+    )
+
+
+def admin_form(**changes: Any) -> Write:
+    """The admin's change form of the task, posted with `changes`."""
+    return lambda _, admin, task: admin.post(
+        reverse("admin:tasks_task_change", args=[task.id]), form(task, **changes)
+    )
+
+
+def admin_action(action: str) -> Write:
+    """The admin's bulk action on the task."""
+    return lambda _, admin, task: admin.post(
+        reverse("admin:tasks_task_changelist"), {"action": action, "_selected_action": [task.id]}
+    )
+
+
+# (what the path does, whether it changes the task, the write) for a task that starts
+# with title "Start", tags ["Work"], not completed.
+WRITES: list[tuple[str, bool, Write]] = [
+    ("API PUT {title}", True, api_call("put", body={"title": "New"})),
+    ("API PUT of its values", False, api_call("put", body={"title": "Start", "tags": ["Work"]})),
+    ("API PATCH tags", True, api_call("patch", body={"tags": ["home", "q3"]})),
+    ("API PATCH completed", True, api_call("patch", body={"completed": True})),
+    ("API PATCH {}", False, api_call("patch", body={})),
+    ("API toggle", True, api_call("patch", "/complete")),
+    ("API set to its state", False, api_call("patch", "/complete", {"completed": False})),
+    ("admin form: complete, retag", True, admin_form(completed=True, tags='["Errand"]')),
+    ("admin form unchanged", False, admin_form()),
+    ("admin bulk complete", True, admin_action("mark_completed")),
+    ("admin bulk reopen of an open task", False, admin_action("mark_not_completed")),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "write"), [(w[1], w[2]) for w in WRITES], ids=[w[0] for w in WRITES]
+)
+def test_each_write_path_keeps_the_rules(
+    api: APIClient, admin_client: Client, user_id: str, changes: bool, write: Write
+) -> None:
+    task = TaskFactory.create(user_id=user_id, title="Start", tags=["Work"], now=START)
+
+    response = write(api, admin_client, task)
+
+    assert response.status_code in (200, 302), response.content[:500]
+    after = Task.objects.get(id=task.id)
+    assert_rules_hold(after)
+    assert (after.updated_at > START) is changes
+
+
+def test_a_completed_task_completed_again_keeps_its_completion_time(
+    api: APIClient, admin_client: Client, user_id: str
+) -> None:
+    task = TaskFactory.create(user_id=user_id, completed=True, now=START)
+
+    api.patch(f"/api/me/tasks/{task.id}/complete", {"completed": True}, format="json")
+    api.put(f"/api/me/tasks/{task.id}", {"title": "Renamed", "completed": True}, format="json")
+    admin_client.post(
+        reverse("admin:tasks_task_changelist"),
+        {"action": "mark_completed", "_selected_action": [task.id]},
+    )
+
+    assert Task.objects.get(id=task.id).completed_at == START
+
+
+@pytest.mark.parametrize("completed", [False, True])
+def test_creates_keep_the_rules(
+    api: APIClient, admin_client: Client, user_id: str, completed: bool
+) -> None:
+    body = {"title": "New", "completed": completed, "tags": ["Work", "home"]}
+    api.post("/api/me/tasks", body, format="json")
+    admin_client.post(
+        reverse("admin:tasks_task_add"),
+        {**form(Task(title="Admin", tags=["Work"], priority=Priority.LOW)), "user": user_id}
+        | ({"completed": "on"} if completed else {}),
+    )
+    TaskFactory.create(user_id=user_id, title="Factory", completed=completed, tags=["x"])
+
+    tasks = Task.objects.filter(user_id=user_id)
+    assert sorted(task.title for task in tasks) == ["Admin", "Factory", "New"]
+    for task in tasks:
+        assert_rules_hold(task)
+        assert task.completed is completed
+        assert task.updated_at == task.created_at
+
+
+def test_the_bench_seeder_keeps_the_rules() -> None:
+    spec = importlib.util.spec_from_file_location("seed", ROOT / "bench" / "seed.py")
+    assert spec
+    assert spec.loader
+    seed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(seed)
+
+    seed.main(["seeded", "200"])
+
+    tasks = Task.objects.filter(user_id="seeded")
+    assert tasks.count() == 200
+    assert tasks.filter(completed=True).exists()
+    assert tasks.exclude(tags=[]).exists()
+    for task in tasks:
+        assert_rules_hold(task)
