@@ -54,19 +54,8 @@ class TaskAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     raw_id_fields = ("user",)
-    fields = (
-        "user",
-        "title",
-        "description",
-        "completed",
-        "priority",
-        "due_date",
-        "tags",
-        "completed_at",
-        "created_at",
-        "updated_at",
-    )
     readonly_fields = ("completed_at", "created_at", "updated_at")
+    fields = ("user", *queries.WRITABLE_FIELDS, *readonly_fields)
     actions = ("mark_completed", "mark_not_completed")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Task | None = None) -> tuple[str, ...]:

@@ -1,8 +1,10 @@
 """The service as a real process on loopback, and the one HTTP client that calls it."""
 
+import importlib.util
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -12,9 +14,11 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import jwt
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Node packages the interop tests run (Better Auth, playwright-core), installed by `make test`.
@@ -24,6 +28,22 @@ INTEROP = ROOT / "interop"
 def interop_installed() -> bool:
     """Whether `make test` could install interop/ (it needs npm and its registry)."""
     return (INTEROP / "node_modules" / ".installed").is_file()
+
+
+needs_browser = pytest.mark.skipif(
+    not shutil.which("chromium") or not interop_installed(),
+    reason="needs Debian's chromium and `npm ci --prefix interop`",
+)
+
+
+def load_script(path: str) -> ModuleType:
+    """A script of the repository (e.g. `bench/seed.py`), imported as a module."""
+    spec = importlib.util.spec_from_file_location(Path(path).stem, ROOT / path)
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def free_port() -> int:

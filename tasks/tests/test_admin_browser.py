@@ -7,14 +7,11 @@ missing. `docs/admin-support.png` is a screenshot from this walkthrough.
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from testing.live import INTEROP, ROOT, interop_installed, live_service, service_env
+from testing.live import INTEROP, ROOT, live_service, needs_browser, service_env
 
 SEED = """
 from django.contrib.auth.models import Group, User
@@ -28,10 +25,7 @@ for title in ("Pay rent", "Call mum", "Renew passport"):
 """
 
 
-@pytest.mark.skipif(
-    not shutil.which("chromium") or not interop_installed(),
-    reason="needs Debian's chromium and `npm ci --prefix interop`",
-)
+@needs_browser
 def test_support_walkthrough_in_a_real_browser(tmp_path: Path) -> None:
     env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     with live_service(env) as base:

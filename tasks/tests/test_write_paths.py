@@ -2,7 +2,6 @@
 follows `completed`, `updated_at` moves only on a real change, `tag_keys` mirrors
 `tags`. Each path runs on a task it starts from, and the rows it leaves are checked."""
 
-import importlib.util
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +14,7 @@ from rest_framework.test import APIClient
 
 from tasks.models import Priority, Task, tag_keys
 from tasks.tests.factories import TaskFactory
-from testing.live import ROOT
+from testing.live import load_script
 
 pytestmark = pytest.mark.django_db
 
@@ -145,13 +144,7 @@ def test_creates_keep_the_rules(
 
 
 def test_the_bench_seeder_keeps_the_rules() -> None:
-    spec = importlib.util.spec_from_file_location("seed", ROOT / "bench" / "seed.py")
-    assert spec
-    assert spec.loader
-    seed = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(seed)
-
-    seed.main(["seeded", "200"])
+    load_script("bench/seed.py").main(["seeded", "200"])
 
     tasks = Task.objects.filter(user_id="seeded")
     assert tasks.count() == 200

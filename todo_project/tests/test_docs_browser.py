@@ -1,19 +1,13 @@
 """The API docs in a real browser (headless Chromium): drawn, and talking to no other origin."""
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from testing.live import INTEROP, interop_installed, live_service, service_env
+from testing.live import INTEROP, live_service, needs_browser, service_env
 
 
-@pytest.mark.skipif(
-    not shutil.which("chromium") or not interop_installed(),
-    reason="needs Debian's chromium and `npm ci --prefix interop`",
-)
+@needs_browser
 def test_docs_pages_render_and_send_nothing_to_another_origin(tmp_path: Path) -> None:
     env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     with live_service(env) as base:

@@ -1,23 +1,12 @@
 """`.env` is the local machine's: `make run` fills it in, the tests never read it."""
 
-import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
-from testing.live import ROOT
-
-
-def ensure_env_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("ensure_env", ROOT / "scripts" / "ensure_env.py")
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from testing.live import ROOT, load_script
 
 
 def settings_in(env_file: Path) -> dict[str, str]:
@@ -28,7 +17,7 @@ def settings_in(env_file: Path) -> dict[str, str]:
 def test_make_run_gets_fresh_secrets_and_the_local_frontends_origins(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
 
-    ensure_env_script().ensure_env(env_file, {})
+    load_script("scripts/ensure_env.py").ensure_env(env_file, {})
 
     written = settings_in(env_file)
     assert len(written["SECRET_KEY"]) >= 50
@@ -41,7 +30,9 @@ def test_what_env_or_the_environment_gives_is_kept(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text("SECRET_KEY=mine\nCORS_ALLOWED_ORIGINS=https://app.example.com\n")
 
-    written = ensure_env_script().ensure_env(env_file, {"BETTER_AUTH_SECRET": "from the shell"})
+    written = load_script("scripts/ensure_env.py").ensure_env(
+        env_file, {"BETTER_AUTH_SECRET": "from the shell"}
+    )
 
     assert written == []
     assert settings_in(env_file) == {
