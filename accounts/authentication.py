@@ -6,10 +6,12 @@ signature, `exp`/`nbf`/`iat` with leeway, `iss`, `aud`) and gives the stateless
 its JWKS client are not used: they expect simplejwt's `token_type` and `jti`
 claims, which Better Auth's tokens do not carry, and fetch keys with no cool-down.
 So the header parsing, the choice of key by `alg` and `kid` (`keys.py`, `jwks.py`),
-and the claims Better Auth's tokens must have (`exp`, a string `sub`) are ours.
+and the claims Better Auth's tokens must have (numeric times, a bounded lifetime, a
+text `sub`) are ours.
 """
 
 import re
+import time
 from typing import Any
 
 import jwt
@@ -29,6 +31,9 @@ MAX_SUBJECT_LENGTH = 255
 # JWS compact serialization (RFC 7515): three unpadded base64url parts, none empty.
 # PyJWT alone would accept a signature with "==" padding after it.
 COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+TIME_CLAIMS = ("exp", "iat", "nbf")
+# C0 and C1 controls and DEL: a user id holding them would end up in logs and URLs.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def verify_token(token: str) -> dict[str, Any]:
@@ -52,14 +57,35 @@ def verify_token(token: str) -> dict[str, Any]:
         # PyJWT's own message (bad signature, wrong issuer, ...) from `raise ... from`.
         raise TokenRefused(f"invalid: {error.__cause__ or error}") from None
 
-    subject = claims.get("sub")
+    check_times(claims)
+    check_subject(claims.get("sub"))
+    return claims
+
+
+def check_times(claims: dict[str, Any]) -> None:
+    """`exp` (required), `iat` and `nbf` are JSON numbers, and the token lives no longer
+    than JWT_MAX_LIFETIME_SECONDS (PyJWT takes `"123"` and 10^30 alike)."""
+    for name in TIME_CLAIMS:
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise TokenRefused(f"{name} is not a number")
     if "exp" not in claims:
         raise TokenRefused("no exp claim")
+    born = claims.get("iat", time.time())
+    if claims["exp"] - born > settings.JWT_MAX_LIFETIME_SECONDS:
+        raise TokenRefused("lifetime over JWT_MAX_LIFETIME_SECONDS")
+
+
+def check_subject(subject: Any) -> None:
+    """`sub` is 1..255 characters of text that UTF-8 can carry, with no control character."""
     if not isinstance(subject, str) or not 0 < len(subject) <= MAX_SUBJECT_LENGTH:
         raise TokenRefused("sub missing, not a string, or too long")
-    if "\x00" in subject:
-        raise TokenRefused("sub with a NUL character")
-    return claims
+    if CONTROL_CHARACTER.search(subject):
+        raise TokenRefused("sub with a control character")
+    try:
+        subject.encode("utf-8")
+    except UnicodeEncodeError:
+        raise TokenRefused("sub with a lone surrogate") from None
 
 
 class BetterAuthJWTAuthentication(BaseAuthentication):

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from tasks.pagination import INVALID_CURSOR
+from tasks.pagination import INVALID_CURSOR, MAX_CURSOR_LENGTH
 from tasks.queries import SORT_FIELDS
 from tasks.serializers import AwareDateTimeField, PriorityField, StrictCharField
 
@@ -41,6 +41,7 @@ class TaskListQuery(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
     cursor = serializers.CharField(
         required=False,
+        max_length=MAX_CURSOR_LENGTH,
         # URL-safe base64, so the schema can say which strings can't be cursors.
         validators=[RegexValidator(r"\A[A-Za-z0-9_-]+\Z", message=INVALID_CURSOR)],
         help_text='Opaque; take it from the `Link: rel="next"` header.',

@@ -72,9 +72,13 @@ TASK_ID_PARAMETER = OpenApiParameter(
 
 def _task_id(raw: str) -> int:
     """The id in the URL; one that can't name a task is a 404 like a missing one."""
-    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= MAX_TASK_ID:
+    # The length bound comes first: int() refuses a string of over 4,300 digits.
+    if len(raw) > len(str(MAX_TASK_ID)) or not raw.isascii() or not raw.isdigit():
         raise NotFound()
-    return int(raw)
+    task_id = int(raw)
+    if not 0 < task_id <= MAX_TASK_ID:
+        raise NotFound()
+    return task_id
 
 
 @extend_schema_view(

@@ -100,8 +100,9 @@ def live_service(env: dict[str, str], *command: str) -> Iterator[str]:
 
 
 def live_token(env: dict[str, str], sub: str = "u1") -> str:
-    """A token the service started with `env` accepts, for `sub`, valid for ever."""
-    return jwt.encode({"sub": sub, "exp": 9999999999}, env["BETTER_AUTH_SECRET"], algorithm="HS256")
+    """A token the service started with `env` accepts, for `sub`, valid for a day."""
+    claims = {"sub": sub, "iat": int(time.time()), "exp": int(time.time()) + 86400}
+    return jwt.encode(claims, env["BETTER_AUTH_SECRET"], algorithm="HS256")
 
 
 def fetch(

@@ -182,6 +182,8 @@ _auth_origin = urlsplit(BETTER_AUTH_URL)._replace(path="", query="", fragment=""
 JWT_ISSUER = env.str("JWT_ISSUER", default=_auth_origin) or None
 JWT_AUDIENCE = env.str("JWT_AUDIENCE", default=_auth_origin) or None
 JWT_LEEWAY_SECONDS = env.int("JWT_LEEWAY_SECONDS", default=30)
+# Above the 7-day tokens Better Auth deployments use, far below a forged "never expires".
+JWT_MAX_LIFETIME_SECONDS = env.int("JWT_MAX_LIFETIME_SECONDS", default=30 * 24 * 3600)
 JWT_ALGORITHMS = env.list("JWT_ALGORITHMS", default=[*ASYMMETRIC_ALGORITHMS, *HMAC_ALGORITHMS])
 if unknown := set(JWT_ALGORITHMS) - {*ASYMMETRIC_ALGORITHMS, *HMAC_ALGORITHMS}:
     raise ImproperlyConfigured(f"JWT_ALGORITHMS has algorithms Better Auth does not use: {unknown}")

@@ -43,6 +43,14 @@ def test_nbf_and_iat_within_leeway_are_accepted(make_token: TokenFactory) -> Non
     assert call(make_token("u1", nbf=NOW + 20, iat=NOW + 20)).status_code == 200
 
 
+def test_a_seven_day_token_is_accepted(make_token: TokenFactory) -> None:
+    assert call(make_token("u1", iat=NOW, exp=NOW + 7 * 86400)).status_code == 200
+
+
+def test_a_unicode_sub_is_accepted(make_token: TokenFactory) -> None:
+    assert call(make_token("usér-✓")).status_code == 200
+
+
 def rsa_free_es256_token() -> str:
     key = ec.generate_private_key(ec.SECP256R1())
     return jwt.encode({"sub": "u1", "exp": NOW + 900}, key, algorithm="ES256")
@@ -61,6 +69,16 @@ REFUSED: dict[str, Callable[[TokenFactory], str]] = {
     "sub over 255 characters": lambda make: make("x" * 256),
     "10 KiB sub": lambda make: make("x" * 10240),
     "sub with NUL": lambda make: make("a\x00b"),
+    "sub with a newline": lambda make: make("a\nb"),
+    "sub with DEL": lambda make: make("a\x7fb"),
+    "sub with a lone surrogate": lambda make: make("a\ud800b"),
+    "exp as a string": lambda make: make("u1", exp=str(NOW + 900)),
+    "exp as a boolean": lambda make: make("u1", exp=True),
+    "exp of 10^30": lambda make: make("u1", exp=10**30),
+    "iat as a string": lambda make: make("u1", iat=str(NOW)),
+    "nbf as a string": lambda make: make("u1", nbf=str(NOW)),
+    "living 31 days": lambda make: make("u1", iat=NOW, exp=NOW + 31 * 86400),
+    "31 days left, no iat": lambda make: make("u1", iat=None, exp=NOW + 31 * 86400),
     "alg none": lambda make: jwt.encode({"sub": "u1", "exp": NOW + 900}, "", algorithm="none"),
     "asymmetric without JWKS": lambda make: rsa_free_es256_token(),
     "tampered payload": lambda make: tamper(make("u1")),

@@ -138,7 +138,9 @@ def test_another_users_task_is_404_like_a_missing_one(api: APIClient) -> None:
     assert other.json() == missing.json()
 
 
-@pytest.mark.parametrize("task_id", ["abc", "0", "-1", "1.5", str(10**30), "\u0661"])
+@pytest.mark.parametrize(
+    "task_id", ["abc", "0", "-1", "1.5", str(10**30), "\u0661", "9" * 4300, "9" * 4301]
+)
 def test_an_id_that_cannot_exist_is_404(api: APIClient, task_id: str) -> None:
     for method in ("get", "put", "patch", "delete"):
         response = getattr(api, method)(f"/api/me/tasks/{task_id}", {}, format="json")

@@ -293,6 +293,8 @@ def encoded(payload: str) -> str:
         encoded('["-created", "2025-01-01T00:00:00Z", true]'),
         encoded('["-created", 5, 1]'),
         "\x00",
+        encoded("[" * 1000),  # deep enough to exhaust the JSON decoder's recursion
+        encoded('["-created", "2025-01-01T00:00:00Z", 1]') + "A" * 2048,  # over the bound
     ],
 )
 def test_a_bad_cursor_is_400(api: APIClient, cursor: str) -> None:
