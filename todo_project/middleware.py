@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import import_string
 
 from todo_project.problems import problem_response
@@ -26,6 +27,22 @@ class BodySizeLimitMiddleware:
                 413, f"The request body is larger than {settings.MAX_BODY_BYTES} bytes."
             )
         return self.get_response(request)
+
+
+class PrivateApiResponsesMiddleware:
+    """Every `/api/` response is `Cache-Control: private, no-cache` and varies by
+    `Authorization`: `/api/me/tasks` is one URL for every user, so a cache keyed by
+    the URL alone would hand one user's tasks to another."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path_info.startswith("/api/"):
+            response["Cache-Control"] = "private, no-cache"
+            patch_vary_headers(response, ("Authorization",))
+        return response
 
 
 class ContentSecurityPolicyMiddleware:

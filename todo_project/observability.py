@@ -34,6 +34,9 @@ from todo_project.problems import problem_response
 from todo_project.request_context import request_id_var
 
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Metric labels take only these methods; any other (a client can send anything) is
+# OTHER, so no caller can grow the number of series.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 access_log = logging.getLogger("todo_project.access")
 
@@ -114,7 +117,8 @@ class RequestObservabilityMiddleware:
                 "client": client_address(request),
             },
         )
-        REQUEST_SECONDS.labels(request.method, route, response.status_code).observe(seconds)
+        method = request.method if request.method in KNOWN_METHODS else "OTHER"
+        REQUEST_SECONDS.labels(method, route, response.status_code).observe(seconds)
         REQUEST_QUERIES.labels(route).observe(queries)
 
 

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "todo_project.observability.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "todo_project.middleware.ContentSecurityPolicyMiddleware",
+    "todo_project.middleware.PrivateApiResponsesMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "todo_project.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -7,6 +7,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.ratelimit import client_address
+from tasks.tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +145,33 @@ def test_html_pages_allow_only_their_own_origin(path: str) -> None:
     policy = response["Content-Security-Policy"]
     assert policy.startswith("default-src 'self'; script-src 'self';")
     assert "http" not in policy
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("get", "/api/me/tasks", 200),
+        ("get", "/api/me/tasks/{id}", 200),
+        ("get", "/api/me/tasks/987654", 404),
+        ("post", "/api/me/tasks", 400),
+        ("get", "/api/someone-else/tasks", 403),
+        ("get", "/api/no/such/route", 404),
+    ],
+)
+def test_api_responses_are_private_and_vary_by_token(
+    api: APIClient, user_id: str, method: str, path: str, status: int
+) -> None:
+    task = TaskFactory.create(user_id=user_id)
+
+    response = getattr(api, method)(path.format(id=task.id), {}, format="json")
+
+    assert response.status_code == status
+    assert response["Cache-Control"] == "private, no-cache"
+    assert "Authorization" in [name.strip() for name in response["Vary"].split(",")]
+
+
+def test_a_refused_token_is_private_too() -> None:
+    response = Client().get("/api/me/tasks", HTTP_AUTHORIZATION="Bearer x.y.z")
+
+    assert response.status_code == 401
+    assert response["Cache-Control"] == "private, no-cache"

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 
 from testing.tokens import TokenFactory
@@ -141,3 +142,21 @@ def test_unmatched_paths_share_one_route_label(caplog: pytest.LogCaptureFixture)
         Client().get("/no/such/path/123")
 
     assert json_lines(caplog)[-1]["route"] == "unmatched"
+
+
+def test_made_up_methods_add_no_metric_series() -> None:
+    def methods() -> set[str]:
+        body = Client().get("/metrics").content.decode()
+        return {
+            sample.labels["method"]
+            for family in text_string_to_metric_families(body)
+            for sample in family.samples
+            if sample.name == "http_request_duration_seconds_count"
+        }
+
+    client = Client()
+    for index in range(100):
+        client.generic(f"MADEUP{index}", "/api/me/tasks")
+
+    assert "OTHER" in methods()
+    assert methods() <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"}
