@@ -112,6 +112,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def _log_refusal(exc: exceptions.APIException, request: Request) -> None:
     """A security event: who was refused and why; never the token or its claims."""
+    user = request.user
     security_log.warning(
         "request refused",
         extra={
@@ -120,6 +121,7 @@ def _log_refusal(exc: exceptions.APIException, request: Request) -> None:
             "client": client_address(request),
             "method": request.method,
             "path": request.path,
+            "user_id": user.id if user else None,
         },
     )
 

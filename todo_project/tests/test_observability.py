@@ -10,6 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 
 from testing.tokens import TokenFactory
+from todo_project.logformat import PlainFormatter
+from todo_project.request_context import RequestIdFilter
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +77,33 @@ def test_refusals_are_security_events_with_reason_and_address(
         (403, "This token does not belong to the user in the URL."),
     ]
     assert all(e["client"] == "127.0.0.1" for e in events)
+
+
+def test_plain_log_lines_carry_the_security_fields_too(
+    make_token: TokenFactory, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What `make run` prints (LOG_FORMAT=plain) says as much as the JSON lines."""
+    plain = PlainFormatter(settings.LOGGING["formatters"]["plain"]["format"])
+    caplog.handler.addFilter(RequestIdFilter())
+
+    with caplog.at_level(logging.INFO):
+        APIClient().get("/api/me/tasks", HTTP_AUTHORIZATION="Bearer x.y.z")
+        APIClient().get("/api/u2/tasks", HTTP_AUTHORIZATION=f"Bearer {make_token('u1')}")
+
+    refusals = [plain.format(r) for r in caplog.records if r.name == "todo_project.security"]
+    assert "status=401 " in refusals[0]
+    assert 'reason="malformed token"' in refusals[0]
+    assert "client=127.0.0.1 method=GET path=/api/me/tasks user_id=None" in refusals[0]
+    assert refusals[1].endswith("path=/api/u2/tasks user_id=u1")
+    assert 'reason="This token does not belong to the user in the URL."' in refusals[1]
+
+
+def test_plain_log_fields_cannot_forge_a_line() -> None:
+    record = logging.LogRecord("x", logging.INFO, "", 0, "request refused", (), None)
+    record.path = "/api/a\nINFO forged"
+    record.request_id = "-"
+
+    assert "\n" not in PlainFormatter("%(message)s").format(record)
 
 
 def test_rate_limit_hits_are_security_events(

@@ -1,0 +1,39 @@
+"""What a log line looks like to people (`LOG_FORMAT=plain`, as `make run` logs).
+
+The message, then every field the JSON format carries (`reason`, `client`, `path`,
+`status`, `user_id`, ...) as `key=value`, so a security event reads the same in
+either format. Kept free of Django imports: the logging configuration loads it.
+"""
+
+import json
+import logging
+from typing import Any
+
+# What every LogRecord holds by itself; any other attribute came as `extra`.
+_RECORD_ATTRIBUTES = {
+    *vars(logging.LogRecord("", 0, "", 0, "", (), None)),
+    "message",
+    "asctime",
+    "request_id",
+}
+
+
+def _shown(value: Any) -> str:
+    # Quoted (and escaped) when it could be mistaken for two fields or forge a line.
+    text = str(value)
+    if not text or not text.isprintable() or " " in text or '"' in text:
+        return json.dumps(text, ensure_ascii=False)
+    return text
+
+
+class PlainFormatter(logging.Formatter):
+    """`logging.Formatter`, with the record's extra fields appended as key=value."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        fields = [
+            f"{name}={_shown(value)}"
+            for name, value in vars(record).items()
+            if name not in _RECORD_ATTRIBUTES
+        ]
+        return " ".join([line, *fields])
