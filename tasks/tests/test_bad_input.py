@@ -151,3 +151,25 @@ def test_a_query_with_every_parameter_malformed_names_them_all(api: APIClient) -
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert set(response.json()["errors"]) == set(malformed) == set(TaskListQuery().fields)
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b'{"title": "x"', "The body is not valid JSON (line 1, column 14)."),
+        (b'{\n  "title": "\xff"\n}', "The body is not valid JSON (line 2, column 13)."),
+        (b'{"title": NaN}', "The body is not valid JSON: NaN and Infinity are not JSON numbers."),
+        (
+            b'{"n": ' + b"9" * 5000 + b"}",
+            "The body is not valid JSON: a number has more than 4300 digits.",
+        ),
+        (b"[" * 10_000 + b"]" * 10_000, "The body is not valid JSON: it is nested too deeply."),
+        (b'{"title": "\\ud800"}', "The body is not valid JSON: strings must be valid Unicode."),
+        (b'["x"]', "The request body must be a JSON object."),
+    ],
+)
+def test_parse_errors_answer_a_fixed_text(api: APIClient, body: bytes, detail: str) -> None:
+    response = api.generic("POST", "/api/me/tasks", body, content_type=JSON)
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == detail
