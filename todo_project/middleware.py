@@ -11,12 +11,19 @@ from todo_project.problems import problem_response
 
 
 class BodySizeLimitMiddleware:
-    """Refuse a body declared larger than `MAX_BODY_BYTES` with 413, before reading it."""
+    """Refuse a body declared larger than `MAX_BODY_BYTES` with 413, before reading it,
+    and a chunked one (no Content-Length) with 411: Django would read it as empty, and
+    the client would believe its change was saved."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not request.META.get("CONTENT_LENGTH"):
+            return problem_response(
+                411, "Send the body with a Content-Length header; chunked bodies are not read."
+            )
         declared = request.META.get("CONTENT_LENGTH") or "0"
         try:
             length = int(declared)

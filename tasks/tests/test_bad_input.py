@@ -1,8 +1,11 @@
 """A corpus of bad request bodies through every write route: a 4xx problem, never a 500,
 and the stored data unchanged (read back afterwards)."""
 
+import http.client
 import json
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from rest_framework.test import APIClient
@@ -173,3 +176,26 @@ def test_parse_errors_answer_a_fixed_text(api: APIClient, body: bytes, detail: s
 
     assert response.status_code == 400
     assert response.json()["detail"] == detail
+
+
+def test_a_chunked_body_is_411_never_read_as_empty(tmp_path: Path) -> None:
+    env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    with live_service(env) as base:
+        token = live_token(env)
+        _, _, created = fetch(f"{base}/api/me/tasks", token, method="POST", body={"title": "kept"})
+        task = json.loads(created)
+        connection = http.client.HTTPConnection(urlsplit(base).netloc, timeout=10)
+        connection.request(
+            "PATCH",
+            f"/api/me/tasks/{task['id']}",
+            body=iter([b'{"title": ', b'"changed"}']),  # no length: sent chunked
+            headers={"Authorization": f"Bearer {token}", "Content-Type": JSON},
+        )
+        answer = connection.getresponse()
+        problem = json.loads(answer.read())
+        connection.close()
+        _, _, after = fetch(f"{base}/api/me/tasks/{task['id']}", token)
+
+    assert (answer.status, answer.headers["Content-Type"]) == (411, "application/problem+json")
+    assert "Content-Length" in problem["detail"]
+    assert json.loads(after)["title"] == "kept"
