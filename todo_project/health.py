@@ -1,17 +1,31 @@
-"""Liveness and readiness probes for the platform: plain Django views, no token."""
+"""Liveness and readiness probes for the platform: no token, GET and HEAD only.
+
+They are DRF views like the API, so another method is a 405 problem (never Django's
+CSRF page) and a flood from one address meets RATE_LIMIT_ANON.
+"""
 
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_safe
+from django.http import JsonResponse
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
+from accounts.ratelimit import RateLimitedViewMixin
 from todo_project.problems import problem_response
 
 
-@require_safe
-def healthz(request: HttpRequest) -> JsonResponse:
-    """The process is up and answering; touches nothing else."""
-    return JsonResponse({"status": "ok"})
+class Probe(RateLimitedViewMixin, APIView):
+    schema = None  # not part of the API's document
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    http_method_names = ["get", "head"]
+
+
+class Healthz(Probe):
+    def get(self, request: Request) -> JsonResponse:
+        """The process is up and answering; touches nothing else."""
+        return JsonResponse({"status": "ok"})
 
 
 def _unapplied_migrations() -> int:
@@ -19,21 +33,21 @@ def _unapplied_migrations() -> int:
     return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
-@require_safe
-def readyz(request: HttpRequest) -> JsonResponse:
-    """The database answers and every migration is applied: 200, else 503."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        pending = _unapplied_migrations()
-    except DatabaseError:
-        return problem_response(
-            503, "The database is unreachable.", checks={"database": "unreachable"}
-        )
-    if pending:
-        return problem_response(
-            503,
-            f"{pending} database migration(s) are not applied.",
-            checks={"database": "ok", "migrations": "pending"},
-        )
-    return JsonResponse({"status": "ready", "checks": {"database": "ok", "migrations": "ok"}})
+class Readyz(Probe):
+    def get(self, request: Request) -> JsonResponse:
+        """The database answers and every migration is applied: 200, else 503."""
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            pending = _unapplied_migrations()
+        except DatabaseError:
+            return problem_response(
+                503, "The database is unreachable.", checks={"database": "unreachable"}
+            )
+        if pending:
+            return problem_response(
+                503,
+                f"{pending} database migration(s) are not applied.",
+                checks={"database": "ok", "migrations": "pending"},
+            )
+        return JsonResponse({"status": "ready", "checks": {"database": "ok", "migrations": "ok"}})

@@ -1,4 +1,4 @@
-"""Completes the generated OpenAPI document with what drf-spectacular can't infer.
+"""The OpenAPI document and its viewers, completed with what drf-spectacular can't infer.
 
 Every API operation gets its problem+json error responses (which ones follows from
 the operation: a body can be invalid or too large, an `{id}` can be missing) and
@@ -6,8 +6,22 @@ the response headers the contract promises (`Link`, `X-Total-Count`, `Location`,
 `WWW-Authenticate`, `Retry-After`); a created task links to its operations.
 """
 
+import functools
 from typing import Any
 
+from django.http import HttpResponse
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+
+from accounts.ratelimit import RateLimitedViewMixin
 from todo_project.problems import PROBLEM_CONTENT_TYPE, problem, validation_detail
 
 PROBLEM_SCHEMA = {
@@ -132,3 +146,41 @@ def complete_operations(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any
                     response["headers"] = _headers(ERROR_HEADERS[status])
                 responses[str(status)] = response
     return result
+
+
+@functools.cache
+def _document(renderer_class: type[BaseRenderer]) -> bytes:
+    # Bounded: one entry per renderer of the schema view.
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return renderer_class().render(schema, renderer_context={})
+
+
+class SchemaView(RateLimitedViewMixin, SpectacularAPIView):
+    """The OpenAPI document (YAML, or JSON by `?format=json` or `Accept`), built and
+    rendered once per process: it changes only with the code. Public, and counted
+    against RATE_LIMIT_ANON like any call without a token."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        renderer = request.accepted_renderer
+        charset = f"; charset={renderer.charset}" if renderer.charset else ""
+        response = HttpResponse(
+            _document(type(renderer)), content_type=f"{request.accepted_media_type}{charset}"
+        )
+        response["Content-Disposition"] = f'inline; filename="{self._get_filename(request, None)}"'
+        return response
+
+
+class SwaggerView(RateLimitedViewMixin, SpectacularSwaggerSplitView):
+    """Swagger UI, its start-up script served as a file: the CSP allows no inline script."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+class RedocView(RateLimitedViewMixin, SpectacularRedocView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]

@@ -307,9 +307,13 @@ CORS_EXPOSE_HEADERS = [
 CORS_PREFLIGHT_MAX_AGE = 86400
 
 # --- Metrics ---------------------------------------------------------------------
-# /metrics answers a bearer METRICS_TOKEN, or a caller from METRICS_ALLOWED_IPS.
-METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+# /metrics answers a bearer of METRICS_TOKEN, or a caller from METRICS_ALLOWED_IPS. In
+# production the token is required and no address is trusted by default: behind a
+# proxy on the same host, every request comes from loopback.
+METRICS_TOKEN = _secret("METRICS_TOKEN", required=SECURE_HTTPS, min_length=32)
+METRICS_ALLOWED_IPS = env.list(
+    "METRICS_ALLOWED_IPS", default=[] if SECURE_HTTPS else ["127.0.0.1", "::1"]
+)
 
 # --- Logging --------------------------------------------------------------------
 # One JSON object per line (LOG_FORMAT=plain for people); each carries the request

@@ -49,5 +49,17 @@ def test_readyz_is_503_when_the_database_fails(monkeypatch: pytest.MonkeyPatch) 
     assert b"refused" not in response.content
 
 
-def test_probes_refuse_writes() -> None:
-    assert Client().post("/healthz").status_code == 405
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_probes_refuse_other_methods_with_a_problem(path: str, method: str) -> None:
+    """Not Django's HTML CSRF page: a probe has no form to protect."""
+    response = getattr(Client(enforce_csrf_checks=True), method)(path)
+
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/problem+json"
+    assert "GET" in response["Allow"]
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_answer_head(path: str) -> None:
+    assert Client().head(path).status_code == 200

@@ -7,6 +7,9 @@ import pytest
 import yaml
 from django.core.management import call_command
 from django.test import Client
+from drf_spectacular.generators import SchemaGenerator
+
+from todo_project import openapi
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +131,31 @@ def test_swagger_ui_does_not_call_the_online_validator() -> None:
     assert script["Content-Type"].startswith("application/javascript")
     html = script.content.decode()
     assert '"validatorUrl": null' in html
+
+
+def test_the_document_is_built_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    openapi._document.cache_clear()
+    built = []
+    generate = SchemaGenerator.get_schema
+    monkeypatch.setattr(
+        SchemaGenerator, "get_schema", lambda *a, **k: built.append(1) or generate(*a, **k)
+    )
+
+    for _ in range(3):
+        assert Client().get("/api/schema/").status_code == 200
+
+    assert len(built) == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/schema/", "/api/docs/", "/api/docs/?script=", "/api/redoc/", "/healthz", "/readyz"],
+)
+def test_public_pages_count_against_the_anonymous_rate_limit(settings: Any, path: str) -> None:
+    settings.RATE_LIMIT_ANON = "2/m"
+    client = Client()
+
+    statuses = [client.get(path).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+    assert client.get(path)["Content-Type"] == "application/problem+json"

@@ -207,6 +207,7 @@ def test_deploy_check_is_clean_with_production_settings() -> None:
         ALLOWED_HOSTS="api.example.com",
         SECURE_HTTPS="true",
         CORS_ALLOWED_ORIGINS="https://app.example.com",
+        METRICS_TOKEN="m" * 40,
     )
 
     result = subprocess.run(

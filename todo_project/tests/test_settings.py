@@ -11,17 +11,19 @@ ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "s" * 64
 
 
-def start(**environment: str) -> subprocess.CompletedProcess[str]:
-    """Import the settings in a fresh interpreter with exactly these variables set."""
+def start(code: str = "", **environment: str) -> subprocess.CompletedProcess[str]:
+    """Import the settings (then run `code`) in a fresh interpreter with exactly these
+    variables set."""
     env = {
         "PATH": os.environ["PATH"],
         "DJANGO_READ_DOT_ENV_FILE": "false",
         "SECRET_KEY": GOOD_SECRET,
         "BETTER_AUTH_SECRET": GOOD_SECRET,
+        "METRICS_TOKEN": GOOD_SECRET,
         **environment,
     }
     return subprocess.run(
-        [sys.executable, "-c", "import todo_project.settings"],
+        [sys.executable, "-c", f"from todo_project import settings\n{code}"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -34,7 +36,7 @@ def test_good_secrets_start() -> None:
     assert start().returncode == 0
 
 
-@pytest.mark.parametrize("name", ["SECRET_KEY", "BETTER_AUTH_SECRET"])
+@pytest.mark.parametrize("name", ["SECRET_KEY", "BETTER_AUTH_SECRET", "METRICS_TOKEN"])
 @pytest.mark.parametrize("value", ["", "change-me", "django-insecure-abc" * 3, "short"])
 def test_missing_placeholder_or_short_secret_is_refused(name: str, value: str) -> None:
     result = start(**{name: value})
@@ -70,3 +72,14 @@ def test_malformed_rate_limit_is_refused(rate: str) -> None:
 
 def test_rate_limit_off_starts() -> None:
     assert start(RATE_LIMIT_USER="off", RATE_LIMIT_ANON="OFF").returncode == 0
+
+
+def test_without_https_metrics_need_no_token() -> None:
+    """`make run` (plain HTTP on loopback) serves /metrics to loopback callers."""
+    assert start(SECURE_HTTPS="false", METRICS_TOKEN="").returncode == 0
+
+
+def test_production_trusts_no_address_with_the_metrics() -> None:
+    shown = start("print(settings.METRICS_ALLOWED_IPS)")
+
+    assert shown.stdout.strip() == "[]"
