@@ -1,5 +1,6 @@
 """Write to `.env` what `make run` needs and neither the environment nor `.env` gives:
-fresh secrets, and the origins of a local frontend dev server for CORS.
+fresh secrets, plain HTTP on loopback, and the origins of a local frontend dev
+server for CORS.
 
 Run by `make run` before Django starts, because the settings refuse to start without
 real secrets. `.env` is the local machine's: production sets its environment instead,
@@ -14,8 +15,13 @@ from pathlib import Path
 
 ENV_FILE = Path(__file__).resolve().parent.parent / ".env"
 GENERATED_SECRETS = ("SECRET_KEY", "BETTER_AUTH_SECRET")
-# `npm run dev` of a Next.js frontend serves here.
-LOCAL_DEFAULTS = {"CORS_ALLOWED_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000"}
+LOCAL_DEFAULTS = {
+    # No TLS on loopback: no HTTPS redirect, HSTS or secure-only cookies, and
+    # /metrics readable from loopback without a token.
+    "SECURE_HTTPS": "false",
+    # `npm run dev` of a Next.js frontend serves here.
+    "CORS_ALLOWED_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000",
+}
 
 
 def _names_in(path: Path) -> set[str]:

@@ -10,6 +10,7 @@ import functools
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.encoding import force_bytes
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import (
@@ -18,7 +19,6 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 
 from accounts.ratelimit import RateLimitedViewMixin
@@ -149,10 +149,16 @@ def complete_operations(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any
 
 
 @functools.cache
-def _document(renderer_class: type[BaseRenderer]) -> bytes:
-    # Bounded: one entry per renderer of the schema view.
-    schema = SchemaGenerator().get_schema(request=None, public=True)
-    return renderer_class().render(schema, renderer_context={})
+def _schema() -> dict[str, Any]:
+    schema: dict[str, Any] = SchemaGenerator().get_schema(request=None, public=True)
+    return schema
+
+
+@functools.cache
+def _document(media_type: str) -> bytes:
+    """The document as the schema view's renderer for `media_type` writes it."""
+    (renderer,) = [r for r in SchemaView.renderer_classes if r.media_type == media_type]
+    return force_bytes(renderer().render(_schema(), renderer_context={}))
 
 
 class SchemaView(RateLimitedViewMixin, SpectacularAPIView):
@@ -168,7 +174,7 @@ class SchemaView(RateLimitedViewMixin, SpectacularAPIView):
         renderer = request.accepted_renderer
         charset = f"; charset={renderer.charset}" if renderer.charset else ""
         response = HttpResponse(
-            _document(type(renderer)), content_type=f"{request.accepted_media_type}{charset}"
+            _document(renderer.media_type), content_type=f"{request.accepted_media_type}{charset}"
         )
         response["Content-Disposition"] = f'inline; filename="{self._get_filename(request, None)}"'
         return response

@@ -172,7 +172,7 @@ def test_a_query_with_every_parameter_malformed_names_them_all(api: APIClient) -
     ],
 )
 def test_parse_errors_answer_a_fixed_text(api: APIClient, body: bytes, detail: str) -> None:
-    response = api.generic("POST", "/api/me/tasks", body, content_type=JSON)
+    response = api.generic("POST", "/api/me/tasks", body, content_type=JSON)  # type: ignore[arg-type]
 
     assert response.status_code == 400
     assert response.json()["detail"] == detail

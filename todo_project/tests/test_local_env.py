@@ -23,6 +23,7 @@ def test_make_run_gets_fresh_secrets_and_the_local_frontends_origins(tmp_path: P
     assert len(written["SECRET_KEY"]) >= 50
     assert len(written["BETTER_AUTH_SECRET"]) >= 32
     assert written["CORS_ALLOWED_ORIGINS"] == "http://localhost:3000,http://127.0.0.1:3000"
+    assert written["SECURE_HTTPS"] == "false"
     assert env_file.stat().st_mode & 0o077 == 0
 
 
@@ -31,7 +32,7 @@ def test_what_env_or_the_environment_gives_is_kept(tmp_path: Path) -> None:
     env_file.write_text("SECRET_KEY=mine\nCORS_ALLOWED_ORIGINS=https://app.example.com\n")
 
     written = load_script("scripts/ensure_env.py").ensure_env(
-        env_file, {"BETTER_AUTH_SECRET": "from the shell"}
+        env_file, {"BETTER_AUTH_SECRET": "from the shell", "SECURE_HTTPS": "true"}
     )
 
     assert written == []
