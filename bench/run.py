@@ -4,6 +4,7 @@
     .venv/bin/python bench/run.py --scenarios get,list --duration 5
     .venv/bin/python bench/run.py --deep               # page 1 vs page 1000 of 100,000 tasks
     .venv/bin/python bench/run.py --memory 100000      # worker RSS over 100,000 requests
+    .venv/bin/python bench/run.py --search --scenarios ""  # a crafted search vs a plain list
 
 It creates a fresh PostgreSQL database, migrates it, bulk-loads tasks (bench/seed.py),
 starts gunicorn exactly as the Procfile does (gunicorn.conf.py; one worker on
@@ -50,6 +51,9 @@ def options() -> argparse.Namespace:
     parser.add_argument("--deep", action="store_true", help="also page 1 vs page 1000")
     parser.add_argument("--deep-tasks", type=int, default=100_000)
     parser.add_argument("--memory", type=int, default=0, help="requests for the RSS check")
+    parser.add_argument(
+        "--search", action="store_true", help="also a crafted near-miss search vs a plain list"
+    )
     parser.add_argument("--server-cpus", default="0")
     parser.add_argument("--other-cpus", default="1")
     parser.add_argument("--port", type=int, default=8001)
@@ -241,6 +245,9 @@ def run_scenarios(
         ratio = results[-2]["req_s"] / results[-1]["req_s"]
         print(f"page 1 / page 1000 of {args.deep_tasks} tasks: {ratio:.3f} (req/s ratio)")
 
+    if args.search:
+        results += measure_search(service, workdir)
+
     if args.memory:
         before, served = service.worker_rss_kib(), 0
         while served < args.memory:
@@ -248,6 +255,26 @@ def run_scenarios(
         after = service.worker_rss_kib()
         growth = after - before
         print(f"worker RSS over {served} requests: {before} -> {after} KiB ({growth:+d} KiB)")
+    return results
+
+
+def measure_search(service: Service, workdir: Path) -> list[dict]:
+    """A user's 2,000 tasks with 1,000-character descriptions, listed plainly and with
+    a search crafted to nearly match every one (199 "a"s and a "b"): the worst case of
+    a substring match without an index, which only the owner's own data can set up."""
+    token = service.token(f"bench-search-{secrets.token_hex(8)}")
+    for index in range(2000):
+        body = json.dumps({"title": f"Long {index}", "description": "a" * 1000}).encode()
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        request = urllib.request.Request(f"{service.base}/api/me/tasks", body, headers)
+        urllib.request.urlopen(request, timeout=30).close()
+    plain = "/api/me/tasks?limit=50"
+    data = workdir / "search.lua"
+    crafted = f"{plain}&search={'a' * 199}b"
+    write_data(data, [{"token": token, "tasks": [1], "first": plain, "deep": crafted}])
+    results = [measure(service, s, data) for s in ("search-plain", "search-crafted")]
+    ratio = results[0]["req_s"] / results[1]["req_s"]
+    print(f"plain list / crafted search over 2,000 long descriptions: {ratio:.2f} (req/s ratio)")
     return results
 
 

@@ -2,7 +2,7 @@
 --
 -- Environment: BENCH_DATA (a Lua file returning {users = {...}, bodies = {...}}),
 -- BENCH_SCENARIO (list | list-deep | get | create | toggle | update | mixed |
--- page-1 | page-1000), BENCH_OUT (where done() writes a JSON summary).
+-- page-1 | page-1000 | search-plain | search-crafted), BENCH_OUT (where done() writes a JSON summary).
 
 local scenario = os.getenv("BENCH_SCENARIO")
 local out_file = os.getenv("BENCH_OUT")
@@ -50,6 +50,8 @@ make["mixed"] = function()
 end
 make["page-1"] = function() local u = users[1]; return wrk.format("GET", u.first, u.get) end
 make["page-1000"] = function() local u = users[1]; return wrk.format("GET", u.deep, u.get) end
+make["search-plain"] = make["page-1"]
+make["search-crafted"] = make["page-1000"]
 
 request = make[scenario]
 

@@ -27,12 +27,14 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypedDict, cast
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 from psycopg.types.datetime import TimestamptzLoader
 
 from accounts.services import user_restore
+from tasks.exceptions import TaskLimitReached
 from tasks.models import Task, tag_key, tag_keys
 
 
@@ -277,37 +279,44 @@ def _new_task(user_id: str, fields: Mapping[str, Any], now: datetime) -> dict[st
 
 
 def task_insert(*, user_id: str, fields: Mapping[str, Any], now: datetime | None = None) -> TaskRow:
-    """Insert a task of `user_id` in one statement and return it as written.
+    """Insert a task of `user_id` in one statement and return it as written; raise
+    TaskLimitReached if the owner holds MAX_TASKS_PER_USER tasks already.
 
     `now` (default: the current time) is its creation time. If the owner's mirror
     row is gone (deleted through another worker, whose cache of recent mirror writes
     isn't this one's), the row is restored and the insert runs once more.
     """
     values = _new_task(user_id, fields, now or timezone.now())
+    # The count stops at the cap, so it costs what the owner's tasks do, up to the cap.
+    # Two creates racing at the cap can both pass it: a bound, not an exact quota.
     sql = (
         f"INSERT INTO {_TABLE} ({', '.join(_COLUMN[name] for name in values)}) "  # noqa: S608
-        f"VALUES ({', '.join(f'%({name})s' for name in values)}) RETURNING {_RETURNING}"
+        f"SELECT {', '.join(f'%({name})s' for name in values)} "
+        f"WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM {_TABLE} WHERE user_id = %(user_id)s "
+        f"LIMIT %(cap)s) AS held) < %(cap)s RETURNING {_RETURNING}"
     )
     params = {name: _db_value(name, value) for name, value in values.items()}
+    params["cap"] = settings.MAX_TASKS_PER_USER
     try:
-        return _insert(sql, params)
+        row = _insert(sql, params)
     except IntegrityError:
         if not user_restore(user_id):
             raise  # the owner was there: the failure is something else
-        return _insert(sql, params)
+        row = _insert(sql, params)
+    if row is None:
+        raise TaskLimitReached()
+    return row
 
 
-def _insert(sql: str, params: Mapping[str, Any]) -> TaskRow:
+def _insert(sql: str, params: Mapping[str, Any]) -> TaskRow | None:
     if not connection.in_atomic_block:
         # Autocommit: the owner's foreign key is checked as the statement commits.
+        return _fetch_one(sql, params)
+    # In a transaction, a savepoint keeps it usable when the insert fails, and the
+    # check runs now: Django's foreign keys are otherwise checked only at commit.
+    with transaction.atomic():
         row = _fetch_one(sql, params)
-    else:
-        # In a transaction, a savepoint keeps it usable when the insert fails, and the
-        # check runs now: Django's foreign keys are otherwise checked only at commit.
-        with transaction.atomic():
-            row = _fetch_one(sql, params)
-            connection.check_constraints(table_names=[_META.db_table])
-    assert row is not None  # INSERT ... RETURNING returns its row
+        connection.check_constraints(table_names=[_META.db_table])
     return row
 
 

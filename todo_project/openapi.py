@@ -54,6 +54,14 @@ ERRORS = {
         problem(403, "This token does not belong to the user in the URL."),
     ),
     404: ("No such task for this user.", problem(404, "Not found.")),
+    409: (
+        "The user holds `MAX_TASKS_PER_USER` tasks already.",
+        problem(409, "You have as many tasks as one account may hold; delete some first."),
+    ),
+    411: (
+        "A chunked body: send it with `Content-Length`.",
+        problem(411, "Send the body with a Content-Length header; chunked bodies are not read."),
+    ),
     413: ("The body is over `MAX_BODY_BYTES`.", problem(413, "The request body is too large.")),
     415: (
         "The body is not `application/json`.",
@@ -94,7 +102,9 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
     statuses = [401, 403, 429, 503]
     has_query = any(p["in"] == "query" for p in operation.get("parameters", []))
     if "requestBody" in operation or method in ("put", "patch"):
-        statuses += [400, 413, 415]
+        statuses += [400, 411, 413, 415]
+    if method == "post" and "{id}" not in path:
+        statuses.append(409)
     elif has_query:
         statuses.append(400)
     if "{id}" in path:

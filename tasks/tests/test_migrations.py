@@ -4,6 +4,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from testing.postgres import needs_postgres
+
 BEFORE_MIRROR = [("tasks", "0001_initial")]
 AFTER_MIRROR = [("tasks", "0002_task_user")]
 
@@ -30,3 +32,13 @@ def test_existing_tasks_get_mirrored_owners() -> None:
     ]
 
     MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())
+
+
+@needs_postgres
+@pytest.mark.django_db
+def test_search_is_served_by_trigram_indexes_on_postgresql() -> None:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "tasks_task")
+
+    trigram = {name: c["columns"] for name, c in constraints.items() if name.endswith("_trgm")}
+    assert trigram == {"task_title_trgm": ["title"], "task_description_trgm": ["description"]}
