@@ -4,10 +4,10 @@
 serve; a crafted near-miss against a user's own long descriptions made it cost
 hundreds of times a plain list. pg_trgm's GIN indexes let PostgreSQL skip every task
 that lacks the search's trigrams. They are PostgreSQL's alone (SQLite has no GIN),
-so they live here rather than in Task.Meta.indexes.
+so they live here rather than in Task.Meta.indexes. Going back drops the indexes but
+keeps the extension, which other schemas of the database may use.
 """
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
 INDEXES = {
@@ -19,6 +19,7 @@ INDEXES = {
 def create_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, column in INDEXES.items():
         schema_editor.execute(
             f"CREATE INDEX IF NOT EXISTS {name} ON tasks_task USING gin ({column} gin_trgm_ops)"
@@ -35,7 +36,4 @@ def drop_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("tasks", "0004_completed_at_server_managed")]
 
-    operations = [
-        TrigramExtension(),
-        migrations.RunPython(create_indexes, drop_indexes),
-    ]
+    operations = [migrations.RunPython(create_indexes, drop_indexes)]
