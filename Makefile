@@ -28,7 +28,7 @@ setup-run: $(VENV)/.run-installed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
 # Plain HTTP on loopback, so no HTTPS redirect or secure-only cookies; otherwise
-# production's settings and gunicorn.conf.py.
+# production's settings, gunicorn.conf.py, and nginx in front when it is installed.
 run: setup-run
 	@echo
 	@echo "Docs:  http://127.0.0.1:$(PORT)/api/docs/"
@@ -36,8 +36,9 @@ run: setup-run
 	@$(BIN)/python manage.py issue_token demo-user --ttl 3600
 	@echo "Try:   curl -H \"Authorization: Bearer <token>\" http://127.0.0.1:$(PORT)/api/me/tasks"
 	@echo
-	SECURE_HTTPS=false LOG_FORMAT=$${LOG_FORMAT:-plain} \
-		$(BIN)/gunicorn todo_project.wsgi --bind 127.0.0.1:$(PORT)
+	SECURE_HTTPS=false LOG_FORMAT=$${LOG_FORMAT:-plain} HOST=127.0.0.1 PORT=$(PORT) \
+		WEB_PROXY=$${WEB_PROXY:-$$(command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] && echo nginx || echo none)} \
+		$(BIN)/python -m todo_project.serve
 
 # The real Better Auth server the interop tests start. Without npm, or without its
 # registry, those tests are skipped (in CI they fail instead).

@@ -6,7 +6,9 @@ gunicorn reads this file from the working directory by itself.
 import os
 import tempfile
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# todo_project/serve.py binds gunicorn to a unix socket behind nginx.
+_address = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
+bind = os.environ.get("GUNICORN_BIND", _address)
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads let a worker keep serving while one request waits on the database.
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))

@@ -126,7 +126,7 @@ def _may_scrape(request: HttpRequest) -> bool:
     supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if settings.METRICS_TOKEN and hmac.compare_digest(supplied, settings.METRICS_TOKEN):
         return True
-    return request.META.get("REMOTE_ADDR") in settings.METRICS_ALLOWED_IPS
+    return client_address(request) in settings.METRICS_ALLOWED_IPS
 
 
 def metrics(request: HttpRequest) -> HttpResponse:

@@ -1,4 +1,5 @@
-"""The service as a platform runs it: the Procfile's gunicorn on PostgreSQL, with Redis.
+"""The service as a platform runs it: the Procfile's nginx and gunicorn, on PostgreSQL,
+with Redis.
 
 These start real processes. The PostgreSQL ones run in CI's PostgreSQL pass (each
 on a database of its own, never the shared one's data); Redis ones need the local
@@ -9,12 +10,15 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import threading
+import time
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.db import connection
@@ -33,6 +37,11 @@ def redis_is_up() -> bool:
 
 
 needs_redis = pytest.mark.skipif(not redis_is_up(), reason="needs Redis on 127.0.0.1:6379")
+# The Procfile's web line puts nginx in front of gunicorn; CI installs it.
+needs_nginx = pytest.mark.skipif(
+    not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()) and not os.environ.get("CI"),
+    reason="needs nginx (Debian: apt-get install nginx-light)",
+)
 
 
 LOCAL_FRONTEND = "http://localhost:3000"
@@ -47,6 +56,7 @@ def procfile(process: str) -> str:
 
 
 @needs_postgres
+@needs_nginx
 def test_gunicorn_as_the_procfile_says_serves_the_api_and_the_admin(postgres_url: str) -> None:
     env = service_env(DATABASE_URL=postgres_url)
     release = subprocess.run(["sh", "-c", procfile("release")], cwd=ROOT, env=env, check=False)
@@ -221,3 +231,52 @@ def test_deploy_check_is_clean_with_production_settings() -> None:
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def half_sent_and_idle(base: str, half_sent: int, idle: int) -> list[socket.socket]:
+    """Connections a slow or hostile client leaves open: requests stopped in the middle
+    of their headers, and connections that never send a byte."""
+    address = urlsplit(base).hostname, urlsplit(base).port
+    held = []
+    for _ in range(half_sent):
+        connection = socket.create_connection(address)
+        connection.sendall(b"GET /api/me/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        held.append(connection)
+    held += [socket.create_connection(address) for _ in range(idle)]
+    return held
+
+
+@needs_nginx
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_slow_clients_do_not_stop_the_service(tmp_path: Path, workers: str) -> None:
+    env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", WEB_CONCURRENCY=workers)
+    with live_service(env, "sh", "-c", f"exec {procfile('web')}") as base:
+        token = live_token(env)
+        held = half_sent_and_idle(base, half_sent=40, idle=12)
+        try:
+            timings = []
+            for _ in range(5):
+                for url, credential in ((f"{base}/healthz", None), (f"{base}/api/me/tasks", token)):
+                    started = time.monotonic()
+                    status = fetch(url, credential, timeout=2)[0]
+                    timings.append((status, time.monotonic() - started))
+        finally:
+            for connection in held:
+                connection.close()
+
+    assert {status for status, _ in timings} == {200}
+    assert max(seconds for _, seconds in timings) < 2
+
+
+@needs_nginx
+def test_behind_nginx_a_client_cannot_choose_its_address(tmp_path: Path) -> None:
+    """nginx sets X-Real-IP to the address it was called from, whatever the client sent,
+    so anonymous rate limits still count per real client."""
+    env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", RATE_LIMIT_ANON="2/m")
+    with live_service(env, "sh", "-c", f"exec {procfile('web')}") as base:
+        statuses = [
+            fetch(f"{base}/api/me/tasks", **{"X-Real-IP": f"203.0.113.{n}"})[0] for n in range(4)
+        ]
+
+    # Were the header trusted, each call would count for another address: all 401.
+    assert statuses[-2:] == [429, 429]
