@@ -111,7 +111,6 @@ def fetch(
     *,
     method: str = "GET",
     body: Any = None,
-    timeout: float = 30,
     **headers: str,
 ) -> tuple[int, dict[str, str], bytes]:
     """One HTTP call to a live service: status, headers and raw body, errors included.
@@ -124,7 +123,7 @@ def fetch(
         headers["Content-Type"] = "application/json"
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
