@@ -58,7 +58,7 @@ class TaskRow(TypedDict):
 _META = Task._meta
 _FIELDS: dict[str, Field] = {field.attname: field for field in _META.concrete_fields}
 _ROW_NAMES = tuple(TaskRow.__annotations__)
-ROW_FIELDS = tuple(_FIELDS[name] for name in _ROW_NAMES)
+_ROW_FIELDS = tuple(_FIELDS[name] for name in _ROW_NAMES)
 # What a caller may write: the model's editable fields but the id and the owner. The
 # server-managed ones (`completed_at`, the timestamps, `tag_keys`) are not editable.
 WRITABLE_FIELDS: tuple[str, ...] = tuple(
@@ -78,7 +78,7 @@ SORT_FIELDS = {
 _quote = connection.ops.quote_name
 _TABLE = _quote(_META.db_table)
 _COLUMN = {name: _quote(cast(str, field.column)) for name, field in _FIELDS.items()}
-_RETURNING = ", ".join(_COLUMN[field.attname] for field in ROW_FIELDS)
+_RETURNING = ", ".join(_COLUMN[field.attname] for field in _ROW_FIELDS)
 _OWNED = "id = %(id)s AND user_id = %(user_id)s"
 _GET = f"SELECT {_RETURNING} FROM {_TABLE} WHERE {_OWNED}"  # noqa: S608 (names from the model)
 # Admin bulk writes go in chunks, within every database's limit of parameters.
@@ -93,7 +93,7 @@ def _converters(vendor: str) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
     """For each row field that needs one, what the ORM would apply to its raw value
     (SQLite's booleans and date-times, JSON): Django's own converters, per backend."""
     converters = []
-    for field in ROW_FIELDS:
+    for field in _ROW_FIELDS:
         column = field.get_col(_META.db_table)
         for convert in connection.ops.get_db_converters(column) + column.get_db_converters(
             connection
@@ -394,12 +394,11 @@ def tasks_set_completed(*, task_ids: Iterable[int], completed: bool) -> int:
     """Set completion of these tasks, of any owners (the admin's bulk action), by the
     rules of `task_set_completed`; how many tasks there were."""
     ids = list(task_ids)
+    set_clause, params = _assignments({"completed": completed})
     count = 0
     for start in range(0, len(ids), _IDS_PER_STATEMENT):
-        chunk = {
-            f"id_{index}": task_id for index, task_id in enumerate(ids[start:][:_IDS_PER_STATEMENT])
-        }
-        set_clause, params = _assignments({"completed": completed})
+        batch = ids[start : start + _IDS_PER_STATEMENT]
+        chunk = {f"id_{index}": task_id for index, task_id in enumerate(batch)}
         in_list = ", ".join(f"%({name})s" for name in chunk)
         with _cursor() as cursor:
             cursor.execute(
