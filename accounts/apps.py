@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from accounts import schema, signals  # noqa: F401  (they register themselves)
+        from accounts import schema, signals, staff  # noqa: F401  (they register themselves)

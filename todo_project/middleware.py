@@ -68,7 +68,7 @@ class ContentSecurityPolicyMiddleware:
 
 
 class BrowserOnlyMiddleware:
-    """Sessions, logged-in users and messages, for the admin only.
+    """Sessions, logged-in users, messages and the sign-in lockout, for the admin only.
 
     API calls carry a bearer token and no cookies, so they skip these middlewares,
     which cost about a tenth of a small API request. (Django's admin checks look
@@ -79,6 +79,7 @@ class BrowserOnlyMiddleware:
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
         "django.contrib.messages.middleware.MessageMiddleware",
+        "axes.middleware.AxesMiddleware",
     )
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

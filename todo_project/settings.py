@@ -7,6 +7,7 @@ leaves it unread, as the test settings do). Defaults are the production-safe cho
 """
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "accounts",
     "tasks",
 ]
@@ -121,10 +123,11 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 SILENCED_SYSTEM_CHECKS = [
     "django_ratelimit.E003",
     "django_ratelimit.W001",
-    # Sessions, auth and messages middleware run inside BrowserOnlyMiddleware.
+    # Sessions, auth, messages and axes middleware run inside BrowserOnlyMiddleware.
     "admin.E408",
     "admin.E409",
     "admin.E410",
+    "axes.W002",
 ]
 
 # --- Internationalisation -------------------------------------------------------
@@ -160,6 +163,30 @@ RATE_LIMIT_USER = _rate("RATE_LIMIT_USER", "600/m")
 RATE_LIMIT_ANON = _rate("RATE_LIMIT_ANON", "120/m")
 # A create beyond this many tasks of one user is refused (409).
 MAX_TASKS_PER_USER = env.int("MAX_TASKS_PER_USER", default=100_000)
+
+# --- The admin's door (staff sign-in) -----------------------------------------------
+# django-axes refuses sign-in (429, the lockout page, the right password too) for
+# ADMIN_LOCKOUT_MINUTES once a username, or an address, has failed this many times
+# within that long; support lifts a lockout by deleting its access attempt.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "accounts.ratelimit.client_address"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # accounts/staff.py writes the security log lines
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Sessions serve the admin alone: a staff session ends this long after sign-in.
+SESSION_COOKIE_AGE = env.int("ADMIN_SESSION_HOURS", default=8) * 3600
 
 # --- Better Auth tokens ---------------------------------------------------------
 HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
