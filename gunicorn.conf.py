@@ -9,6 +9,8 @@ import tempfile
 # todo_project/serve.py binds gunicorn to a unix socket behind nginx.
 _address = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
 bind = os.environ.get("GUNICORN_BIND", _address)
+# todo_project/serve.py sets 0o007: its socket may be reached by nginx's group alone.
+umask = int(os.environ.get("GUNICORN_UMASK", "0"), 8)
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads let a worker keep serving while one request waits on the database.
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))

@@ -4,7 +4,7 @@ gunicorn's threads block on a client that sends its request slowly, and its docs
 not to let clients reach it directly: 16 half-sent headers held every thread of a
 worker, and /healthz timed out while they stayed open. nginx reads each request whole,
 within its header and body timeouts, before gunicorn sees it, and buffers the answer
-out; gunicorn listens on a unix socket that only nginx reaches. nginx passes the
+out; gunicorn listens on a unix socket that only nginx may reach. nginx passes the
 address it was called from in `X-Real-IP`, which is then the client address unless
 CLIENT_IP_HEADER names the platform's own header.
 
@@ -14,6 +14,7 @@ already buffers requests (and for a machine without nginx, as `make run` does).
     python -m todo_project.serve
 """
 
+import grp
 import json
 import os
 import shutil
@@ -34,9 +35,9 @@ from django.conf import settings  # noqa: E402
 
 from todo_project.problems import problem  # noqa: E402
 
-# The request line may be as long as gunicorn's limit (gunicorn.conf.py), 8190 bytes.
 NGINX_CONF = """\
 daemon off;
+{user}
 worker_processes 1;
 pid {run}/nginx.pid;
 error_log stderr warn;
@@ -54,13 +55,18 @@ http {{
     client_body_timeout {body_timeout}s;
     send_timeout 30s;
     keepalive_timeout 5s;
-    large_client_header_buffers 4 16k;
+    # As long as gunicorn takes them (limit_request_line, gunicorn.conf.py, 8190 bytes;
+    # no valid URL comes near): nginx refuses a longer line itself.
+    large_client_header_buffers 4 8k;
     # The app answers an over-long body itself (413 problem+json); nginx only stops
     # what is far beyond it, with the same kind of answer.
     client_max_body_size {body_limit};
     upstream app {{
         server unix:{socket};
         keepalive 32;
+        # Below gunicorn's own keep-alive (5 s), so nginx never reuses a connection
+        # gunicorn is closing.
+        keepalive_timeout 4s;
     }}
     server {{
         {listen}
@@ -72,7 +78,8 @@ http {{
             proxy_set_header Connection "";
             proxy_set_header Host $http_host;
             proxy_set_header X-Real-IP $remote_addr;
-            proxy_read_timeout {read_timeout}s;
+            # Longer than gunicorn's worker timeout, which ends a stuck request first.
+            proxy_read_timeout 120s;
             proxy_buffering on;
             proxy_request_buffering on;
         }}
@@ -108,16 +115,28 @@ def _listen(host: str, port: str) -> str:
 
 def nginx_conf(run: Path, upstream: Path, host: str, port: str) -> str:
     return NGINX_CONF.format(
+        # Started as root (as in many containers), nginx serves as nobody:nogroup, the
+        # group that may reach the socket (see `_run_directory`).
+        user="user nobody nogroup;" if os.geteuid() == 0 else "",
         run=run,
         socket=upstream,
         listen=_listen(host, port),
         header_timeout=settings.WEB_HEADER_TIMEOUT_SECONDS,
         body_timeout=settings.WEB_BODY_TIMEOUT_SECONDS,
         body_limit=4 * settings.MAX_BODY_BYTES,
-        read_timeout=int(os.environ.get("GUNICORN_TIMEOUT", "30")) + 5,
         too_large=json.dumps(problem(413, "The request body is too large.")),
         unavailable=json.dumps(problem(503, "The service is starting or restarting; try again.")),
     )
+
+
+def _run_directory(path: Path) -> None:
+    """Only this user, and nginx's workers when they run as nobody, may reach the socket
+    in `path`: gunicorn trusts X-Real-IP from whatever connects to it."""
+    if os.geteuid() == 0:
+        os.chown(path, 0, grp.getgrnam("nogroup").gr_gid)
+        path.chmod(0o750)
+    else:
+        path.chmod(0o700)
 
 
 def _wait_for(path: Path, gunicorn: subprocess.Popen[bytes]) -> None:
@@ -142,24 +161,31 @@ def serve() -> int:
         )
     with tempfile.TemporaryDirectory(prefix="todo-web-") as directory:
         run = Path(directory)
-        # nginx started as root (as in many containers) serves as `nobody`, which must
-        # reach the socket; nobody else can list the directory.
-        run.chmod(0o711)
+        _run_directory(run)
         upstream = run / "gunicorn.sock"
-        (run / "nginx.conf").write_text(nginx_conf(run, upstream, host, port))
-        env = {**os.environ, "GUNICORN_BIND": f"unix:{upstream}"}
+        conf = run / "nginx.conf"
+        conf.write_text(nginx_conf(run, upstream, host, port))
+        conf.chmod(0o600)
+        env = {**os.environ, "GUNICORN_BIND": f"unix:{upstream}", "GUNICORN_UMASK": "0o007"}
         if not settings.CLIENT_IP_HEADER:
             env |= {"CLIENT_IP_HEADER": "X-Real-IP", "TRUSTED_PROXY_COUNT": "1"}
-        app = subprocess.Popen(gunicorn, env=env)
-        _wait_for(upstream, app)
-        proxy = subprocess.Popen([nginx, "-p", str(run), "-c", str(run / "nginx.conf")])
+        children: list[subprocess.Popen[bytes]] = []
 
         def stop(_signum: int, _frame: object) -> None:
-            proxy.send_signal(signal.SIGQUIT)  # nginx's graceful stop
-            app.send_signal(signal.SIGTERM)  # gunicorn's
+            for child, graceful in zip(children, (signal.SIGTERM, signal.SIGQUIT), strict=False):
+                child.send_signal(graceful)  # gunicorn's graceful stop, then nginx's
 
+        # Before the children start, so a stop signal never orphans them; each child in a
+        # session of its own, so a signal to this process group reaches them only as sent.
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, stop)
+        app = subprocess.Popen(gunicorn, env=env, start_new_session=True)
+        children.append(app)
+        _wait_for(upstream, app)
+        if os.geteuid() == 0:
+            os.chown(upstream, -1, grp.getgrnam("nogroup").gr_gid)  # gunicorn made it root's
+        proxy = subprocess.Popen([nginx, "-p", str(run), "-c", str(conf)], start_new_session=True)
+        children.append(proxy)
         while app.poll() is None and proxy.poll() is None:
             time.sleep(0.2)
         first = app if app.poll() is not None else proxy
