@@ -32,6 +32,9 @@ MAX_SUBJECT_LENGTH = 255
 # PyJWT alone would accept a signature with "==" padding after it.
 COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 TIME_CLAIMS = ("exp", "iat", "nbf")
+# Seconds since 1970 that a float still holds exactly (year 285 million): no real time
+# is beyond it, and arithmetic on a larger integer could overflow.
+MAX_TIME = 2**53
 # C0 and C1 controls and DEL: a user id holding them would end up in logs and URLs.
 CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -66,9 +69,13 @@ def check_times(claims: dict[str, Any]) -> None:
     """`exp` (required), `iat` and `nbf` are JSON numbers, and the token lives no longer
     than JWT_MAX_LIFETIME_SECONDS (PyJWT takes `"123"` and 10^30 alike)."""
     for name in TIME_CLAIMS:
-        value = claims.get(name)
-        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+        if name not in claims:
+            continue
+        value = claims[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise TokenRefused(f"{name} is not a number")
+        if not abs(value) <= MAX_TIME:  # NaN too
+            raise TokenRefused(f"{name} is out of range")
     if "exp" not in claims:
         raise TokenRefused("no exp claim")
     born = claims.get("iat", time.time())

@@ -1,4 +1,4 @@
-"""`/api/{user_id}/tasks`: HTTP in, a selector or service call, HTTP out."""
+"""`/api/{user_id}/tasks`: HTTP in, a call of tasks.queries, HTTP out."""
 
 from typing import Any
 
@@ -148,7 +148,9 @@ class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
     def create(self, request: Request, user_id: str) -> Response:
         fields = validate_task(request.data, partial=False)
         task = queries.task_insert(user_id=self.owner_id, fields=fields)
-        location = reverse("task-detail", kwargs={"user_id": self.owner_id, "pk": task["id"]})
+        # The path's own user segment (`me`, or the sub): a sub may hold a "/", which the
+        # route can't spell.
+        location = reverse("task-detail", kwargs={"user_id": user_id, "pk": task["id"]})
         return Response(
             task_json(task),
             status=status.HTTP_201_CREATED,

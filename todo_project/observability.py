@@ -124,7 +124,8 @@ class RequestObservabilityMiddleware:
 
 def _may_scrape(request: HttpRequest) -> bool:
     supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if settings.METRICS_TOKEN and hmac.compare_digest(supplied, settings.METRICS_TOKEN):
+    token = settings.METRICS_TOKEN.encode()
+    if token and hmac.compare_digest(supplied.encode(errors="replace"), token):
         return True
     return client_address(request) in settings.METRICS_ALLOWED_IPS
 

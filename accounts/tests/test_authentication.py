@@ -75,6 +75,7 @@ REFUSED: dict[str, Callable[[TokenFactory], str]] = {
     "exp as a string": lambda make: make("u1", exp=str(NOW + 900)),
     "exp as a boolean": lambda make: make("u1", exp=True),
     "exp of 10^30": lambda make: make("u1", exp=10**30),
+    "exp of 10^400, no iat": lambda make: make("u1", iat=None, exp=10**400),
     "iat as a string": lambda make: make("u1", iat=str(NOW)),
     "nbf as a string": lambda make: make("u1", nbf=str(NOW)),
     "living 31 days": lambda make: make("u1", iat=NOW, exp=NOW + 31 * 86400),

@@ -38,7 +38,24 @@ def test_create_answers_201_with_the_task_and_its_location(api: APIClient, user_
     task = response.json()
     assert set(task) == TASK_FIELDS
     assert task["user_id"] == user_id
-    assert response["Location"] == f"http://testserver/api/{user_id}/tasks/{task['id']}"
+    assert response["Location"] == f"http://testserver/api/me/tasks/{task['id']}"
+    assert api.get(response["Location"]).json() == task
+
+
+def test_location_names_the_task_as_the_request_named_its_user(
+    api: APIClient, user_id: str
+) -> None:
+    response = api.post(f"/api/{user_id}/tasks", {"title": "x"}, format="json")
+
+    assert response["Location"].endswith(f"/api/{user_id}/tasks/{response.json()['id']}")
+
+
+def test_a_sub_with_a_slash_can_create_through_me(client_for: Any) -> None:
+    """The contract treats `sub` as opaque; a "/" can't be in the URL, but `me` can."""
+    response = client_for("team/alice").post("/api/me/tasks", {"title": "x"}, format="json")
+
+    assert response.status_code == 201
+    assert response["Location"].endswith(f"/api/me/tasks/{response.json()['id']}")
 
 
 def test_create_applies_the_defaults(api: APIClient) -> None:

@@ -294,11 +294,30 @@ def encoded(payload: str) -> str:
         encoded('["-created", 5, 1]'),
         "\x00",
         encoded("[" * 1000),  # deep enough to exhaust the JSON decoder's recursion
-        encoded('["-created", "2025-01-01T00:00:00Z", 1]') + "A" * 2048,  # over the bound
+        encoded('["-created",' + " " * 2048 + '"2025-01-01T00:00:00Z", 1]'),  # over the bound
+        encoded('["-created", "0001-01-01T00:00:00+23:59", 1]'),  # before any date-time
+        encoded('["-created", "9999-12-31T23:59:59.999999-23:59", 1]'),  # after any
     ],
 )
 def test_a_bad_cursor_is_400(api: APIClient, cursor: str) -> None:
     response = api.get("/api/me/tasks", {"cursor": cursor})
+
+    assert response.status_code == 400
+    assert "cursor" in response.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "payload"),
+    [
+        ("-due_date", '["-due_date", "9999-12-31T23:59:59.999999-23:59", 1]'),
+        ("title", '["title", "\\ud800", 5]'),  # a lone surrogate
+        ("title", '["title", "a\\u0000", 5]'),  # NUL
+    ],
+)
+def test_a_cursor_whose_value_no_column_holds_is_400(
+    api: APIClient, sort: str, payload: str
+) -> None:
+    response = api.get("/api/me/tasks", {"sort": sort, "cursor": encoded(payload)})
 
     assert response.status_code == 400
     assert "cursor" in response.json()["errors"]
