@@ -3,9 +3,9 @@
 Security invariant: every statement the API runs here is scoped to one owner (its
 WHERE names `user_id`, or it inserts with the caller's id), so no request reaches
 another user's task; the admin's bulk action, the one door across users, names its
-tasks by id. No identifier in a statement comes from a caller: columns are the
-model's, and writes take only the keys of WRITABLE_FIELDS, checked before any SQL
-exists. Values are always parameters.
+tasks by id. No identifier in a statement comes from a caller: the columns a write
+names are the model's, for the keys of WRITABLE_FIELDS alone (checked before any SQL
+exists), and the rest are written here. Values are always parameters.
 
 The rules a write keeps are written once, in `_new_task` (inserts) and `_set_clause`
 (updates), and every write path goes through them: the API, the admin, the test
@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any, TypedDict, cast
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 from psycopg.types.datetime import TimestamptzLoader
@@ -79,6 +79,9 @@ _quote = connection.ops.quote_name
 _TABLE = _quote(_META.db_table)
 _COLUMN = {name: _quote(cast(str, field.column)) for name, field in _FIELDS.items()}
 _RETURNING = ", ".join(_COLUMN[field.attname] for field in _ROW_FIELDS)
+_OWNER_TABLE = _quote(_META.get_field("user").related_model._meta.db_table)
+# Null-safe inequality: SQLite before 3.39 has only its own spelling of it.
+_DISTINCT = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
 _OWNED = "id = %(id)s AND user_id = %(user_id)s"
 _GET = f"SELECT {_RETURNING} FROM {_TABLE} WHERE {_OWNED}"  # noqa: S608 (names from the model)
 # Admin bulk writes go in chunks, within every database's limit of parameters.
@@ -278,51 +281,40 @@ def _new_task(user_id: str, fields: Mapping[str, Any], now: datetime) -> dict[st
     }
 
 
-def task_insert(*, user_id: str, fields: Mapping[str, Any], now: datetime | None = None) -> TaskRow:
+def task_insert(*, user_id: str, fields: Mapping[str, Any]) -> TaskRow:
     """Insert a task of `user_id` in one statement and return it as written; raise
     TaskLimitReached if the owner holds MAX_TASKS_PER_USER tasks already.
 
-    `now` (default: the current time) is its creation time. If the owner's mirror
-    row is gone (deleted through another worker, whose cache of recent mirror writes
-    isn't this one's), the row is restored and the insert runs once more.
+    The statement inserts only while the owner's mirror row exists and they are below
+    the cap. When it inserts nothing and the row was gone (deleted through another
+    worker, whose cache of recent mirror writes isn't this one's), the row is restored
+    and the insert runs once more; otherwise the owner is at the cap. No error is part
+    of that, so it is as safe inside a transaction as outside.
     """
-    values = _new_task(user_id, fields, now or timezone.now())
+    values = _new_task(user_id, fields, timezone.now())
     # The count stops at the cap, so it costs what the owner's tasks do, up to the cap.
     # Two creates racing at the cap can both pass it: a bound, not an exact quota.
     sql = (
         f"INSERT INTO {_TABLE} ({', '.join(_COLUMN[name] for name in values)}) "  # noqa: S608
         f"SELECT {', '.join(f'%({name})s' for name in values)} "
-        f"WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM {_TABLE} WHERE user_id = %(user_id)s "
+        f"WHERE EXISTS (SELECT 1 FROM {_OWNER_TABLE} WHERE id = %(user_id)s) "
+        f"AND (SELECT COUNT(*) FROM (SELECT 1 FROM {_TABLE} WHERE user_id = %(user_id)s "
         f"LIMIT %(cap)s) AS held) < %(cap)s RETURNING {_RETURNING}"
     )
     params = {name: _db_value(name, value) for name, value in values.items()}
     params["cap"] = settings.MAX_TASKS_PER_USER
-    try:
-        row = _insert(sql, params)
-    except IntegrityError:
-        if not user_restore(user_id):
-            raise  # the owner was there: the failure is something else
-        row = _insert(sql, params)
+    row = _fetch_one(sql, params)
+    if row is None and user_restore(user_id):
+        row = _fetch_one(sql, params)
     if row is None:
         raise TaskLimitReached()
     return row
 
 
-def _insert(sql: str, params: Mapping[str, Any]) -> TaskRow | None:
-    if not connection.in_atomic_block:
-        # Autocommit: the owner's foreign key is checked as the statement commits.
-        return _fetch_one(sql, params)
-    # In a transaction, a savepoint keeps it usable when the insert fails, and the
-    # check runs now: Django's foreign keys are otherwise checked only at commit.
-    with transaction.atomic():
-        row = _fetch_one(sql, params)
-        connection.check_constraints(table_names=[_META.db_table])
-    return row
-
-
 def tasks_load(tasks: Iterable[tuple[str, Mapping[str, Any], datetime]]) -> list[Task]:
-    """Bulk-insert (owner, fields, creation time) triples, by the rules of
-    `task_insert`, in batches; the owners must exist. For factories and seeders."""
+    """Bulk-insert (owner, fields, creation time) triples with the server-managed
+    fields by the same rules (`_new_task`), in batches, for factories and seeders: the
+    owners must exist, and the per-user cap is not checked."""
     return Task.objects.bulk_create(
         (Task(**_new_task(user_id, fields, now)) for user_id, fields, now in tasks),
         batch_size=5000,
@@ -349,7 +341,7 @@ def _set_clause(
         assignments.append("tag_keys = %(tag_keys)s")
         params["tag_keys"] = tag_keys(tags)
     changed = " OR ".join(
-        f"{_COLUMN[name]} IS DISTINCT FROM {expression}" for name, expression in new.items()
+        f"{_COLUMN[name]} {_DISTINCT} {expression}" for name, expression in new.items()
     )
     assignments.append(f"updated_at = CASE WHEN {changed} THEN %(now)s ELSE updated_at END")
     return ", ".join(assignments), params
@@ -396,11 +388,11 @@ def tasks_set_completed(*, task_ids: Iterable[int], completed: bool) -> int:
     ids = list(task_ids)
     set_clause, params = _assignments({"completed": completed})
     count = 0
-    for start in range(0, len(ids), _IDS_PER_STATEMENT):
-        batch = ids[start : start + _IDS_PER_STATEMENT]
-        chunk = {f"id_{index}": task_id for index, task_id in enumerate(batch)}
-        in_list = ", ".join(f"%({name})s" for name in chunk)
-        with _cursor() as cursor:
+    with transaction.atomic(), _cursor() as cursor:  # every batch, or none
+        for start in range(0, len(ids), _IDS_PER_STATEMENT):
+            batch = ids[start : start + _IDS_PER_STATEMENT]
+            chunk = {f"id_{index}": task_id for index, task_id in enumerate(batch)}
+            in_list = ", ".join(f"%({name})s" for name in chunk)
             cursor.execute(
                 f"UPDATE {_TABLE} SET {set_clause} WHERE id IN ({in_list})",  # noqa: S608
                 params | chunk,

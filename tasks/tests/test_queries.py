@@ -3,6 +3,7 @@
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, connections, transaction
@@ -79,20 +80,37 @@ def test_the_owner_retry_is_safe_inside_a_transaction() -> None:
     BetterAuthUser.objects.filter(id="u1").delete()
 
     with transaction.atomic():
+        earlier = TaskFactory.create(user_id="u2")
         task = queries.task_insert(user_id="u1", fields={"title": "back"})
-        assert Task.objects.filter(id=task["id"]).exists()
 
+    assert Task.objects.filter(user_id="u1").count() == 1
     assert Task.objects.get(id=task["id"]).user.id == "u1"
+    assert Task.objects.filter(id=earlier.id).exists()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_integrity_error_other_than_the_owner_is_not_retried() -> None:
+def test_an_integrity_error_other_than_the_owner_is_not_retried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     UserFactory.create(id="u1")
+    restored: list[str] = []
+    monkeypatch.setattr(queries, "user_restore", restored.append)
 
     with pytest.raises(IntegrityError):
         queries.task_insert(user_id="u1", fields={"title": "t", "priority": 99})
 
+    assert restored == []
     assert not Task.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_insert_is_one_statement_when_the_owner_is_there(
+    django_assert_num_queries: Any,
+) -> None:
+    UserFactory.create(id="u1")
+
+    with django_assert_num_queries(1):
+        queries.task_insert(user_id="u1", fields={"title": "t"})
 
 
 @needs_postgres
