@@ -1,7 +1,8 @@
 """Liveness and readiness probes for the platform: no token, GET and HEAD only.
 
 They are DRF views like the API, so another method is a 405 problem (never Django's
-CSRF page) and a flood from one address meets RATE_LIMIT_ANON.
+CSRF page) and a flood from one address meets RATE_LIMIT_ANON, counted apart from the
+API's anonymous calls.
 """
 
 from django.db import DatabaseError, connection
@@ -17,6 +18,7 @@ from todo_project.problems import problem_response
 
 class Probe(RateLimitedViewMixin, APIView):
     schema = None  # not part of the API's document
+    anonymous_rate_group = "probes"
     authentication_classes: list = []
     permission_classes = [AllowAny]
     http_method_names = ["get", "head"]

@@ -9,6 +9,8 @@ from django.utils.module_loading import import_string
 
 from todo_project.problems import problem_response
 
+CHUNKED_DETAIL = "Send the body with a Content-Length header; chunked bodies are not read."
+
 
 class BodySizeLimitMiddleware:
     """Refuse a body declared larger than `MAX_BODY_BYTES` with 413, before reading it,
@@ -21,9 +23,7 @@ class BodySizeLimitMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
         if chunked and not request.META.get("CONTENT_LENGTH"):
-            return problem_response(
-                411, "Send the body with a Content-Length header; chunked bodies are not read."
-            )
+            return problem_response(411, CHUNKED_DETAIL)
         declared = request.META.get("CONTENT_LENGTH") or "0"
         try:
             length = int(declared)

@@ -22,6 +22,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 
 from accounts.ratelimit import RateLimitedViewMixin
+from tasks.exceptions import TaskLimitReached
+from todo_project.middleware import CHUNKED_DETAIL
 from todo_project.problems import PROBLEM_CONTENT_TYPE, problem, validation_detail
 
 PROBLEM_SCHEMA = {
@@ -56,12 +58,9 @@ ERRORS = {
     404: ("No such task for this user.", problem(404, "Not found.")),
     409: (
         "The user holds `MAX_TASKS_PER_USER` tasks already.",
-        problem(409, "You have as many tasks as one account may hold; delete some first."),
+        problem(409, str(TaskLimitReached.default_detail)),
     ),
-    411: (
-        "A chunked body: send it with `Content-Length`.",
-        problem(411, "Send the body with a Content-Length header; chunked bodies are not read."),
-    ),
+    411: ("A chunked body: send it with `Content-Length`.", problem(411, CHUNKED_DETAIL)),
     413: ("The body is over `MAX_BODY_BYTES`.", problem(413, "The request body is too large.")),
     415: (
         "The body is not `application/json`.",

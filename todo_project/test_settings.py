@@ -1,8 +1,11 @@
-"""The test suite's settings: production's, read from a fixed environment.
+"""The test suite's settings: production's, with `.env` unread and the settings the
+tests rely on pinned.
 
-The environment is set here before the production settings read it, so neither a
-developer's `.env` nor their shell changes a test's outcome. Only DATABASE_URL comes
-from outside: CI runs the suite on SQLite and on PostgreSQL.
+The environment below is set before the production settings read it, so a
+developer's `.env` never reaches the tests and their shell can't change these
+settings (other variables of the shell still pass through, as they would to the
+service). DATABASE_URL comes from outside: CI runs the suite on SQLite and on
+PostgreSQL.
 """
 
 import os
@@ -26,7 +29,19 @@ SUITE_ENVIRONMENT = {
     "RATE_LIMIT_USER": "600/m",
     "RATE_LIMIT_ANON": "120/m",
     "MAX_BODY_BYTES": "65536",
+    "MAX_TASKS_PER_USER": "100000",
     "METRICS_TOKEN": "",
+    "METRICS_ALLOWED_IPS": "127.0.0.1,::1",
+    "CLIENT_IP_HEADER": "",
+    "TRUSTED_PROXY_COUNT": "1",
+    "ALLOWED_HOSTS": "localhost,127.0.0.1,[::1]",
+    "JWT_LEEWAY_SECONDS": "30",
+    "JWT_MAX_LIFETIME_SECONDS": "2592000",
+    "JWT_ALGORITHMS": "EdDSA,ES256,ES512,RS256,PS256,HS256,HS384,HS512",
+    "USER_MIRROR_REFRESH_SECONDS": "300",
+    "ADMIN_LOGIN_FAILURE_LIMIT": "10",
+    "ADMIN_LOCKOUT_MINUTES": "15",
+    "ADMIN_SESSION_HOURS": "8",
 }
 os.environ.update(SUITE_ENVIRONMENT)
 

@@ -63,3 +63,13 @@ def test_probes_refuse_other_methods_with_a_problem(path: str, method: str) -> N
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 def test_probes_answer_head(path: str) -> None:
     assert Client().head(path).status_code == 200
+
+
+def test_the_probes_rate_limit_is_apart_from_the_apis(settings: Any) -> None:
+    """Bad-token API calls from the prober's address can't make the service look down."""
+    settings.RATE_LIMIT_ANON = "2/m"
+    client = Client()
+    api_calls = [client.get("/api/me/tasks").status_code for _ in range(3)]
+
+    assert api_calls == [401, 401, 429]
+    assert client.get("/healthz").status_code == 200
