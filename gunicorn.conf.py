@@ -4,6 +4,7 @@ gunicorn reads this file from the working directory by itself.
 """
 
 import os
+import shutil
 import tempfile
 
 # todo_project/serve.py binds gunicorn to a unix socket behind nginx.
@@ -32,9 +33,17 @@ accesslog = None
 errorlog = "-"
 control_socket_disable = True
 
-# Metrics from every worker, not just the one a scrape lands on.
+# Metrics from every worker, not just the one a scrape lands on, in a directory of
+# this server's own, removed when it stops.
+_metrics_dir = None
 if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="todo-metrics-")
+    _metrics_dir = tempfile.mkdtemp(prefix="todo-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+
+def on_exit(server: object) -> None:
+    if _metrics_dir:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)
 
 
 def child_exit(server: object, worker: object) -> None:

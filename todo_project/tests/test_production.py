@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -280,3 +281,15 @@ def test_behind_nginx_a_client_cannot_choose_its_address(tmp_path: Path) -> None
 
     # Were the header trusted, each call would count for another address: all 401.
     assert statuses[-2:] == [429, 429]
+
+
+def test_a_multi_worker_server_leaves_no_metrics_directory_behind(tmp_path: Path) -> None:
+    env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", WEB_CONCURRENCY="2")
+    before = set(Path(tempfile.gettempdir()).glob("todo-metrics-*"))
+
+    with live_service(env) as base:
+        assert fetch(f"{base}/healthz")[0] == 200
+        during = set(Path(tempfile.gettempdir()).glob("todo-metrics-*")) - before
+
+    assert len(during) == 1
+    assert not any(directory.exists() for directory in during)
