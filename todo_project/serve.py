@@ -113,11 +113,19 @@ def _listen(host: str, port: str) -> str:
     return f"listen {port};" + (f" listen [::]:{port};" if _ipv6() else "")
 
 
+# Started as root (as in many containers), nginx serves as this user and group; the
+# group alone may reach gunicorn's socket besides its owner.
+NGINX_WORKER = ("nobody", "nogroup")
+
+
+def _worker_gid() -> int | None:
+    """The group nginx's workers run as, when it differs from this process's (as root)."""
+    return grp.getgrnam(NGINX_WORKER[1]).gr_gid if os.geteuid() == 0 else None
+
+
 def nginx_conf(run: Path, upstream: Path, host: str, port: str) -> str:
     return NGINX_CONF.format(
-        # Started as root (as in many containers), nginx serves as nobody:nogroup, the
-        # group that may reach the socket (see `_run_directory`).
-        user="user nobody nogroup;" if os.geteuid() == 0 else "",
+        user=f"user {' '.join(NGINX_WORKER)};" if _worker_gid() is not None else "",
         run=run,
         socket=upstream,
         listen=_listen(host, port),
@@ -130,10 +138,11 @@ def nginx_conf(run: Path, upstream: Path, host: str, port: str) -> str:
 
 
 def _run_directory(path: Path) -> None:
-    """Only this user, and nginx's workers when they run as nobody, may reach the socket
-    in `path`: gunicorn trusts X-Real-IP from whatever connects to it."""
-    if os.geteuid() == 0:
-        os.chown(path, 0, grp.getgrnam("nogroup").gr_gid)
+    """Only this user, and nginx's workers when they run as another, may reach the
+    socket in `path`: gunicorn trusts X-Real-IP from whatever connects to it."""
+    gid = _worker_gid()
+    if gid is not None:
+        os.chown(path, -1, gid)
         path.chmod(0o750)
     else:
         path.chmod(0o700)
@@ -182,8 +191,8 @@ def serve() -> int:
         app = subprocess.Popen(gunicorn, env=env, start_new_session=True)
         children.append(app)
         _wait_for(upstream, app)
-        if os.geteuid() == 0:
-            os.chown(upstream, -1, grp.getgrnam("nogroup").gr_gid)  # gunicorn made it root's
+        if (gid := _worker_gid()) is not None:
+            os.chown(upstream, -1, gid)  # gunicorn made it its own group's
         proxy = subprocess.Popen([nginx, "-p", str(run), "-c", str(conf)], start_new_session=True)
         children.append(proxy)
         while app.poll() is None and proxy.poll() is None:
