@@ -1,4 +1,9 @@
-"""Tests that need PostgreSQL, and scratch databases on its server."""
+"""Tests that need PostgreSQL, and scratch databases on its server.
+
+With TEST_POOLER_URL set (`.ci/run` sets it to its PgBouncer in transaction mode), a
+scratch database is reached through that pooler, so every live service a test starts
+on one runs as it would behind Neon's or any platform's pooler.
+"""
 
 import os
 import uuid
@@ -15,15 +20,19 @@ needs_postgres = pytest.mark.skipif(
 )
 
 
+POOLER_URL = os.environ.get("TEST_POOLER_URL", "")
+
+
 @contextmanager
 def scratch_postgres() -> Iterator[str]:
-    """A database of its own on the PostgreSQL server in DATABASE_URL, dropped afterwards."""
+    """A database of its own on the PostgreSQL server in DATABASE_URL, dropped
+    afterwards; its URL goes through TEST_POOLER_URL when that is set."""
     server = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
     name = f"todo_live_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield f"{server}/{name}"
+        yield f"{POOLER_URL or server}/{name}"
     finally:
         with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

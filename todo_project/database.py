@@ -1,22 +1,23 @@
-"""The database connection settings, from `DATABASE_URL` and the timeouts.
+"""The database connection settings, and the statement timeout every connection gets.
 
-Neon's `-pooler` endpoints run PgBouncer in transaction mode: a connection there
-carries no session state from one transaction to the next, so server-side cursors
-are off, and startup parameters such as `options` are refused, so the statement
-timeout has to be a role default there (`ALTER ROLE … SET statement_timeout`, see
-the README) rather than an option of the connection.
+Most hosted PostgreSQL sits behind PgBouncer in transaction mode (Neon's `-pooler`
+endpoints, Supabase's port 6543, a sidecar), and such a pooler refuses startup
+parameters such as `options` and carries no session state from one transaction to
+the next. So no connection sends a startup option, server-side cursors are off,
+and the statement timeout is a default of the role in this database, written by
+every `migrate` (the release step): PostgreSQL applies it to each new server
+connection, whoever pooled it.
 """
 
+import logging
 from typing import Any
-from urllib.parse import urlsplit
 
 import environ
+from django.db import DEFAULT_DB_ALIAS, connections
 
+logger = logging.getLogger(__name__)
 
-def is_pooler_url(url: str) -> bool:
-    """Whether the URL names a Neon pooler endpoint (its host's first label ends in -pooler)."""
-    host = urlsplit(url).hostname or ""
-    return host.split(".")[0].endswith("-pooler")
+REFUSED_STARTUP_PARAMETER = "unsupported startup parameter"
 
 
 def database_settings(
@@ -24,11 +25,11 @@ def database_settings(
     *,
     conn_max_age: int,
     health_checks: bool,
-    statement_timeout_ms: int,
     connect_timeout_s: int,
     pooler: bool,
 ) -> dict[str, Any]:
-    """Django's `DATABASES["default"]` for this URL."""
+    """Django's `DATABASES["default"]` for this URL; `pooler=False` declares a direct
+    connection, where server-side cursors (`QuerySet.iterator()`) may stream."""
     config: dict[str, Any] = environ.Env.db_url_config(url)
     # Keep connections across requests (a new PostgreSQL connection costs more than
     # most requests). A connection idle past `conn_max_age` is replaced before use,
@@ -38,10 +39,41 @@ def database_settings(
     config["CONN_HEALTH_CHECKS"] = health_checks
     if config["ENGINE"] != "django.db.backends.postgresql":
         return config
-    options = config.setdefault("OPTIONS", {})
-    options.setdefault("connect_timeout", connect_timeout_s)
+    config.setdefault("OPTIONS", {}).setdefault("connect_timeout", connect_timeout_s)
     if pooler:
         config["DISABLE_SERVER_SIDE_CURSORS"] = True
-    elif statement_timeout_ms:
-        options["options"] = f"-c statement_timeout={statement_timeout_ms}"
     return config
+
+
+def apply_statement_timeout(timeout_ms: int, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Make `timeout_ms` (0: none) the statement timeout of every later connection of
+    this role to this database, pooled or not. A no-op off PostgreSQL."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    database = connection.ops.quote_name(connection.settings_dict["NAME"])
+    with connection.cursor() as cursor:
+        # ALTER ROLE takes no parameters; the value is an int, the name is quoted.
+        cursor.execute(
+            f"ALTER ROLE CURRENT_USER IN DATABASE {database} "
+            f"SET statement_timeout = {int(timeout_ms)}"
+        )
+        # A server connection opened before the ALTER (the one migrating, which a
+        # pooler hands on to the web next) gets the same value now; others already
+        # pooled keep theirs until the pooler replaces them (README, Database).
+        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [str(timeout_ms)])
+
+
+def log_unavailable(exc: Exception) -> None:
+    """One log line for a failed connection or query: what failed, and what to set
+    when the server (a pooler) refused a startup parameter. Never the message itself,
+    which can hold the host name."""
+    if REFUSED_STARTUP_PARAMETER in str(exc):
+        logger.error(
+            "The database refused a startup parameter, as a transaction pooler "
+            "(PgBouncer) does: remove `options` and other server settings from "
+            "DATABASE_URL; the statement timeout is set on the role by `migrate` "
+            "(README, Database)."
+        )
+    else:
+        logger.error("Database unavailable: %s", type(exc).__name__)

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from accounts.ratelimit import RateLimitedViewMixin
+from todo_project.database import log_unavailable
 from todo_project.problems import problem_response
 
 
@@ -42,7 +43,8 @@ class Readyz(Probe):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
             pending = _unapplied_migrations()
-        except DatabaseError:
+        except DatabaseError as error:
+            log_unavailable(error)
             return problem_response(
                 503, "The database is unreachable.", checks={"database": "unreachable"}
             )

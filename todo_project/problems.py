@@ -2,10 +2,12 @@
 
 `exception_handler` renders DRF's exceptions (the apps raise only those); the
 `*_view` functions are Django's handler404/400/403/500 and answer problem+json under
-`/api/`, Django's usual HTML pages elsewhere (the admin).
+`/api/`, Django's usual HTML pages elsewhere (the admin), and 503 with `Retry-After`
+wherever the database failed.
 """
 
 import logging
+import sys
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -14,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -22,6 +25,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
 from accounts.ratelimit import client_address
+from todo_project.database import log_unavailable
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Refusals worth a security log line: bad or missing tokens, wrong user, rate limits.
@@ -85,7 +89,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, OperationalError | InterfaceError):
-        logger.error("Database unavailable: %s", type(exc).__name__)
+        log_unavailable(exc)
         exc = DatabaseUnavailable()
     if not isinstance(exc, exceptions.APIException):
         return None
@@ -149,6 +153,23 @@ def permission_denied_view(request: HttpRequest, exception: Exception) -> HttpRe
 
 
 def server_error_view(request: HttpRequest) -> HttpResponse:
+    """500, or 503 with `Retry-After` when the database failed: the error being handled
+    may come from anywhere, a middleware or a view outside DRF (the admin)."""
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError):
+        log_unavailable(error)
+        return _database_unavailable(request)
     if _is_api(request):
         return problem_response(500, "The server failed to answer; the error has been logged.")
     return defaults.server_error(request)
+
+
+def _database_unavailable(request: HttpRequest) -> HttpResponse:
+    wait = settings.DB_UNAVAILABLE_RETRY_AFTER_SECONDS
+    if _is_api(request):
+        response: HttpResponse = problem_response(503, DatabaseUnavailable.default_detail)
+    else:
+        page = render_to_string("503.html", {"retry_after": wait})
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(wait)
+    return response

@@ -15,7 +15,7 @@ import corsheaders.defaults
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from todo_project.database import database_settings, is_pooler_url
+from todo_project.database import database_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -106,11 +106,13 @@ DATABASES = {
         DATABASE_URL,
         conn_max_age=env.int("CONN_MAX_AGE", default=60),
         health_checks=env.bool("CONN_HEALTH_CHECKS", default=False),
-        statement_timeout_ms=env.int("DB_STATEMENT_TIMEOUT_MS", default=5000),
         connect_timeout_s=env.int("DB_CONNECT_TIMEOUT_SECONDS", default=5),
-        pooler=env.bool("DATABASE_POOLER", default=is_pooler_url(DATABASE_URL)),
+        # Any host may be a transaction pooler; `false` declares a direct connection.
+        pooler=env.bool("DATABASE_POOLER", default=True),
     )
 }
+# Longest statement, in ms (0: none); `migrate` sets it on the role (todo_project.database).
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=5000)
 # How long a client is told to wait when the database is unreachable (503).
 DB_UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 

@@ -1,46 +1,43 @@
-"""Database settings for Neon: direct and pooler endpoints, timeouts, outages."""
+"""Database settings for Neon and any pooler: no startup options, the statement timeout
+on the role, outages."""
 
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import OperationalError, connection
 from rest_framework.test import APIClient
 
-from todo_project.database import database_settings, is_pooler_url
+from testing.postgres import needs_postgres
+from todo_project.database import database_settings, log_unavailable
 
 DIRECT = "postgres://u:p@ep-cool-river-123456.eu-central-1.aws.neon.tech/todo?sslmode=require"
-POOLER = (
-    "postgres://u:p@ep-cool-river-123456-pooler.eu-central-1.aws.neon.tech/todo?sslmode=require"
-)
+POOLERS = [
+    "postgres://u:p@ep-cool-river-123456-pooler.eu-central-1.aws.neon.tech/todo?sslmode=require",
+    "postgres://u:p@aws-0-eu-central-1.pooler.supabase.com:6543/postgres",
+    "postgres://u:p@pgbouncer.internal:5432/todo",
+    "postgres://u:p@127.0.0.1:6432/todo",
+]
 
 
 def settings_for(url: str, **overrides: Any) -> dict[str, Any]:
-    options: dict[str, Any] = {"conn_max_age": 60, "health_checks": False}
-    options |= {"statement_timeout_ms": 5000, "connect_timeout_s": 5}
-    options["pooler"] = is_pooler_url(url)
-    return database_settings(url, **{**options, **overrides})
+    options = {"conn_max_age": 60, "health_checks": False, "connect_timeout_s": 5, "pooler": True}
+    return database_settings(url, **(options | overrides))
 
 
-def test_neon_pooler_endpoints_are_recognised() -> None:
-    assert is_pooler_url(POOLER)
-    assert not is_pooler_url(DIRECT)
-    assert not is_pooler_url("postgres://localhost/todo")
+@pytest.mark.parametrize("url", [DIRECT, *POOLERS])
+def test_no_host_gets_a_startup_option_a_pooler_would_refuse(url: str) -> None:
+    config = settings_for(url)
 
-
-def test_direct_endpoint_gets_the_statement_timeout_as_a_startup_option() -> None:
-    config = settings_for(DIRECT)
-
-    assert config["OPTIONS"]["options"] == "-c statement_timeout=5000"
-    assert config["OPTIONS"]["sslmode"] == "require"
-    assert "DISABLE_SERVER_SIDE_CURSORS" not in config
-
-
-def test_pooler_endpoint_gets_no_startup_option_and_no_server_side_cursors() -> None:
-    config = settings_for(POOLER)
-
-    assert "options" not in config["OPTIONS"]
+    assert set(config["OPTIONS"]) <= {"connect_timeout", "sslmode"}
     assert config["DISABLE_SERVER_SIDE_CURSORS"] is True
-    assert config["OPTIONS"]["sslmode"] == "require"
+
+
+def test_a_declared_direct_connection_may_use_server_side_cursors() -> None:
+    config = settings_for(DIRECT, pooler=False)
+
+    assert "DISABLE_SERVER_SIDE_CURSORS" not in config
+    assert config["OPTIONS"] == {"connect_timeout": 5, "sslmode": "require"}
 
 
 def test_connections_persist_without_a_health_check_round_trip() -> None:
@@ -52,17 +49,30 @@ def test_connections_persist_without_a_health_check_round_trip() -> None:
 def test_sqlite_gets_no_postgres_options(tmp_path: Any) -> None:
     config = settings_for(f"sqlite:///{tmp_path}/db.sqlite3")
 
-    assert "options" not in config.get("OPTIONS", {})
+    assert "OPTIONS" not in config or "options" not in config["OPTIONS"]
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
-def test_the_statement_timeout_is_in_force() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW statement_timeout")
-        (timeout,) = cursor.fetchone()
+@needs_postgres
+def test_migrate_leaves_the_statement_timeout_on_the_role_for_new_connections() -> None:
+    params = connection.get_connection_params()
+    with psycopg.connect(**params) as fresh:
+        (timeout,) = fresh.execute("SHOW statement_timeout").fetchone()  # type: ignore[misc]
 
     assert timeout == "5s"
+
+
+def test_a_refused_startup_parameter_logs_what_to_set(caplog: pytest.LogCaptureFixture) -> None:
+    refused = OperationalError(
+        'connection failed: connection to server at "10.0.0.7", port 6432 failed: '
+        "FATAL:  unsupported startup parameter: options"
+    )
+
+    log_unavailable(refused)
+
+    (record,) = caplog.records
+    assert "remove `options`" in record.getMessage()
+    assert "10.0.0.7" not in record.getMessage()
 
 
 @pytest.mark.django_db

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import OperationalError
 from django.http import Http404
 from django.test import Client, RequestFactory
 from rest_framework.exceptions import ValidationError
@@ -138,3 +139,21 @@ def test_server_error_view_is_html_outside_the_api() -> None:
 
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"), [("/api/me/tasks", PROBLEM), ("/admin/", "text/html")]
+)
+def test_a_database_failure_outside_drf_is_503_with_retry_after(
+    path: str, content_type: str
+) -> None:
+    """A middleware (the session, the admin's lockout check) can meet the outage first."""
+    try:
+        raise OperationalError("server closed the connection unexpectedly")
+    except OperationalError:
+        response = problems.server_error_view(RequestFactory().get(path))
+
+    assert response.status_code == 503
+    assert response["Content-Type"].startswith(content_type)
+    assert response["Retry-After"] == "5"
+    assert b"closed" not in response.content

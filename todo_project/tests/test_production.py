@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from django.db import connection
 
 from tasks.pagination import encode_cursor
 from testing.live import ROOT, fetch, live_service, live_token, service_env
@@ -160,12 +159,26 @@ class TcpProxy:
             pass
 
 
+def admin_login_form(base: str) -> dict[str, Any]:
+    """A POST of the admin's login form with its CSRF token: `fetch` keyword arguments."""
+    _, headers, page = fetch(f"{base}/admin/login/")
+    cookie = headers["Set-Cookie"].split(";")[0]
+    token = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.decode())[0]
+    form = {"csrfmiddlewaretoken": token, "username": "support", "password": "wrong"}
+    return {
+        "body": urlencode(form).encode(),
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": cookie,
+        "Referer": f"{base}/admin/login/",
+    }
+
+
 @needs_postgres
 def test_a_database_outage_is_503_and_heals_without_a_restart(postgres_url: str) -> None:
-    params = connection.settings_dict
-    proxy = TcpProxy((params["HOST"], int(params["PORT"])))
+    database = urlsplit(postgres_url)
+    proxy = TcpProxy((database.hostname or "", database.port or 5432))
     proxy.start()
-    proxied = postgres_url.replace(f"{params['HOST']}:{params['PORT']}", f"127.0.0.1:{proxy.port}")
+    proxied = postgres_url.replace(database.netloc.split("@")[-1], f"127.0.0.1:{proxy.port}")
     env = service_env(
         DATABASE_URL=proxied,
         WEB_CONCURRENCY="1",
@@ -176,11 +189,14 @@ def test_a_database_outage_is_503_and_heals_without_a_restart(postgres_url: str)
 
     with live_service(env) as base:
         before = fetch(f"{base}/api/me/tasks", token)
+        login_form = admin_login_form(base)
         proxy.cut()
         during = [fetch(f"{base}/api/me/tasks", token) for _ in range(3)]
         ready_during = fetch(f"{base}/readyz")
+        admin_during = fetch(f"{base}/admin/login/", method="POST", **login_form)
         proxy.start()
         after = fetch(f"{base}/api/me/tasks", token)
+        admin_after = fetch(f"{base}/admin/login/", method="POST", **login_form)
     proxy.cut()
 
     assert before[0] == 200
@@ -190,7 +206,13 @@ def test_a_database_outage_is_503_and_heals_without_a_restart(postgres_url: str)
         assert int(headers["Retry-After"]) >= 1
         assert json.loads(body)["status"] == 503
     assert ready_during[0] == 503
+    admin_status, admin_headers, admin_page = admin_during
+    assert admin_status == 503
+    assert admin_headers["Content-Type"].startswith("text/html")
+    assert admin_headers["Retry-After"] == "5"
+    assert b"try again in 5 seconds" in admin_page
     assert after[0] == 200
+    assert admin_after[0] == 200  # the form again, with "wrong password"
 
 
 @needs_redis
