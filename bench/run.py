@@ -244,6 +244,12 @@ def run_scenarios(
         results += [measure(service, s, deep_data) for s in ("page-1", "page-1000")]
         ratio = results[-2]["req_s"] / results[-1]["req_s"]
         print(f"page 1 / page 1000 of {args.deep_tasks} tasks: {ratio:.3f} (req/s ratio)")
+        if plain := [r for r in results if r["scenario"] == "list"]:
+            ratio = plain[0]["req_s"] / results[-2]["req_s"]
+            print(
+                f"first page, {args.tasks_per_user} / {args.deep_tasks} tasks: "
+                f"{ratio:.3f} (req/s ratio)"
+            )
 
     if args.search:
         results += measure_search(service, workdir)

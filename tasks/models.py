@@ -77,3 +77,22 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class TaskCount(models.Model):
+    """How many tasks a user has, pending and completed: what `X-Total-Count` reads for
+    a list filtered by status alone, in place of counting the user's whole history.
+
+    Database triggers (migration 0007) keep it, inside every statement that inserts,
+    deletes, completes, reopens or moves a task, whichever code runs it; nothing else
+    writes it, so it is exact under concurrent writes.
+    """
+
+    user = models.OneToOneField(
+        "accounts.BetterAuthUser", on_delete=models.CASCADE, primary_key=True
+    )
+    pending = models.IntegerField(default=0)
+    completed = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.pending} pending, {self.completed} completed"

@@ -33,7 +33,7 @@ from django.utils import timezone
 from psycopg.types.datetime import TimestamptzLoader
 
 from accounts.services import user_restore
-from tasks.models import Task, tag_key, tag_keys
+from tasks.models import Task, TaskCount, tag_key, tag_keys
 
 
 class TaskRow(TypedDict):
@@ -77,6 +77,7 @@ _quote = connection.ops.quote_name
 _TABLE = _quote(_META.db_table)
 _COLUMN = {name: _quote(cast(str, field.column)) for name, field in _FIELDS.items()}
 _RETURNING = ", ".join(_COLUMN[field.attname] for field in _ROW_FIELDS)
+_COUNT_TABLE = _quote(TaskCount._meta.db_table)
 _OWNER_TABLE = _quote(_META.get_field("user").related_model._meta.db_table)
 # Null-safe inequality: SQLite before 3.39 has only its own spelling of it.
 _DISTINCT = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
@@ -229,10 +230,31 @@ def page_statement(
         page_where = f"{where} AND {condition}"
         params |= after_params
     sql = (
-        f"SELECT {_RETURNING}, (SELECT COUNT(*) FROM {_TABLE} WHERE {where}) "  # noqa: S608
+        f"SELECT {_RETURNING}, ({_count_select(query, where)}) "  # noqa: S608
         f"FROM {_TABLE} WHERE {page_where} ORDER BY {_order_by(query['sort'])} LIMIT %(size)s"
     )
     return sql, params | {"size": size}
+
+
+# A list filtered by status alone reads the count the triggers keep (TaskCount);
+# any other filter counts its matches, which only a caller's own filter can make many.
+_COUNTED = {
+    "all": "pending + completed",
+    "pending": "pending",
+    "completed": "completed",
+}
+_STATUS_ONLY = {"status", "sort", "limit", "cursor", "overdue"}
+
+
+def _count_select(query: Mapping[str, Any], where: str) -> str:
+    """The SELECT that counts every task `where` matches, for a validated query."""
+    if query.keys() <= _STATUS_ONLY and not query["overdue"]:
+        # MAX: 0 for a user without a count row (no task yet), never NULL.
+        return (
+            f"SELECT COALESCE(MAX({_COUNTED[query['status']]}), 0) "  # noqa: S608
+            f"FROM {_COUNT_TABLE} WHERE user_id = %(user_id)s"
+        )
+    return f"SELECT COUNT(*) FROM {_TABLE} WHERE {where}"  # noqa: S608
 
 
 def task_page(
@@ -254,7 +276,7 @@ def task_count(*, user_id: str, query: Mapping[str, Any]) -> int:
     """How many tasks match a validated TaskListQuery."""
     where, params = _list_filter(user_id, query)
     with _cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {_TABLE} WHERE {where}", params)  # noqa: S608
+        cursor.execute(_count_select(query, where), params)
         (count,) = cursor.fetchone()
     return int(count)
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from rest_framework.test import APIClient
 
-from tasks.models import Priority, Task
+from tasks.models import Priority, Task, TaskCount
 from tasks.tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -115,6 +115,22 @@ def test_filters(api: APIClient, mixed: dict[str, Task], query: str, expected: l
 
     assert ids(response) == [mixed[k].id for k in expected]
     assert response["X-Total-Count"] == str(len(expected))
+
+
+@pytest.mark.parametrize(
+    ("query", "total"),
+    [("", 1000 + 900), ("status=pending", 1000), ("status=completed", 900), ("search=report", 2)],
+)
+def test_a_status_filter_alone_reads_the_kept_count(
+    api: APIClient, mixed: dict[str, Task], user_id: str, query: str, total: int
+) -> None:
+    """The kept count is read, not recounted (so its cost doesn't grow with the
+    user's history); any other filter counts its matches."""
+    TaskCount.objects.filter(user_id=user_id).update(pending=1000, completed=900)
+
+    response = api.get(f"/api/me/tasks?{query}")
+
+    assert response["X-Total-Count"] == str(total)
 
 
 def test_due_before_and_after_bound_the_due_date(api: APIClient, mixed: dict[str, Task]) -> None:

@@ -1,8 +1,10 @@
-"""Migrations keep the data: tasks created before the user mirror existed keep their owner."""
+"""Migrations keep the data: tasks created before the user mirror existed keep their
+owner; tasks created before the kept counts are counted."""
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from testing.postgres import needs_postgres
 
@@ -42,3 +44,33 @@ def test_search_is_served_by_trigram_indexes_on_postgresql() -> None:
 
     trigram = {name: c["columns"] for name, c in constraints.items() if name.endswith("_trgm")}
     assert trigram == {"task_title_trgm": ["title"], "task_description_trgm": ["description"]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_task_counts_are_backfilled_then_kept() -> None:
+    before, after = [("tasks", "0006_support_lifts_lockouts")], [("tasks", "0007_task_counts")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    old_user = old_apps.get_model("accounts", "BetterAuthUser")
+    old_task = old_apps.get_model("tasks", "Task")
+    for owner, done in [("alice", False), ("alice", True), ("alice", True), ("bob", False)]:
+        old_task.objects.create(
+            user=old_user.objects.get_or_create(id=owner)[0],
+            title="t",
+            completed=done,
+            completed_at=timezone.now() if done else None,
+        )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    apps = executor.loader.project_state(after).apps
+    apps.get_model("tasks", "Task").objects.filter(user_id="bob").delete()
+    counts = apps.get_model("tasks", "TaskCount").objects.order_by("user_id")
+
+    assert [(c.user_id, c.pending, c.completed) for c in counts] == [
+        ("alice", 1, 2),
+        ("bob", 0, 0),
+    ]
+
+    MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())

@@ -5,18 +5,26 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import psycopg
 import pytest
 
-from testing.live import fetch_json, live_service, live_token, service_env
+from testing.live import fetch, fetch_json, live_service, live_token, service_env
 from testing.postgres import needs_postgres, scratch_postgres
 
 pytestmark = needs_postgres
 
 
 class Client:
-    def __init__(self, base: str, token: str) -> None:
+    """Calls of the live service as one user; `database` is the service's own."""
+
+    def __init__(self, base: str, env: dict[str, str], database: str, user: str) -> None:
         self.base = base
-        self.token = token
+        self.env = env
+        self.database = database
+        self.token = live_token(env, user)
+
+    def as_user(self, user: str) -> "Client":
+        return Client(self.base, self.env, self.database, user)
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         return fetch_json(self.base + path, self.token, method=method, body=body)
@@ -29,7 +37,7 @@ def api() -> Iterator[Client]:
             DATABASE_URL=database, WEB_CONCURRENCY="2", GUNICORN_THREADS="4", RATE_LIMIT_USER="off"
         )
         with live_service(env) as base:
-            yield Client(base, live_token(env, "racer"))
+            yield Client(base, env, database, "racer")
 
 
 def at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
@@ -118,3 +126,33 @@ def test_deleting_while_updating_never_resurrects(api: Client) -> None:
         assert set(statuses) <= {200, 204, 404}
         assert 204 in statuses
         assert api.call("GET", path)[0] == 404
+
+
+def test_the_total_stays_exact_under_concurrent_creates_toggles_and_deletes(api: Client) -> None:
+    counter = api.as_user("counter")
+    existing = [new_task(counter, f"e{i}") for i in range(40)]
+
+    def write(i: int) -> int:
+        task = existing[i % 40]
+        if i < 48:
+            body = {"title": f"n{i}", "completed": i % 2 == 0}
+            return counter.call("POST", "/api/me/tasks", body)[0]
+        if i < 60:
+            return counter.call("DELETE", f"/api/me/tasks/{task}")[0]
+        return counter.call("PATCH", f"/api/me/tasks/{task}/complete")[0]
+
+    statuses = at_once(160, write)
+
+    assert set(statuses) <= {200, 201, 204, 404}
+    with psycopg.connect(api.database) as db:
+        truth = dict(
+            db.execute(
+                "SELECT status, COUNT(t.id) FROM (VALUES ('all'), ('pending'), ('completed')) "
+                "AS s(status) LEFT JOIN tasks_task t ON t.user_id = 'counter' AND "
+                "(s.status = 'all' OR t.completed = (s.status = 'completed')) GROUP BY status"
+            ).fetchall()
+        )
+    for status, count in truth.items():
+        _, headers, _ = fetch(f"{api.base}/api/me/tasks?status={status}", counter.token)
+        assert headers["X-Total-Count"] == str(count), status
+    assert truth["all"] == 40 + 48 - 12

@@ -1,6 +1,7 @@
 """Every way a task gets written keeps the rules of tasks.queries: `completed_at`
 follows `completed`, `updated_at` moves only on a real change, `tag_keys` mirrors
-`tags`. Each path runs on a task it starts from, and the rows it leaves are checked."""
+`tags`, and each user's TaskCount (kept by triggers) matches their tasks. Each path
+runs on a task it starts from, and the rows it leaves are checked."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -8,11 +9,12 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db.models import Count, Q
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tasks.models import Priority, Task, tag_keys
+from tasks.models import Priority, Task, TaskCount, tag_keys
 from tasks.tests.factories import TaskFactory
 from testing.live import load_script
 
@@ -25,6 +27,23 @@ def assert_rules_hold(task: Task) -> None:
     assert (task.completed_at is not None) is task.completed, task.title
     assert task.tag_keys == tag_keys(task.tags), task.title
     assert task.created_at <= task.updated_at, task.title
+
+
+def assert_counts_exact() -> None:
+    """Every user's TaskCount says what counting their tasks says (no tasks: zeros)."""
+    counted = {
+        row["user_id"]: (row["pending"], row["completed"])
+        for row in Task.objects.values("user_id").annotate(
+            pending=Count("id", filter=Q(completed=False)),
+            completed=Count("id", filter=Q(completed=True)),
+        )
+    }
+    kept = {
+        row.user_id: (row.pending, row.completed)
+        for row in TaskCount.objects.all()
+        if (row.pending, row.completed) != (0, 0)
+    }
+    assert kept == counted
 
 
 @pytest.fixture
@@ -105,6 +124,7 @@ def test_each_write_path_keeps_the_rules(
     after = Task.objects.get(id=task.id)
     assert_rules_hold(after)
     assert (after.updated_at > START) is changes
+    assert_counts_exact()
 
 
 def test_a_completed_task_completed_again_keeps_its_completion_time(
@@ -141,6 +161,7 @@ def test_creates_keep_the_rules(
         assert_rules_hold(task)
         assert task.completed is completed
         assert task.updated_at == task.created_at
+    assert_counts_exact()
 
 
 def test_the_bench_seeder_keeps_the_rules() -> None:
@@ -152,3 +173,28 @@ def test_the_bench_seeder_keeps_the_rules() -> None:
     assert tasks.exclude(tags=[]).exists()
     for task in tasks:
         assert_rules_hold(task)
+    assert_counts_exact()
+
+
+def test_moves_and_deletes_keep_the_counts(
+    api: APIClient, admin_client: Client, user_id: str
+) -> None:
+    kept, moved, deleted = (
+        TaskFactory.create(user_id=user_id, completed=done, title=title)
+        for title, done in [("kept", True), ("moved", False), ("deleted", True)]
+    )
+    other = TaskFactory.create(user_id="other", title="other's").user
+    TaskFactory.create_batch(3, user_id=other.id, completed=True)
+
+    # The app never moves a task; a data migration or a support engineer's SQL might.
+    Task.objects.filter(id=moved.id).update(user_id=other.id)
+    api.delete(f"/api/me/tasks/{deleted.id}")
+    assert Task.objects.get(id=moved.id).user_id == "other"
+    assert_counts_exact()
+    admin_client.post(reverse("admin:tasks_task_delete", args=[kept.id]), {"post": "yes"})
+    assert_counts_exact()
+    other.delete()  # the cascade deletes the user's tasks and their count row
+
+    assert not Task.objects.filter(user_id="other").exists()
+    assert not TaskCount.objects.filter(user_id="other").exists()
+    assert_counts_exact()

@@ -1,0 +1,146 @@
+"""Per-user task counts, kept by triggers, so `X-Total-Count` costs the same for a user
+with a hundred tasks and one with a hundred thousand.
+
+The triggers run inside each statement that writes a task (the API's, the admin's,
+the ORM's cascades alike), so every write stays one statement and the counts commit
+or roll back with it. On PostgreSQL the count row's lock orders concurrent writes of
+one user; SQLite has a single writer. Creating the triggers locks the table against
+writes until the backfill commits, so no write falls between the two.
+"""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+# Each dialect: (statements to create, statements to drop). Booleans are 0/1 integers
+# in SQLite; PostgreSQL casts them.
+POSTGRESQL = (
+    [
+        # The backfill may outlast the statement timeout on a large table.
+        "SET LOCAL statement_timeout = 0",
+        """
+        CREATE FUNCTION tasks_task_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'UPDATE' AND OLD.user_id = NEW.user_id THEN
+                UPDATE tasks_taskcount SET
+                    pending = pending + (NOT NEW.completed)::integer
+                        - (NOT OLD.completed)::integer,
+                    completed = completed + NEW.completed::integer - OLD.completed::integer
+                WHERE user_id = NEW.user_id;
+                RETURN NULL;
+            END IF;
+            IF TG_OP <> 'INSERT' THEN
+                -- No upsert: when a user is deleted, their count row may be gone first.
+                UPDATE tasks_taskcount SET
+                    pending = pending - (NOT OLD.completed)::integer,
+                    completed = completed - OLD.completed::integer
+                WHERE user_id = OLD.user_id;
+            END IF;
+            IF TG_OP <> 'DELETE' THEN
+                INSERT INTO tasks_taskcount AS counted (user_id, pending, completed)
+                VALUES (NEW.user_id, (NOT NEW.completed)::integer, NEW.completed::integer)
+                ON CONFLICT (user_id) DO UPDATE SET
+                    pending = counted.pending + EXCLUDED.pending,
+                    completed = counted.completed + EXCLUDED.completed;
+            END IF;
+            RETURN NULL;
+        END
+        $$
+        """,
+        """
+        CREATE TRIGGER tasks_task_counted AFTER INSERT OR DELETE ON tasks_task
+        FOR EACH ROW EXECUTE FUNCTION tasks_task_counted()
+        """,
+        """
+        CREATE TRIGGER tasks_task_recounted AFTER UPDATE OF completed, user_id ON tasks_task
+        FOR EACH ROW
+        WHEN (OLD.completed <> NEW.completed OR OLD.user_id <> NEW.user_id)
+        EXECUTE FUNCTION tasks_task_counted()
+        """,
+    ],
+    [
+        "DROP TRIGGER tasks_task_recounted ON tasks_task",
+        "DROP TRIGGER tasks_task_counted ON tasks_task",
+        "DROP FUNCTION tasks_task_counted()",
+    ],
+)
+
+_SQLITE_ADD = """
+    INSERT INTO tasks_taskcount (user_id, pending, completed)
+    VALUES (NEW.user_id, NOT NEW.completed, NEW.completed)
+    ON CONFLICT (user_id) DO UPDATE SET
+        pending = pending + excluded.pending, completed = completed + excluded.completed;
+"""
+# No upsert on removal: when a user is deleted, their count row may be gone first.
+_SQLITE_REMOVE = """
+    UPDATE tasks_taskcount
+    SET pending = pending - NOT OLD.completed, completed = completed - OLD.completed
+    WHERE user_id = OLD.user_id;
+"""
+SQLITE = (
+    [
+        f"CREATE TRIGGER tasks_task_counted AFTER INSERT ON tasks_task BEGIN {_SQLITE_ADD} END",
+        f"CREATE TRIGGER tasks_task_uncounted AFTER DELETE ON tasks_task "
+        f"BEGIN {_SQLITE_REMOVE} END",
+        f"""
+        CREATE TRIGGER tasks_task_recounted AFTER UPDATE OF completed, user_id ON tasks_task
+        WHEN OLD.completed IS NOT NEW.completed OR OLD.user_id IS NOT NEW.user_id
+        BEGIN {_SQLITE_REMOVE} {_SQLITE_ADD} END
+        """,
+    ],
+    [
+        "DROP TRIGGER tasks_task_recounted",
+        "DROP TRIGGER tasks_task_uncounted",
+        "DROP TRIGGER tasks_task_counted",
+    ],
+)
+
+BACKFILL = """
+    INSERT INTO tasks_taskcount (user_id, pending, completed)
+    SELECT user_id,
+           SUM(CASE WHEN completed THEN 0 ELSE 1 END),
+           SUM(CASE WHEN completed THEN 1 ELSE 0 END)
+    FROM tasks_task GROUP BY user_id
+"""
+
+
+def _dialect(schema_editor):
+    return POSTGRESQL if schema_editor.connection.vendor == "postgresql" else SQLITE
+
+
+def create_triggers(apps, schema_editor):
+    for statement in _dialect(schema_editor)[0]:
+        schema_editor.execute(statement)
+    schema_editor.execute(BACKFILL)
+
+
+def drop_triggers(apps, schema_editor):
+    for statement in _dialect(schema_editor)[1]:
+        schema_editor.execute(statement)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0001_initial"),
+        ("tasks", "0006_support_lifts_lockouts"),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name="TaskCount",
+            fields=[
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        serialize=False,
+                        to="accounts.betterauthuser",
+                    ),
+                ),
+                ("pending", models.IntegerField(default=0)),
+                ("completed", models.IntegerField(default=0)),
+            ],
+        ),
+        # Going back drops the triggers; the table goes with the model.
+        migrations.RunPython(create_triggers, drop_triggers),
+    ]
