@@ -145,7 +145,7 @@ def test_the_total_stays_exact_under_concurrent_creates_toggles_and_deletes(api:
 
     assert set(statuses) <= {200, 201, 204, 404}
     with psycopg.connect(api.database) as db:
-        truth = dict(
+        truth: dict[str, int] = dict(
             db.execute(
                 "SELECT status, COUNT(t.id) FROM (VALUES ('all'), ('pending'), ('completed')) "
                 "AS s(status) LEFT JOIN tasks_task t ON t.user_id = 'counter' AND "
