@@ -12,54 +12,84 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 # Each dialect: (statements to create, statements to drop). Booleans are 0/1 integers
-# in SQLite; PostgreSQL casts them.
+# in SQLite; PostgreSQL casts them. SQLite has row triggers alone, and updates a row in
+# place, so its triggers count row by row.
+_ADD = """
+    INSERT INTO tasks_taskcount AS counted (user_id, pending, completed)
+    SELECT user_id, COUNT(*) FILTER (WHERE NOT completed), COUNT(*) FILTER (WHERE completed)
+    FROM {rows} GROUP BY user_id
+    ON CONFLICT (user_id) DO UPDATE SET
+        pending = counted.pending + EXCLUDED.pending,
+        completed = counted.completed + EXCLUDED.completed;
+"""
+# No upsert on removal: when a user is deleted, their count row may be gone first.
+_REMOVE = """
+    UPDATE tasks_taskcount AS counted SET
+        pending = counted.pending - gone.pending, completed = counted.completed - gone.completed
+    FROM (
+        SELECT user_id, COUNT(*) FILTER (WHERE NOT completed) AS pending,
+               COUNT(*) FILTER (WHERE completed) AS completed
+        FROM {rows} GROUP BY user_id
+    ) AS gone
+    WHERE counted.user_id = gone.user_id;
+"""
+# Inserts and deletes are counted once per statement, from its transition table: one
+# count row updated per row would be updated 100,000 times in the transaction that
+# loads or deletes a long history, each time through all its earlier versions.
+# Updates are per row, and only those that complete, reopen or move a task.
 POSTGRESQL = (
     [
         # The backfill may outlast the statement timeout on a large table.
         "SET LOCAL statement_timeout = 0",
-        """
+        f"""
         CREATE FUNCTION tasks_task_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN {_ADD.format(rows="new_rows")} RETURN NULL; END
+        $$
+        """,
+        f"""
+        CREATE FUNCTION tasks_task_uncounted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN {_REMOVE.format(rows="old_rows")} RETURN NULL; END
+        $$
+        """,
+        """
+        CREATE FUNCTION tasks_task_recounted() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF TG_OP = 'UPDATE' AND OLD.user_id = NEW.user_id THEN
-                UPDATE tasks_taskcount SET
-                    pending = pending + (NOT NEW.completed)::integer
-                        - (NOT OLD.completed)::integer,
-                    completed = completed + NEW.completed::integer - OLD.completed::integer
-                WHERE user_id = NEW.user_id;
-                RETURN NULL;
-            END IF;
-            IF TG_OP <> 'INSERT' THEN
-                -- No upsert: when a user is deleted, their count row may be gone first.
-                UPDATE tasks_taskcount SET
-                    pending = pending - (NOT OLD.completed)::integer,
-                    completed = completed - OLD.completed::integer
-                WHERE user_id = OLD.user_id;
-            END IF;
-            IF TG_OP <> 'DELETE' THEN
-                INSERT INTO tasks_taskcount AS counted (user_id, pending, completed)
-                VALUES (NEW.user_id, (NOT NEW.completed)::integer, NEW.completed::integer)
-                ON CONFLICT (user_id) DO UPDATE SET
-                    pending = counted.pending + EXCLUDED.pending,
-                    completed = counted.completed + EXCLUDED.completed;
-            END IF;
+            UPDATE tasks_taskcount SET
+                pending = pending - (NOT OLD.completed)::integer,
+                completed = completed - OLD.completed::integer
+            WHERE user_id = OLD.user_id;
+            INSERT INTO tasks_taskcount AS counted (user_id, pending, completed)
+            VALUES (NEW.user_id, (NOT NEW.completed)::integer, NEW.completed::integer)
+            ON CONFLICT (user_id) DO UPDATE SET
+                pending = counted.pending + EXCLUDED.pending,
+                completed = counted.completed + EXCLUDED.completed;
             RETURN NULL;
         END
         $$
         """,
         """
-        CREATE TRIGGER tasks_task_counted AFTER INSERT OR DELETE ON tasks_task
-        FOR EACH ROW EXECUTE FUNCTION tasks_task_counted()
+        CREATE TRIGGER tasks_task_counted AFTER INSERT ON tasks_task
+        REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION tasks_task_counted()
+        """,
+        """
+        CREATE TRIGGER tasks_task_uncounted AFTER DELETE ON tasks_task
+        REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION tasks_task_uncounted()
         """,
         """
         CREATE TRIGGER tasks_task_recounted AFTER UPDATE OF completed, user_id ON tasks_task
         FOR EACH ROW
         WHEN (OLD.completed <> NEW.completed OR OLD.user_id <> NEW.user_id)
-        EXECUTE FUNCTION tasks_task_counted()
+        EXECUTE FUNCTION tasks_task_recounted()
         """,
     ],
     [
         "DROP TRIGGER tasks_task_recounted ON tasks_task",
+        "DROP TRIGGER tasks_task_uncounted ON tasks_task",
         "DROP TRIGGER tasks_task_counted ON tasks_task",
+        "DROP FUNCTION tasks_task_recounted()",
+        "DROP FUNCTION tasks_task_uncounted()",
         "DROP FUNCTION tasks_task_counted()",
     ],
 )
@@ -70,7 +100,7 @@ _SQLITE_ADD = """
     ON CONFLICT (user_id) DO UPDATE SET
         pending = pending + excluded.pending, completed = completed + excluded.completed;
 """
-# No upsert on removal: when a user is deleted, their count row may be gone first.
+# As on PostgreSQL, no upsert on removal.
 _SQLITE_REMOVE = """
     UPDATE tasks_taskcount
     SET pending = pending - NOT OLD.completed, completed = completed - OLD.completed
