@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test setup-run setup-test
+.PHONY: run test setup-run setup-test audit
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -55,3 +55,13 @@ setup-test: $(VENV)/.test-installed interop/node_modules/.installed
 
 test: setup-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Known vulnerabilities in the pinned requirements (pip-audit, in a virtualenv of its
+# own so that its dependencies never meet the service's): scripts/audit_dependencies.py.
+.venv-audit/.installed: requirements-audit.txt
+	$(PYTHON) -m venv .venv-audit
+	.venv-audit/bin/pip install --quiet -r requirements-audit.txt
+	touch $@
+
+audit: .venv-audit/.installed
+	.venv-audit/bin/python scripts/audit_dependencies.py
