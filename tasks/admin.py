@@ -7,23 +7,36 @@ server-managed fields follow the same rules.
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from rest_framework.exceptions import ValidationError
 
 from tasks import queries
+from tasks.exceptions import TaskLimitReached
 from tasks.models import Task
 from tasks.serializers import TagListField
 
 
 class TaskForm(forms.ModelForm):
     """The model's form, with the API's rules for tags (at most 20 of 1..50 characters,
-    case-insensitive repeats folded)."""
+    case-insensitive repeats folded) and its cap on a user's tasks."""
 
     class Meta:
         model = Task
         fields = ("user", *queries.WRITABLE_FIELDS)
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        owner = self.cleaned_data.get("user")
+        if (
+            self.instance.pk is None
+            and owner is not None
+            and queries.tasks_held(owner.pk) >= settings.MAX_TASKS_PER_USER
+        ):
+            raise forms.ValidationError(TaskLimitReached.default_detail)
+        return self.cleaned_data
 
     def clean_tags(self) -> list[str]:
         try:

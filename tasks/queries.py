@@ -27,12 +27,14 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypedDict, cast
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 from psycopg.types.datetime import TimestamptzLoader
 
 from accounts.services import user_restore
+from tasks.exceptions import TaskLimitReached
 from tasks.models import Task, TaskCount, tag_key, tag_keys
 
 
@@ -302,33 +304,47 @@ def _new_task(user_id: str, fields: Mapping[str, Any], now: datetime) -> dict[st
 
 
 def task_insert(*, user_id: str, fields: Mapping[str, Any]) -> TaskRow:
-    """Insert a task of `user_id` in one statement and return it as written.
+    """Insert a task of `user_id` in one statement and return it as written; raise
+    TaskLimitReached if the owner holds MAX_TASKS_PER_USER tasks already.
 
-    The statement inserts only while the owner's mirror row exists. When it inserts
-    nothing, the row was gone (deleted through another worker, whose cache of recent
-    mirror writes isn't this one's): it is restored and the insert runs once more. No
-    error is part of that, so it is as safe inside a transaction as outside.
+    The statement inserts only while the owner's mirror row exists and they are below
+    the cap (their kept count, one row read). When it inserts nothing, the row may
+    have been gone (deleted through another worker, whose cache of recent mirror
+    writes isn't this one's): it is restored and the insert runs once more; nothing
+    again means the cap. No error is part of that, so it is as safe inside a
+    transaction as outside.
     """
     values = _new_task(user_id, fields, timezone.now())
+    # Creates racing at the cap read the count before either commits, so they can pass
+    # it together: a bound (overshot by at most the creates in flight), not a quota.
     sql = (
         f"INSERT INTO {_TABLE} ({', '.join(_COLUMN[name] for name in values)}) "  # noqa: S608
         f"SELECT {', '.join(f'%({name})s' for name in values)} "
         f"WHERE EXISTS (SELECT 1 FROM {_OWNER_TABLE} WHERE id = %(user_id)s) "
-        f"RETURNING {_RETURNING}"
+        f"AND NOT EXISTS (SELECT 1 FROM {_COUNT_TABLE} WHERE user_id = %(user_id)s "
+        f"AND pending + completed >= %(cap)s) RETURNING {_RETURNING}"
     )
     params = {name: _db_value(name, value) for name, value in values.items()}
+    params["cap"] = settings.MAX_TASKS_PER_USER
     row = _fetch_one(sql, params)
     if row is None:
         user_restore(user_id)
         row = _fetch_one(sql, params)
-    assert row is not None  # the owner exists now
+    if row is None:
+        raise TaskLimitReached()
     return row
+
+
+def tasks_held(user_id: str) -> int:
+    """How many tasks `user_id` holds (the kept count)."""
+    held = TaskCount.objects.filter(user_id=user_id).values_list("pending", "completed").first()
+    return sum(held or ())
 
 
 def tasks_load(tasks: Iterable[tuple[str, Mapping[str, Any], datetime]]) -> list[Task]:
     """Bulk-insert (owner, fields, creation time) triples with the server-managed
     fields by the same rules (`_new_task`), in batches, for factories and seeders: the
-    owners must exist."""
+    owners must exist, and the per-user cap is not checked."""
     return Task.objects.bulk_create(
         (Task(**_new_task(user_id, fields, now)) for user_id, fields, now in tasks),
         batch_size=5000,

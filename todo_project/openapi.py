@@ -22,6 +22,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 
 from accounts.ratelimit import RateLimitedViewMixin
+from tasks.exceptions import TaskLimitReached
 from todo_project.middleware import CHUNKED_DETAIL
 from todo_project.problems import PROBLEM_CONTENT_TYPE, problem, validation_detail
 
@@ -55,6 +56,10 @@ ERRORS = {
         problem(403, "This token does not belong to the user in the URL."),
     ),
     404: ("No such task for this user.", problem(404, "Not found.")),
+    409: (
+        "The user holds `MAX_TASKS_PER_USER` tasks already.",
+        problem(409, str(TaskLimitReached.default_detail)),
+    ),
     411: ("A chunked body: send it with `Content-Length`.", problem(411, CHUNKED_DETAIL)),
     413: ("The body is over `MAX_BODY_BYTES`.", problem(413, "The request body is too large.")),
     415: (
@@ -97,6 +102,8 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
     has_query = any(p["in"] == "query" for p in operation.get("parameters", []))
     if "requestBody" in operation or method in ("put", "patch"):
         statuses += [400, 411, 413, 415]
+    if method == "post" and "{id}" not in path:
+        statuses.append(409)
     elif has_query:
         statuses.append(400)
     if "{id}" in path:

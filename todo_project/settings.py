@@ -163,6 +163,8 @@ def _rate(name: str, default: str) -> str | None:
 
 RATE_LIMIT_USER = _rate("RATE_LIMIT_USER", "600/m")
 RATE_LIMIT_ANON = _rate("RATE_LIMIT_ANON", "120/m")
+# A create beyond this many tasks of one user is refused (409).
+MAX_TASKS_PER_USER = env.int("MAX_TASKS_PER_USER", default=100_000)
 
 # --- The admin's door (staff sign-in) -----------------------------------------------
 # django-axes refuses sign-in (429, the lockout page, the right password too) for

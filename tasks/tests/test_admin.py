@@ -156,3 +156,20 @@ def test_support_group_has_exactly_the_least_privilege() -> None:
         ("tasks", "change_task"),
         ("tasks", "view_task"),
     ]
+
+
+def test_an_add_beyond_the_task_cap_is_a_form_error(
+    customer: BetterAuthUser, settings: Any
+) -> None:
+    settings.MAX_TASKS_PER_USER = 2
+    root = Client()
+    root.force_login(User.objects.create_superuser("root", password=PASSWORD))
+
+    response = root.post(
+        reverse("admin:tasks_task_add"),
+        {"user": customer.id, "title": "Third", "priority": 2, "tags": "[]"},
+    )
+
+    assert response.status_code == 200
+    assert "as many tasks as one account may hold" in response.content.decode()
+    assert Task.objects.filter(user_id=customer.id).count() == 2

@@ -392,3 +392,31 @@ def test_deleting_a_user_deletes_their_tasks(api: APIClient, user_id: str) -> No
     BetterAuthUser.objects.get(id=user_id).delete()
 
     assert not Task.objects.filter(user_id=user_id).exists()
+
+
+def test_a_create_beyond_the_task_cap_is_409(
+    api: APIClient, client_for: Any, user_id: str, settings: Any
+) -> None:
+    settings.MAX_TASKS_PER_USER = 3
+    TaskFactory.create_batch(2, user_id=user_id)
+
+    statuses = [create(api).status_code for _ in range(2)]
+    refused = create(api)
+
+    assert statuses == [201, 409]
+    assert refused.status_code == 409
+    assert refused["Content-Type"] == "application/problem+json"
+    assert Task.objects.filter(user_id=user_id).count() == 3
+    assert create(client_for("someone-else")).status_code == 201
+
+
+def test_after_a_delete_under_the_cap_creates_work_again(
+    api: APIClient, user_id: str, settings: Any
+) -> None:
+    settings.MAX_TASKS_PER_USER = 1
+    task = create(api).json()
+    assert create(api).status_code == 409
+
+    api.delete(f"/api/me/tasks/{task['id']}")
+
+    assert create(api).status_code == 201
