@@ -72,7 +72,7 @@ export BETTER_AUTH_SECRET
 SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')
 export SECRET_KEY DATABASE_URL="$PG_URL/$OURS_DB" DEBUG=false SECURE_HTTPS=false \
   RATE_LIMIT_USER=off RATE_LIMIT_ANON=off DJANGO_READ_DOT_ENV_FILE=false
-(cd "$REPO" && DB_STATEMENT_TIMEOUT_MS=0 .venv/bin/python manage.py migrate --noinput -v0)
+(cd "$REPO" && .venv/bin/python manage.py migrate --noinput -v0)
 
 # 3. Both servers, on CPU 0.
 mkdir -p "$OUT_DIR"

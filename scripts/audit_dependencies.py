@@ -48,13 +48,16 @@ def accepted_ids(text: str, today: date) -> list[str]:
     return ids
 
 
-def vulnerability_data_reachable(url: str) -> bool:
-    """Whether PyPI answers per-release JSON (which holds the vulnerabilities) at `url`."""
+def vulnerability_data_missing(url: str) -> str:
+    """Why PyPI's per-release JSON (which holds the vulnerabilities) can't be read at
+    `url`, or "" when it can."""
     try:
         with urllib.request.urlopen(url, timeout=15):  # noqa: S310  (an https: URL of ours)
-            return True
-    except (urllib.error.URLError, TimeoutError):
-        return False
+            return ""
+    except urllib.error.HTTPError as error:
+        return f"{url} answers HTTP {error.code}"
+    except (urllib.error.URLError, TimeoutError) as error:
+        return f"{url} is unreachable: {error}"
 
 
 def main() -> int:
@@ -65,8 +68,8 @@ def main() -> int:
         return 1
     pinned = re.search(r"^django==(\S+)", (ROOT / "requirements.txt").read_text(), re.M | re.I)
     probe = f"https://pypi.org/pypi/django/{pinned[1] if pinned else '5.2'}/json"
-    if not vulnerability_data_reachable(probe):
-        print(f"DEPENDENCY AUDIT SKIPPED: no vulnerability data ({probe} is unreachable)")
+    if missing := vulnerability_data_missing(probe):
+        print(f"DEPENDENCY AUDIT SKIPPED: no vulnerability data ({missing})")
         return 1 if os.environ.get("AUDIT_REQUIRED") == "true" else 0
     command = [sys.executable, "-m", "pip_audit", "--strict", "--progress-spinner", "off"]
     command += [part for name in REQUIREMENTS for part in ("-r", str(ROOT / name))]

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from rest_framework.exceptions import ValidationError
@@ -84,7 +85,11 @@ class TaskAdmin(admin.ModelAdmin):
             if name in form.cleaned_data and (not change or name in form.changed_data)
         }
         if not change:
-            obj.pk = queries.task_insert(user_id=obj.user_id, fields=fields)["id"]
+            try:
+                obj.pk = queries.task_insert(user_id=obj.user_id, fields=fields)["id"]
+            except TaskLimitReached:
+                # Another create took the last place after the form's check.
+                raise PermissionDenied(TaskLimitReached.default_detail) from None
         elif queries.task_update(user_id=obj.user_id, task_id=obj.pk, fields=fields) is None:
             raise Http404("The task was deleted while it was being edited.")
         obj.refresh_from_db()

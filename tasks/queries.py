@@ -308,11 +308,10 @@ def task_insert(*, user_id: str, fields: Mapping[str, Any]) -> TaskRow:
     TaskLimitReached if the owner holds MAX_TASKS_PER_USER tasks already.
 
     The statement inserts only while the owner's mirror row exists and they are below
-    the cap (their kept count, one row read). When it inserts nothing, the row may
-    have been gone (deleted through another worker, whose cache of recent mirror
-    writes isn't this one's): it is restored and the insert runs once more; nothing
-    again means the cap. No error is part of that, so it is as safe inside a
-    transaction as outside.
+    the cap (their kept count, one row read). When it inserts nothing below the cap,
+    the row was gone (deleted through another worker, whose cache of recent mirror
+    writes isn't this one's): it is restored and the insert runs once more. No error
+    is part of that, so it is as safe inside a transaction as outside.
     """
     values = _new_task(user_id, fields, timezone.now())
     # Creates racing at the cap read the count before either commits, so they can pass
@@ -327,7 +326,7 @@ def task_insert(*, user_id: str, fields: Mapping[str, Any]) -> TaskRow:
     params = {name: _db_value(name, value) for name, value in values.items()}
     params["cap"] = settings.MAX_TASKS_PER_USER
     row = _fetch_one(sql, params)
-    if row is None:
+    if row is None and tasks_held(user_id) < settings.MAX_TASKS_PER_USER:
         user_restore(user_id)
         row = _fetch_one(sql, params)
     if row is None:
@@ -415,20 +414,37 @@ def task_set_completed(*, user_id: str, task_id: int, completed: bool | None) ->
 def tasks_set_completed(*, task_ids: Iterable[int], completed: bool) -> int:
     """Set completion of these tasks, of any owners (the admin's bulk action), by the
     rules of `task_set_completed`; how many tasks there were."""
-    ids = list(task_ids)
+    ids = sorted(task_ids)
+    batches = [
+        ids[start : start + _IDS_PER_STATEMENT] for start in range(0, len(ids), _IDS_PER_STATEMENT)
+    ]
     set_clause, params = _assignments({"completed": completed})
     count = 0
     with transaction.atomic(), _cursor() as cursor:  # every batch, or none
-        for start in range(0, len(ids), _IDS_PER_STATEMENT):
-            batch = ids[start : start + _IDS_PER_STATEMENT]
-            chunk = {f"id_{index}": task_id for index, task_id in enumerate(batch)}
-            in_list = ", ".join(f"%({name})s" for name in chunk)
+        if connection.vendor == "postgresql":
+            # Every task first, in id order, as an API write takes its task before its
+            # owner's count row: taking a count row (by the first UPDATE) before a later
+            # task would deadlock with an API write of that task.
+            for batch in batches:
+                in_list, chunk = _id_list(batch)
+                cursor.execute(
+                    f"SELECT id FROM {_TABLE} WHERE id IN ({in_list}) ORDER BY id FOR UPDATE",  # noqa: S608
+                    chunk,
+                )
+        for batch in batches:
+            in_list, chunk = _id_list(batch)
             cursor.execute(
                 f"UPDATE {_TABLE} SET {set_clause} WHERE id IN ({in_list})",  # noqa: S608
                 params | chunk,
             )
             count += cursor.rowcount
     return count
+
+
+def _id_list(ids: list[int]) -> tuple[str, dict[str, int]]:
+    """A parameter list `%(id_0)s, %(id_1)s, …` for these ids, and its parameters."""
+    chunk = {f"id_{index}": task_id for index, task_id in enumerate(ids)}
+    return ", ".join(f"%({name})s" for name in chunk), chunk
 
 
 # --- Deletes ----------------------------------------------------------------------

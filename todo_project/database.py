@@ -5,8 +5,9 @@ endpoints, Supabase's port 6543, a sidecar), and such a pooler refuses startup
 parameters such as `options` and carries no session state from one transaction to
 the next. So no connection sends a startup option, server-side cursors are off,
 and the statement timeout is a default of the role in this database, written by
-every `migrate` (the release step): PostgreSQL applies it to each new server
-connection, whoever pooled it.
+every `migrate` (the release step; tasks/apps.py connects the hook, as post_migrate
+reaches only apps with models): PostgreSQL applies it to each new server connection
+of that role, whoever pooled it.
 """
 
 import logging
@@ -51,12 +52,13 @@ def apply_statement_timeout(timeout_ms: int, using: str = DEFAULT_DB_ALIAS) -> N
     connection = connections[using]
     if connection.vendor != "postgresql":
         return
-    database = connection.ops.quote_name(connection.settings_dict["NAME"])
     with connection.cursor() as cursor:
-        # ALTER ROLE takes no parameters; the value is an int, the name is quoted.
+        # The server's name of the database, not the URL's (a pooler may alias it);
+        # ALTER ROLE takes no parameters, so the value is formatted in as an integer.
         cursor.execute(
-            f"ALTER ROLE CURRENT_USER IN DATABASE {database} "
-            f"SET statement_timeout = {int(timeout_ms)}"
+            "DO $$ BEGIN EXECUTE format("
+            "'ALTER ROLE CURRENT_USER IN DATABASE %I SET statement_timeout = %s', "
+            f"current_database(), {int(timeout_ms)}); END $$"
         )
         # A server connection opened before the ALTER (the one migrating, which a
         # pooler hands on to the web next) gets the same value now; others already
@@ -66,8 +68,8 @@ def apply_statement_timeout(timeout_ms: int, using: str = DEFAULT_DB_ALIAS) -> N
 
 def log_unavailable(exc: Exception) -> None:
     """One log line for a failed connection or query: what failed, and what to set
-    when the server (a pooler) refused a startup parameter. Never the message itself,
-    which can hold the host name."""
+    when the server (a pooler) refused a startup parameter. The line never holds the
+    error's message, which can hold the host name."""
     if REFUSED_STARTUP_PARAMETER in str(exc):
         logger.error(
             "The database refused a startup parameter, as a transaction pooler "

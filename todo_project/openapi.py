@@ -102,10 +102,10 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
     has_query = any(p["in"] == "query" for p in operation.get("parameters", []))
     if "requestBody" in operation or method in ("put", "patch"):
         statuses += [400, 411, 413, 415]
-    if method == "post" and "{id}" not in path:
-        statuses.append(409)
     elif has_query:
         statuses.append(400)
+    if method == "post" and "{id}" not in path:
+        statuses.append(409)
     if "{id}" in path:
         statuses.append(404)
     return sorted(statuses)

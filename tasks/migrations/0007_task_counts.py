@@ -6,6 +6,10 @@ the ORM's cascades alike), so every write stays one statement and the counts com
 or roll back with it. On PostgreSQL the count row's lock orders concurrent writes of
 one user; SQLite has a single writer. Creating the triggers locks the table against
 writes until the backfill commits, so no write falls between the two.
+
+A later migration that changes tasks_task must keep them: on SQLite, Django rebuilds
+a table to alter it, which drops its triggers (create them again after it); on
+PostgreSQL, the update trigger's WHEN names `completed` and `user_id`.
 """
 
 import django.db.models.deletion
@@ -39,8 +43,10 @@ _REMOVE = """
 # Updates are per row, and only those that complete, reopen or move a task.
 POSTGRESQL = (
     [
-        # The backfill may outlast the statement timeout on a large table.
+        # The backfill may outlast the statement timeout on a large table; waiting
+        # long for the table's lock would queue every write behind it, so that fails.
         "SET LOCAL statement_timeout = 0",
+        "SET LOCAL lock_timeout = '5s'",
         f"""
         CREATE FUNCTION tasks_task_counted() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN {_ADD.format(rows="new_rows")} RETURN NULL; END
@@ -78,6 +84,15 @@ POSTGRESQL = (
         FOR EACH STATEMENT EXECUTE FUNCTION tasks_task_uncounted()
         """,
         """
+        CREATE FUNCTION tasks_task_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN DELETE FROM tasks_taskcount; RETURN NULL; END
+        $$
+        """,
+        """
+        CREATE TRIGGER tasks_task_truncated AFTER TRUNCATE ON tasks_task
+        FOR EACH STATEMENT EXECUTE FUNCTION tasks_task_truncated()
+        """,
+        """
         CREATE TRIGGER tasks_task_recounted AFTER UPDATE OF completed, user_id ON tasks_task
         FOR EACH ROW
         WHEN (OLD.completed <> NEW.completed OR OLD.user_id <> NEW.user_id)
@@ -86,9 +101,11 @@ POSTGRESQL = (
     ],
     [
         "DROP TRIGGER tasks_task_recounted ON tasks_task",
+        "DROP TRIGGER tasks_task_truncated ON tasks_task",
         "DROP TRIGGER tasks_task_uncounted ON tasks_task",
         "DROP TRIGGER tasks_task_counted ON tasks_task",
         "DROP FUNCTION tasks_task_recounted()",
+        "DROP FUNCTION tasks_task_truncated()",
         "DROP FUNCTION tasks_task_uncounted()",
         "DROP FUNCTION tasks_task_counted()",
     ],

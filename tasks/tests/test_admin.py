@@ -173,3 +173,20 @@ def test_an_add_beyond_the_task_cap_is_a_form_error(
     assert response.status_code == 200
     assert "as many tasks as one account may hold" in response.content.decode()
     assert Task.objects.filter(user_id=customer.id).count() == 2
+
+
+def test_an_add_that_loses_the_race_for_the_last_place_is_refused(
+    customer: BetterAuthUser, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.MAX_TASKS_PER_USER = 2
+    monkeypatch.setattr("tasks.admin.queries.tasks_held", lambda _user_id: 0)  # the form's check
+    root = Client()
+    root.force_login(User.objects.create_superuser("root", password=PASSWORD))
+
+    response = root.post(
+        reverse("admin:tasks_task_add"),
+        {"user": customer.id, "title": "Third", "priority": 2, "tags": "[]"},
+    )
+
+    assert response.status_code == 403
+    assert Task.objects.filter(user_id=customer.id).count() == 2

@@ -3,20 +3,24 @@ follows `completed`, `updated_at` moves only on a real change, `tag_keys` mirror
 `tags`, and each user's TaskCount (kept by triggers) matches their tasks. Each path
 runs on a task it starts from, and the rows it leaves are checked."""
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.db.models import Count, Q
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from tasks import queries
 from tasks.models import Priority, Task, TaskCount, tag_keys
 from tasks.tests.factories import TaskFactory
 from testing.live import load_script
+from testing.postgres import needs_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -197,4 +201,48 @@ def test_moves_and_deletes_keep_the_counts(
 
     assert not Task.objects.filter(user_id="other").exists()
     assert not TaskCount.objects.filter(user_id="other").exists()
+    assert_counts_exact()
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)  # PostgreSQL truncates no table with pending checks
+def test_a_truncate_empties_the_counts() -> None:
+    TaskFactory.create_batch(3, user_id="someone")
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE tasks_task")
+
+    assert not TaskCount.objects.exists()
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_bulk_action_and_api_toggles_of_the_same_tasks_do_not_deadlock() -> None:
+    """The bulk action takes its tasks before any count row, as an API write does; a
+    count row taken by its first batch would deadlock with a toggle of a later one."""
+    ids = [task.id for task in TaskFactory.create_batch(1200, user_id="bulk")]
+    errors: list[Exception] = []
+
+    def run(work: Callable[[], Any]) -> None:
+        try:
+            work()
+        except Exception as error:  # collected for the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def bulk() -> None:
+        for state in (True, False, True):
+            queries.tasks_set_completed(task_ids=ids, completed=state)
+
+    def toggles() -> None:
+        for task_id in reversed(ids[::7]):
+            queries.task_set_completed(user_id="bulk", task_id=task_id, completed=None)
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in (bulk, toggles, toggles)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
     assert_counts_exact()

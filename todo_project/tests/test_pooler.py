@@ -55,6 +55,7 @@ def mixed_load(base: str, token: str, rounds: int) -> Counter[int]:
 @needs_pooler
 @needs_nginx
 def test_the_procfile_behind_a_transaction_pooler_serves_and_times_out() -> None:
+    assert POOLER_URL, "CI sets TEST_POOLER_URL (.ci/run)"
     with scratch_postgres() as pooled:
         assert pooled.startswith(POOLER_URL)
         env = service_env(DATABASE_URL=pooled, DB_STATEMENT_TIMEOUT_MS=str(TIMEOUT_MS))
