@@ -24,7 +24,7 @@ SELECT 'user-' || n, 'user-' || n || '@example.com', '', true, now(), now()
 FROM generate_series(0, 900) AS n;
 
 INSERT INTO tasks_task (user_id, title, description, completed, completed_at, priority,
-                        due_date, tags, tag_keys, created_at, updated_at)
+                        due_date, tags, tag_keys, created_at, updated_at, version)
 SELECT CASE WHEN g < 100000 THEN 'user-0' ELSE 'user-' || (1 + (g - 100000) / 1000) END,
        'Task ' || g || CASE WHEN g % 7 = 0 THEN ' report' ELSE '' END,
        'Details of task ' || g,
@@ -33,7 +33,7 @@ SELECT CASE WHEN g < 100000 THEN 'user-0' ELSE 'user-' || (1 + (g - 100000) / 10
        CASE WHEN g % 2 = 0 THEN ts + (g % 60) * interval '1 day' END,
        CASE WHEN g % 5 = 0 THEN '["work"]'::jsonb ELSE '[]'::jsonb END,
        CASE WHEN g % 5 = 0 THEN E'\\x1fwork\\x1f' ELSE '' END,
-       ts, ts
+       ts, ts, 1
 FROM (SELECT g, timestamptz '2026-01-01' + g * interval '1 second' AS ts
       FROM generate_series(0, 999999) AS g) AS source;
 """

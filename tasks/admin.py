@@ -68,7 +68,7 @@ class TaskAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     raw_id_fields = ("user",)
-    readonly_fields = ("completed_at", "created_at", "updated_at")
+    readonly_fields = ("completed_at", "created_at", "updated_at", "version")
     fields = ("user", *queries.WRITABLE_FIELDS, *readonly_fields)
     actions = ("mark_completed", "mark_not_completed")
 

@@ -9,3 +9,17 @@ class TaskLimitReached(APIException):
 
     status_code = status.HTTP_409_CONFLICT
     default_detail = "You have as many tasks as one account may hold; delete some first."
+
+
+class PreconditionFailed(APIException):
+    """The task is not at a version `If-Match` names: 412, with its current ETag."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = (
+        "The task has changed since that version (If-Match); nothing was written. "
+        "Read it again and retry."
+    )
+
+    def __init__(self, etag: str) -> None:
+        super().__init__()
+        self.headers = {"ETag": etag}

@@ -53,6 +53,8 @@ class Task(models.Model):
     tag_keys = models.TextField(default="", blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    # 1 when created, +1 on every real change: the task's ETag, compared by If-Match.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         # One index per sort the list allows; each leads with the owner and ends

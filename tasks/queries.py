@@ -12,8 +12,11 @@ The rules a write keeps are written once, in `_new_task` (inserts) and `_set_cla
 factories and the bench seeder.
 - `completed_at` is set when `completed` turns true, kept while it stays true,
   cleared when it turns false;
-- `updated_at` moves only when a value really changes;
+- `updated_at` moves, and `version` steps by one, only when a value really changes;
 - `tag_keys` mirrors `tags`.
+
+A write given `versions` (the If-Match of a request) happens only while the task's
+version is one of them, decided by the write statement itself.
 
 The hot statements are SQL written here once per shape, not built by the ORM per
 request: building a query cost more than the database spends answering it. The ORM
@@ -22,7 +25,7 @@ The SQL is plain enough for PostgreSQL and SQLite alike.
 """
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypedDict, cast
@@ -53,6 +56,7 @@ class TaskRow(TypedDict):
     tags: list[str]
     created_at: datetime
     updated_at: datetime
+    version: int
 
 
 _META = Task._meta
@@ -300,6 +304,7 @@ def _new_task(user_id: str, fields: Mapping[str, Any], now: datetime) -> dict[st
         "tag_keys": tag_keys(values["tags"]),
         "created_at": now,
         "updated_at": now,
+        "version": 1,
     }
 
 
@@ -373,6 +378,7 @@ def _set_clause(
         f"{_COLUMN[name]} {_DISTINCT} {expression}" for name, expression in new.items()
     )
     assignments.append(f"updated_at = CASE WHEN {changed} THEN %(now)s ELSE updated_at END")
+    assignments.append(f"version = CASE WHEN {changed} THEN version + 1 ELSE version END")
     return ", ".join(assignments), params
 
 
@@ -385,30 +391,64 @@ def _assignments(fields: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     return set_clause, params | {name: _db_value(name, value) for name, value in fields.items()}
 
 
+def _version_in(versions: Collection[int] | None) -> tuple[str, dict[str, int]]:
+    """The condition (after `_OWNED`) that the task is at one of `versions`, if given."""
+    if versions is None:
+        return "", {}
+    chunk = {f"version_{index}": version for index, version in enumerate(versions)}
+    listed = ", ".join(f"%({name})s" for name in chunk)
+    return (f" AND version IN ({listed})" if chunk else " AND 1 = 0"), chunk
+
+
 def _update_owned(
-    set_clause: str, params: Mapping[str, Any], *, user_id: str, task_id: int
+    set_clause: str,
+    params: Mapping[str, Any],
+    *,
+    user_id: str,
+    task_id: int,
+    versions: Collection[int] | None,
 ) -> TaskRow | None:
-    sql = f"UPDATE {_TABLE} SET {set_clause} WHERE {_OWNED} RETURNING {_RETURNING}"  # noqa: S608
-    return _fetch_one(sql, {**params, "id": task_id, "user_id": user_id})
+    condition, version_params = _version_in(versions)
+    sql = (
+        f"UPDATE {_TABLE} SET {set_clause} "  # noqa: S608
+        f"WHERE {_OWNED}{condition} RETURNING {_RETURNING}"
+    )
+    return _fetch_one(sql, {**params, **version_params, "id": task_id, "user_id": user_id})
 
 
-def task_update(*, user_id: str, task_id: int, fields: Mapping[str, Any]) -> TaskRow | None:
+def task_update(
+    *,
+    user_id: str,
+    task_id: int,
+    fields: Mapping[str, Any],
+    versions: Collection[int] | None = None,
+) -> TaskRow | None:
     """Write `fields` to the owner's task in one UPDATE; the task as written, or None
-    if the owner has no such task. Fields not given keep their values; a write that
-    changes nothing leaves `updated_at` as it was."""
+    if the owner has no such task (at one of `versions`, when given). Fields not given
+    keep their values; a write that changes nothing leaves `updated_at` and `version`
+    as they were."""
     if not fields:
-        return task_get(user_id=user_id, task_id=task_id)
+        task = task_get(user_id=user_id, task_id=task_id)
+        return task if task and (versions is None or task["version"] in versions) else None
     set_clause, params = _assignments(fields)
-    return _update_owned(set_clause, params, user_id=user_id, task_id=task_id)
+    return _update_owned(set_clause, params, user_id=user_id, task_id=task_id, versions=versions)
 
 
-def task_set_completed(*, user_id: str, task_id: int, completed: bool | None) -> TaskRow | None:
+def task_set_completed(
+    *,
+    user_id: str,
+    task_id: int,
+    completed: bool | None,
+    versions: Collection[int] | None = None,
+) -> TaskRow | None:
     """Toggle (`completed=None`, atomically in the database) or set completion of the
-    owner's task; the task as written, or None if the owner has no such task."""
+    owner's task; the task as written, or None as `task_update` says."""
     if completed is not None:
-        return task_update(user_id=user_id, task_id=task_id, fields={"completed": completed})
+        return task_update(
+            user_id=user_id, task_id=task_id, fields={"completed": completed}, versions=versions
+        )
     set_clause, params = _set_clause({"completed": "NOT completed"})
-    return _update_owned(set_clause, params, user_id=user_id, task_id=task_id)
+    return _update_owned(set_clause, params, user_id=user_id, task_id=task_id, versions=versions)
 
 
 def tasks_set_completed(*, task_ids: Iterable[int], completed: bool) -> int:
@@ -450,7 +490,11 @@ def _id_list(ids: list[int]) -> tuple[str, dict[str, int]]:
 # --- Deletes ----------------------------------------------------------------------
 
 
-def task_delete(*, user_id: str, task_id: int) -> bool:
-    """Delete the owner's task; False if the owner has no such task."""
-    deleted, _ = Task.objects.filter(id=task_id, user_id=user_id).delete()
+def task_delete(*, user_id: str, task_id: int, versions: Collection[int] | None = None) -> bool:
+    """Delete the owner's task; False if the owner has no such task (at one of
+    `versions`, when given)."""
+    tasks = Task.objects.filter(id=task_id, user_id=user_id)
+    if versions is not None:
+        tasks = tasks.filter(version__in=versions)
+    deleted, _ = tasks.delete()
     return deleted > 0

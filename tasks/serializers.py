@@ -116,6 +116,9 @@ class TaskSerializer(serializers.Serializer):
     tags = TagListField(required=False, max_length=MAX_TAGS, help_text="Default `[]`.")
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
+    version = serializers.IntegerField(
+        read_only=True, help_text="1 when created, +1 on every change; the ETag, quoted."
+    )
 
 
 class CompletionSerializer(serializers.Serializer):

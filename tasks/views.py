@@ -1,6 +1,6 @@
 """`/api/{user_id}/tasks`: HTTP in, a call of tasks.queries, HTTP out."""
 
-from typing import Any
+from typing import NoReturn
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -22,9 +22,11 @@ from accounts.authentication import BetterAuthJWTAuthentication
 from accounts.permissions import IsPathUser
 from accounts.ratelimit import RateLimitedViewMixin
 from tasks import queries
+from tasks.exceptions import PreconditionFailed
 from tasks.filters import TaskListQuery, parse_list_query
 from tasks.models import MAX_TASK_ID
 from tasks.pagination import paginate
+from tasks.preconditions import etag, if_match_versions, not_modified
 from tasks.serializers import (
     CompletionSerializer,
     TaskSerializer,
@@ -45,6 +47,7 @@ TASK_EXAMPLE = {
     "tags": ["groceries"],
     "created_at": "2025-05-30T08:12:00Z",
     "updated_at": "2025-05-30T08:12:00Z",
+    "version": 1,
 }
 NEW_TASK_EXAMPLE = OpenApiExample(
     "New task",
@@ -154,28 +157,41 @@ class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
         return Response(
             task_json(task),
             status=status.HTTP_201_CREATED,
-            headers={"Location": request.build_absolute_uri(location)},
+            headers={
+                "Location": request.build_absolute_uri(location),
+                "ETag": etag(task["version"]),
+            },
         )
 
     def retrieve(self, request: Request, user_id: str, pk: str) -> Response:
         task = queries.task_get(user_id=self.owner_id, task_id=_task_id(pk))
-        return self._found(task)
+        if task is None:
+            raise NotFound()
+        headers = {"ETag": etag(task["version"])}
+        if not_modified(request, task["version"]):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return Response(task_json(task), headers=headers)
 
     def update(self, request: Request, user_id: str, pk: str) -> Response:
-        return self._write(pk, request.data, partial=False)
+        return self._write(pk, request, partial=False)
 
     def partial_update(self, request: Request, user_id: str, pk: str) -> Response:
-        return self._write(pk, request.data, partial=True)
+        return self._write(pk, request, partial=True)
 
-    def _write(self, pk: str, data: Any, *, partial: bool) -> Response:
+    def _write(self, pk: str, request: Request, *, partial: bool) -> Response:
         task_id = _task_id(pk)
-        fields = validate_task(data, partial=partial)
-        task = queries.task_update(user_id=self.owner_id, task_id=task_id, fields=fields)
-        return self._found(task)
+        fields = validate_task(request.data, partial=partial)
+        versions = if_match_versions(request)
+        task = queries.task_update(
+            user_id=self.owner_id, task_id=task_id, fields=fields, versions=versions
+        )
+        return self._found(task, task_id=task_id, conditional=versions is not None)
 
     def destroy(self, request: Request, user_id: str, pk: str) -> Response:
-        if not queries.task_delete(user_id=self.owner_id, task_id=_task_id(pk)):
-            raise NotFound()
+        task_id = _task_id(pk)
+        versions = if_match_versions(request)
+        if not queries.task_delete(user_id=self.owner_id, task_id=task_id, versions=versions):
+            self._refuse(task_id, conditional=versions is not None)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -194,13 +210,22 @@ class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
     def complete(self, request: Request, user_id: str, pk: str) -> Response:
         task_id = _task_id(pk)
         completed = validate_completion(request.data)
+        versions = if_match_versions(request)
         task = queries.task_set_completed(
-            user_id=self.owner_id, task_id=task_id, completed=completed
+            user_id=self.owner_id, task_id=task_id, completed=completed, versions=versions
         )
-        return self._found(task)
+        return self._found(task, task_id=task_id, conditional=versions is not None)
 
-    @staticmethod
-    def _found(task: queries.TaskRow | None) -> Response:
+    def _found(self, task: queries.TaskRow | None, *, task_id: int, conditional: bool) -> Response:
+        """A written task with its ETag; None is refused as `_refuse` says."""
         if task is None:
+            self._refuse(task_id, conditional=conditional)
+        return Response(task_json(task), headers={"ETag": etag(task["version"])})
+
+    def _refuse(self, task_id: int, *, conditional: bool) -> NoReturn:
+        """404 for no such task; 412 with the current ETag when a conditional write
+        found the task at another version (one more read, on that path alone)."""
+        current = queries.task_get(user_id=self.owner_id, task_id=task_id) if conditional else None
+        if current is None:
             raise NotFound()
-        return Response(task_json(task))
+        raise PreconditionFailed(etag(current["version"]))

@@ -3,7 +3,8 @@
 Every API operation gets its problem+json error responses (which ones follows from
 the operation: a body can be invalid or too large, an `{id}` can be missing) and
 the response headers the contract promises (`Link`, `X-Total-Count`, `Location`,
-`WWW-Authenticate`, `Retry-After`); a created task links to its operations.
+`ETag`, `WWW-Authenticate`, `Retry-After`) and the conditional request headers
+(`If-Match`, `If-None-Match`); a created task links to its operations.
 """
 
 import functools
@@ -22,7 +23,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 
 from accounts.ratelimit import RateLimitedViewMixin
-from tasks.exceptions import TaskLimitReached
+from tasks.exceptions import PreconditionFailed, TaskLimitReached
 from todo_project.middleware import CHUNKED_DETAIL
 from todo_project.problems import PROBLEM_CONTENT_TYPE, problem, validation_detail
 
@@ -61,6 +62,10 @@ ERRORS = {
         problem(409, str(TaskLimitReached.default_detail)),
     ),
     411: ("A chunked body: send it with `Content-Length`.", problem(411, CHUNKED_DETAIL)),
+    412: (
+        "The task is not at a version `If-Match` names; nothing was written.",
+        problem(412, str(PreconditionFailed.default_detail)),
+    ),
     413: ("The body is over `MAX_BODY_BYTES`.", problem(413, "The request body is too large.")),
     415: (
         "The body is not `application/json`.",
@@ -82,11 +87,25 @@ HEADERS = {
     "Link": ("string", 'The next page: `<url>; rel="next"`; absent on the last page.'),
     "X-Total-Count": ("integer", "How many tasks match the filters, over all pages."),
     "Location": ("string", "The new task's URL."),
+    "ETag": ("string", 'The task\'s version, quoted (`"3"`): send it as `If-Match`.'),
 }
-ERROR_HEADERS = {401: ["WWW-Authenticate"], 429: ["Retry-After"], 503: ["Retry-After"]}
+ERROR_HEADERS = {
+    401: ["WWW-Authenticate"],
+    412: ["ETag"],
+    429: ["Retry-After"],
+    503: ["Retry-After"],
+}
 SUCCESS_HEADERS = {
     ("get", "200", False): ["Link", "X-Total-Count"],
-    ("post", "201", False): ["Location"],
+    ("post", "201", False): ["Location", "ETag"],
+    ("get", "200", True): ["ETag"],
+    ("put", "200", True): ["ETag"],
+    ("patch", "200", True): ["ETag"],
+}
+CONDITIONS = {
+    "If-Match": 'Write only if the task is at this version (its ETag, e.g. `"3"`; `*`: '
+    "any existing task). Otherwise 412 with the current ETag, and nothing changes.",
+    "If-None-Match": "The ETag you hold: 304 with no body while the task is still at it.",
 }
 
 
@@ -108,7 +127,19 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
         statuses.append(409)
     if "{id}" in path:
         statuses.append(404)
+        if method != "get":
+            statuses.append(412)
     return sorted(statuses)
+
+
+def _header_parameter(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": CONDITIONS[name],
+    }
 
 
 def _links_from_create(paths: dict[str, Any]) -> dict[str, Any]:
@@ -145,6 +176,14 @@ def complete_operations(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any
                     response["headers"] = _headers(SUCCESS_HEADERS[key])
                 if (method, code) == ("post", "201"):
                     response["links"] = _links_from_create(result["paths"])
+            if "{id}" in path:
+                condition = "If-None-Match" if method == "get" else "If-Match"
+                operation.setdefault("parameters", []).append(_header_parameter(condition))
+            if (method, "{id}" in path) == ("get", True):
+                responses["304"] = {
+                    "description": "Not modified: the task is at the version you hold.",
+                    "headers": _headers(["ETag"]),
+                }
             for status in _error_statuses(path, method, operation):
                 description, example = ERRORS[status]
                 response = {

@@ -102,7 +102,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         body = problem(exc.status_code, str(exc.detail))
 
-    headers = {}
+    headers = dict(getattr(exc, "headers", {}))
     if auth_header := getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = auth_header
     if (wait := getattr(exc, "wait", None)) is not None:

@@ -24,6 +24,7 @@ TASK_FIELDS = {
     "tags",
     "created_at",
     "updated_at",
+    "version",
 }
 
 
@@ -188,6 +189,7 @@ def test_put_keeps_the_fields_it_is_not_sent(api: APIClient, user_id: str, edit:
         "description": "Keep me",
         **edit,
         "updated_at": response.json()["updated_at"],
+        "version": before["version"] + 1,
     }
     assert response.json()["updated_at"] > before["updated_at"]
     assert api.get(f"/api/me/tasks/{task.id}").json() == response.json()

@@ -128,3 +128,38 @@ def test_a_users_first_call_adds_one_upsert_of_the_mirror(
         assert newcomer.get("/api/me/tasks/1").status_code == 404
     with django_assert_num_queries(1):
         assert newcomer.get("/api/me/tasks/1").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "if_match", "queries", "status"),
+    [
+        ("patch", "", '"1"', 1, 200),
+        ("patch", "/complete", '"1"', 1, 200),
+        ("delete", "", '"1"', 1, 204),
+        ("patch", "", '"9"', 2, 412),  # the refusal reads the current ETag
+    ],
+)
+def test_a_conditional_write_is_one_query_and_a_refusal_two(
+    api: APIClient,
+    task: Any,
+    django_assert_num_queries: Any,
+    method: str,
+    suffix: str,
+    if_match: str,
+    queries: int,
+    status: int,
+) -> None:
+    url = f"/api/me/tasks/{task.id}{suffix}"
+    body = {"priority": "low"} if method == "patch" and not suffix else None
+
+    with django_assert_num_queries(queries):
+        response = getattr(api, method)(url, body, format="json", HTTP_IF_MATCH=if_match)
+    assert response.status_code == status
+
+
+def test_a_not_modified_get_is_one_query(
+    api: APIClient, task: Any, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1):
+        response = api.get(f"/api/me/tasks/{task.id}", HTTP_IF_NONE_MATCH='"1"')
+    assert response.status_code == 304

@@ -156,3 +156,24 @@ def test_the_total_stays_exact_under_concurrent_creates_toggles_and_deletes(api:
         _, headers, _ = fetch(f"{api.base}/api/me/tasks?status={status}", counter.token)
         assert headers["X-Total-Count"] == str(count), status
     assert truth["all"] == 40 + 48 - 12
+
+
+def test_concurrent_writes_with_one_if_match_let_exactly_one_through(api: Client) -> None:
+    task_id = new_task(api)
+    path = f"/api/me/tasks/{task_id}"
+
+    def write(i: int) -> int:
+        status, _, _ = fetch(
+            api.base + path,
+            api.token,
+            method="PATCH",
+            body={"title": f"w{i}"},
+            **{"If-Match": '"1"'},
+        )
+        return status
+
+    statuses = at_once(16, write)
+
+    assert sorted(statuses) == [200] + [412] * 15
+    _, task = api.call("GET", path)
+    assert task["version"] == 2

@@ -91,6 +91,22 @@ def test_create_documents_location_and_body_errors(schema: dict[str, Any]) -> No
     assert {"400", "413", "415"} <= set(responses)
 
 
+def test_task_operations_document_etags_and_conditions(schema: dict[str, Any]) -> None:
+    task = schema["paths"]["/api/{user_id}/tasks/{id}"]
+    complete = schema["paths"]["/api/{user_id}/tasks/{id}/complete"]["patch"]
+
+    def headers(operation: dict[str, Any]) -> set[str]:
+        return {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+
+    assert headers(task["get"]) == {"If-None-Match"}
+    assert set(task["get"]["responses"]["304"]["headers"]) == {"ETag"}
+    assert "ETag" in task["get"]["responses"]["200"]["headers"]
+    for operation in (task["put"], task["patch"], task["delete"], complete):
+        assert headers(operation) == {"If-Match"}
+        assert "ETag" in operation["responses"]["412"]["headers"]
+    assert "ETag" in schema["paths"]["/api/{user_id}/tasks"]["post"]["responses"]["201"]["headers"]
+
+
 def test_a_created_task_links_to_every_operation_on_it(schema: dict[str, Any]) -> None:
     links = schema["paths"]["/api/{user_id}/tasks"]["post"]["responses"]["201"]["links"]
     item_operations = {

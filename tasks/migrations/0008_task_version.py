@@ -1,0 +1,35 @@
+"""`version`: 1 for every existing task, +1 on every change from now on (the ETag).
+
+On SQLite, adding a column rebuilds the table, which drops its triggers: the count
+triggers of 0007 are created again right after.
+"""
+
+import importlib
+
+from django.db import migrations, models
+
+task_counts = importlib.import_module("tasks.migrations.0007_task_counts")
+
+
+def recreate_sqlite_count_triggers(apps, schema_editor):
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for name in ("tasks_task_recounted", "tasks_task_uncounted", "tasks_task_counted"):
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    for statement in task_counts.SQLITE[0]:
+        schema_editor.execute(statement)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("tasks", "0007_task_counts")]
+
+    # Both ways: the rebuild that drops the triggers is the AddField's, or its reverse's.
+    operations = [
+        migrations.RunPython(migrations.RunPython.noop, recreate_sqlite_count_triggers),
+        migrations.AddField(
+            model_name="task",
+            name="version",
+            field=models.PositiveIntegerField(default=1, editable=False),
+        ),
+        migrations.RunPython(recreate_sqlite_count_triggers, migrations.RunPython.noop),
+    ]
