@@ -60,6 +60,14 @@ POSTGRESQL = (
         """
         CREATE FUNCTION tasks_task_recounted() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
+            IF OLD.user_id = NEW.user_id THEN  -- completed or reopened: one row write
+                UPDATE tasks_taskcount SET
+                    pending = pending + (NOT NEW.completed)::integer
+                        - (NOT OLD.completed)::integer,
+                    completed = completed + NEW.completed::integer - OLD.completed::integer
+                WHERE user_id = NEW.user_id;
+                RETURN NULL;
+            END IF;
             UPDATE tasks_taskcount SET
                 pending = pending - (NOT OLD.completed)::integer,
                 completed = completed - OLD.completed::integer
