@@ -3,43 +3,49 @@
 `If-Match` makes a write happen only at the versions it names (strong comparison: a
 weak tag names none; `*` any existing task); `If-None-Match` on a read answers 304
 when the task is still at a version it names (weak comparison, as RFC 9110 says).
+A header that is not a well-formed list of entity tags names no version at all.
 """
 
 import re
 
 from rest_framework.request import Request
 
-# An entity tag, maybe weak: W/"..." or "..." (RFC 9110 section 8.8.3).
-_ENTITY_TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*(?:,|$)')
+# One list element: an entity tag, maybe weak, between optional spaces and tabs
+# (RFC 9110 sections 8.8.3 and 5.6.1); empty elements are allowed and skipped.
+_ENTITY_TAG = re.compile(r'[ \t]*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*')
+# A version as this service writes it: no sign, no leading zero, at most 10 digits.
+_VERSION = re.compile(r"[1-9][0-9]{0,9}")
+# Beyond this many tags a header is not a client's: it names nothing.
+MAX_TAGS = 100
 
 
 def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def _tags(header: str) -> list[tuple[bool, str]]:
-    """(weak, opaque value) for each well-formed entity tag of the header, in order."""
-    tags, position = [], 0
-    while position < len(header) and (match := _ENTITY_TAG.match(header, position)):
-        tags.append((bool(match[1]), match[2]))
-        position = match.end()
-    return tags
-
-
-def _versions(values: list[str]) -> frozenset[int]:
-    """The values that can be versions (a version fits in 10 digits)."""
-    return frozenset(
-        int(value) for value in values if value.isascii() and value.isdigit() and len(value) <= 10
-    )
+def _versions(header: str, *, weak_match: bool) -> frozenset[int]:
+    """The versions a list of entity tags names; none if it is malformed."""
+    elements = [element for element in header.split(",") if element.strip(" \t")]
+    if len(elements) > MAX_TAGS:
+        return frozenset()
+    versions = set()
+    for element in elements:
+        match = _ENTITY_TAG.fullmatch(element)
+        if match is None:
+            return frozenset()
+        weak, value = match.groups()
+        if (weak_match or not weak) and _VERSION.fullmatch(value):
+            versions.add(int(value))
+    return frozenset(versions)
 
 
 def if_match_versions(request: Request) -> frozenset[int] | None:
     """The versions a write may happen at: None without `If-Match` or with `*` (any
     existing task); else those its strong tags name, maybe none (then no write can)."""
     header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*":
+    if header is None or header.strip(" \t") == "*":
         return None
-    return _versions([value for weak, value in _tags(header) if not weak])
+    return _versions(header, weak_match=False)
 
 
 def not_modified(request: Request, version: int) -> bool:
@@ -47,4 +53,4 @@ def not_modified(request: Request, version: int) -> bool:
     header = request.headers.get("If-None-Match")
     if header is None:
         return False
-    return header.strip() == "*" or version in _versions([value for _, value in _tags(header)])
+    return header.strip(" \t") == "*" or version in _versions(header, weak_match=True)

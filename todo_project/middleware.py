@@ -39,7 +39,8 @@ class BodySizeLimitMiddleware:
 class PrivateApiResponsesMiddleware:
     """Every `/api/` response is `Cache-Control: private, no-cache` and varies by
     `Authorization`: `/api/me/tasks` is one URL for every user, so a cache keyed by
-    the URL alone would hand one user's tasks to another."""
+    the URL alone would hand one user's tasks to another. A 304 carries no
+    `Content-Length` (RFC 9110 8.6: it would have to be the full response's)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -49,6 +50,9 @@ class PrivateApiResponsesMiddleware:
         if request.path_info.startswith("/api/"):
             response["Cache-Control"] = "private, no-cache"
             patch_vary_headers(response, ("Authorization",))
+            if response.status_code == 304:
+                # CommonMiddleware, inside this one, counts the empty body.
+                del response["Content-Length"]
         return response
 
 

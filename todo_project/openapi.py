@@ -178,7 +178,9 @@ def complete_operations(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any
                     response["links"] = _links_from_create(result["paths"])
             if "{id}" in path:
                 condition = "If-None-Match" if method == "get" else "If-Match"
-                operation.setdefault("parameters", []).append(_header_parameter(condition))
+                parameters = operation.setdefault("parameters", [])
+                if condition not in {parameter["name"] for parameter in parameters}:
+                    parameters.append(_header_parameter(condition))
             if (method, "{id}" in path) == ("get", True):
                 responses["304"] = {
                     "description": "Not modified: the task is at the version you hold.",

@@ -11,6 +11,13 @@ from django.db import migrations, models
 task_counts = importlib.import_module("tasks.migrations.0007_task_counts")
 
 
+def wait_briefly_for_the_table(apps, schema_editor):
+    """Adding the column and its check locks the table; queueing every write behind a
+    long transaction would be an outage, so the migration fails instead (PostgreSQL)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET LOCAL lock_timeout = '5s'")
+
+
 def recreate_sqlite_count_triggers(apps, schema_editor):
     if schema_editor.connection.vendor != "sqlite":
         return
@@ -25,6 +32,7 @@ class Migration(migrations.Migration):
 
     # Both ways: the rebuild that drops the triggers is the AddField's, or its reverse's.
     operations = [
+        migrations.RunPython(wait_briefly_for_the_table, migrations.RunPython.noop),
         migrations.RunPython(migrations.RunPython.noop, recreate_sqlite_count_triggers),
         migrations.AddField(
             model_name="task",

@@ -94,6 +94,10 @@ def test_a_write_at_another_version_is_412_and_changes_nothing(
         ("1", 412),  # not an entity tag
         ('"1', 412),
         ('"99999999999999999999"', 412),
+        ('"01"', 412),  # compared as strings: not the ETag "1"
+        ('"1", junk', 412),  # a malformed list names nothing
+        ('"7",, "1"', 200),  # empty list elements are allowed
+        ('\t"1" ', 200),
     ],
 )
 def test_if_match_compares_strongly(api: APIClient, task: Task, if_match: str, status: int) -> None:
@@ -134,6 +138,17 @@ def test_if_none_match_answers_304_while_the_version_is_named(
     assert response.status_code == status
     assert response["ETag"] == '"1"'
     assert (response.content == b"") is (status == 304)
+    if status == 304:
+        assert "Content-Type" not in response
+        assert "Content-Length" not in response
+
+
+def test_an_empty_patch_at_another_version_is_412(api: APIClient, task: Task) -> None:
+    api.patch(f"/api/me/tasks/{task.id}", {"title": "Moved on"}, format="json")
+
+    response = api.patch(f"/api/me/tasks/{task.id}", {}, format="json", HTTP_IF_MATCH='"1"')
+
+    assert (response.status_code, response["ETag"]) == (412, '"2"')
 
 
 def test_the_admin_steps_the_version_too(user_id: str, task: Task) -> None:
