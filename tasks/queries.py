@@ -391,13 +391,18 @@ def _assignments(fields: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     return set_clause, params | {name: _db_value(name, value) for name, value in fields.items()}
 
 
+def _parameter_list(prefix: str, values: Iterable[int]) -> tuple[str, dict[str, int]]:
+    """A parameter list `%(prefix_0)s, %(prefix_1)s, …` for `values`, and its parameters."""
+    params = {f"{prefix}_{index}": value for index, value in enumerate(values)}
+    return ", ".join(f"%({name})s" for name in params), params
+
+
 def _version_in(versions: Collection[int] | None) -> tuple[str, dict[str, int]]:
     """The condition (after `_OWNED`) that the task is at one of `versions`, if given."""
     if versions is None:
         return "", {}
-    chunk = {f"version_{index}": version for index, version in enumerate(versions)}
-    listed = ", ".join(f"%({name})s" for name in chunk)
-    return (f" AND version IN ({listed})" if chunk else " AND 1 = 0"), chunk
+    listed, params = _parameter_list("version", versions)
+    return (f" AND version IN ({listed})" if params else " AND 1 = 0"), params
 
 
 def _update_owned(
@@ -456,7 +461,8 @@ def tasks_set_completed(*, task_ids: Iterable[int], completed: bool) -> int:
     rules of `task_set_completed`; how many tasks there were."""
     ids = sorted(task_ids)
     batches = [
-        ids[start : start + _IDS_PER_STATEMENT] for start in range(0, len(ids), _IDS_PER_STATEMENT)
+        _parameter_list("id", ids[start : start + _IDS_PER_STATEMENT])
+        for start in range(0, len(ids), _IDS_PER_STATEMENT)
     ]
     set_clause, params = _assignments({"completed": completed})
     count = 0
@@ -465,26 +471,18 @@ def tasks_set_completed(*, task_ids: Iterable[int], completed: bool) -> int:
             # Every task first, in id order, as an API write takes its task before its
             # owner's count row: taking a count row (by the first UPDATE) before a later
             # task would deadlock with an API write of that task.
-            for batch in batches:
-                in_list, chunk = _id_list(batch)
+            for in_list, chunk in batches:
                 cursor.execute(
                     f"SELECT id FROM {_TABLE} WHERE id IN ({in_list}) ORDER BY id FOR UPDATE",  # noqa: S608
                     chunk,
                 )
-        for batch in batches:
-            in_list, chunk = _id_list(batch)
+        for in_list, chunk in batches:
             cursor.execute(
                 f"UPDATE {_TABLE} SET {set_clause} WHERE id IN ({in_list})",  # noqa: S608
                 params | chunk,
             )
             count += cursor.rowcount
     return count
-
-
-def _id_list(ids: list[int]) -> tuple[str, dict[str, int]]:
-    """A parameter list `%(id_0)s, %(id_1)s, …` for these ids, and its parameters."""
-    chunk = {f"id_{index}": task_id for index, task_id in enumerate(ids)}
-    return ", ".join(f"%({name})s" for name in chunk), chunk
 
 
 # --- Deletes ----------------------------------------------------------------------
