@@ -185,13 +185,13 @@ class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
         task = queries.task_update(
             user_id=self.owner_id, task_id=task_id, fields=fields, versions=versions
         )
-        return self._found(task, task_id=task_id, conditional=versions is not None)
+        return self._found(task, task_id=task_id, versions=versions)
 
     def destroy(self, request: Request, user_id: str, pk: str) -> Response:
         task_id = _task_id(pk)
         versions = if_match_versions(request)
         if not queries.task_delete(user_id=self.owner_id, task_id=task_id, versions=versions):
-            self._refuse(task_id, conditional=versions is not None)
+            self._refuse(task_id, versions=versions)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -214,18 +214,24 @@ class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
         task = queries.task_set_completed(
             user_id=self.owner_id, task_id=task_id, completed=completed, versions=versions
         )
-        return self._found(task, task_id=task_id, conditional=versions is not None)
+        return self._found(task, task_id=task_id, versions=versions)
 
-    def _found(self, task: queries.TaskRow | None, *, task_id: int, conditional: bool) -> Response:
+    def _found(
+        self, task: queries.TaskRow | None, *, task_id: int, versions: frozenset[int] | None
+    ) -> Response:
         """A written task with its ETag; None is refused as `_refuse` says."""
         if task is None:
-            self._refuse(task_id, conditional=conditional)
+            self._refuse(task_id, versions=versions)
         return Response(task_json(task), headers={"ETag": etag(task["version"])})
 
-    def _refuse(self, task_id: int, *, conditional: bool) -> NoReturn:
-        """404 for no such task; 412 with the current ETag when a conditional write
-        found the task at another version (one more read, on that path alone)."""
-        current = queries.task_get(user_id=self.owner_id, task_id=task_id) if conditional else None
+    def _refuse(self, task_id: int, *, versions: frozenset[int] | None) -> NoReturn:
+        """404 for no such task; 412 with the current ETag when a write conditional on
+        `versions` found the task at another (one more read, on that path alone)."""
+        current = (
+            queries.task_get(user_id=self.owner_id, task_id=task_id)
+            if versions is not None
+            else None
+        )
         if current is None:
             raise NotFound()
         raise PreconditionFailed(etag(current["version"]))

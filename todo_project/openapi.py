@@ -181,11 +181,11 @@ def complete_operations(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any
                 parameters = operation.setdefault("parameters", [])
                 if condition not in {parameter["name"] for parameter in parameters}:
                     parameters.append(_header_parameter(condition))
-            if (method, "{id}" in path) == ("get", True):
-                responses["304"] = {
-                    "description": "Not modified: the task is at the version you hold.",
-                    "headers": _headers(["ETag"]),
-                }
+                if method == "get":
+                    responses["304"] = {
+                        "description": "Not modified: the task is at the version you hold.",
+                        "headers": _headers(["ETag"]),
+                    }
             for status in _error_statuses(path, method, operation):
                 description, example = ERRORS[status]
                 response = {
