@@ -18,26 +18,8 @@ from django.db import migrations, models
 # Each dialect: (statements to create, statements to drop). Booleans are 0/1 integers
 # in SQLite; PostgreSQL casts them. SQLite has row triggers alone, and updates a row in
 # place, so its triggers count row by row.
-_ADD = """
-    INSERT INTO tasks_taskcount AS counted (user_id, pending, completed)
-    SELECT user_id, COUNT(*) FILTER (WHERE NOT completed), COUNT(*) FILTER (WHERE completed)
-    FROM {rows} GROUP BY user_id
-    ON CONFLICT (user_id) DO UPDATE SET
-        pending = counted.pending + EXCLUDED.pending,
-        completed = counted.completed + EXCLUDED.completed;
-"""
-# No upsert on removal: when a user is deleted, their count row may be gone first.
-_REMOVE = """
-    UPDATE tasks_taskcount AS counted SET
-        pending = counted.pending - gone.pending, completed = counted.completed - gone.completed
-    FROM (
-        SELECT user_id, COUNT(*) FILTER (WHERE NOT completed) AS pending,
-               COUNT(*) FILTER (WHERE completed) AS completed
-        FROM {rows} GROUP BY user_id
-    ) AS gone
-    WHERE counted.user_id = gone.user_id;
-"""
-# Inserts and deletes are counted once per statement, from its transition table: one
+
+# On PostgreSQL, inserts and deletes are counted once per statement, from its transition table: one
 # count row updated per row would be updated 100,000 times in the transaction that
 # loads or deletes a long history, each time through all its earlier versions.
 # Updates are per row, and only those that complete, reopen or move a task.
@@ -47,14 +29,35 @@ POSTGRESQL = (
         # long for the table's lock would queue every write behind it, so that fails.
         "SET LOCAL statement_timeout = 0",
         "SET LOCAL lock_timeout = '5s'",
-        f"""
+        """
         CREATE FUNCTION tasks_task_counted() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN {_ADD.format(rows="new_rows")} RETURN NULL; END
+        BEGIN
+            INSERT INTO tasks_taskcount AS counted (user_id, pending, completed)
+            SELECT user_id, COUNT(*) FILTER (WHERE NOT completed),
+                   COUNT(*) FILTER (WHERE completed)
+            FROM new_rows GROUP BY user_id
+            ON CONFLICT (user_id) DO UPDATE SET
+                pending = counted.pending + EXCLUDED.pending,
+                completed = counted.completed + EXCLUDED.completed;
+            RETURN NULL;
+        END
         $$
         """,
-        f"""
+        # No upsert on removal: when a user is deleted, their count row may be gone first.
+        """
         CREATE FUNCTION tasks_task_uncounted() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN {_REMOVE.format(rows="old_rows")} RETURN NULL; END
+        BEGIN
+            UPDATE tasks_taskcount AS counted SET
+                pending = counted.pending - gone.pending,
+                completed = counted.completed - gone.completed
+            FROM (
+                SELECT user_id, COUNT(*) FILTER (WHERE NOT completed) AS pending,
+                       COUNT(*) FILTER (WHERE completed) AS completed
+                FROM old_rows GROUP BY user_id
+            ) AS gone
+            WHERE counted.user_id = gone.user_id;
+            RETURN NULL;
+        END
         $$
         """,
         """
@@ -143,9 +146,10 @@ SQLITE = (
         """,
     ],
     [
-        "DROP TRIGGER tasks_task_recounted",
-        "DROP TRIGGER tasks_task_uncounted",
-        "DROP TRIGGER tasks_task_counted",
+        # IF EXISTS: 0008 runs these too, after a table rebuild has dropped them.
+        "DROP TRIGGER IF EXISTS tasks_task_recounted",
+        "DROP TRIGGER IF EXISTS tasks_task_uncounted",
+        "DROP TRIGGER IF EXISTS tasks_task_counted",
     ],
 )
 

@@ -21,9 +21,8 @@ def wait_briefly_for_the_table(apps, schema_editor):
 def recreate_sqlite_count_triggers(apps, schema_editor):
     if schema_editor.connection.vendor != "sqlite":
         return
-    for name in ("tasks_task_recounted", "tasks_task_uncounted", "tasks_task_counted"):
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
-    for statement in task_counts.SQLITE[0]:
+    create, drop = task_counts.SQLITE
+    for statement in [*drop, *create]:
         schema_editor.execute(statement)
 
 
