@@ -6,14 +6,27 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from tasks.pagination import INVALID_CURSOR, MAX_CURSOR_LENGTH
-from tasks.queries import SORT_FIELDS
+from tasks.queries import SORT_FIELDS, TRASH_SORT
 from tasks.serializers import AwareDateTimeField, PriorityField, StrictCharField
 
 SORT_CHOICES = [*SORT_FIELDS, *(f"-{sort}" for sort in SORT_FIELDS)]
 STATUS_CHOICES = ("all", "pending", "completed")
 
 
-class TaskListQuery(serializers.Serializer):
+class PageQuery(serializers.Serializer):
+    """The paging parameters of every keyset-paged list; unknown ones are ignored."""
+
+    limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
+    cursor = serializers.CharField(
+        required=False,
+        max_length=MAX_CURSOR_LENGTH,
+        # URL-safe base64, so the schema can say which strings can't be cursors.
+        validators=[RegexValidator(r"\A[A-Za-z0-9_-]+\Z", message=INVALID_CURSOR)],
+        help_text='Opaque; take it from the `Link: rel="next"` header.',
+    )
+
+
+class TaskListQuery(PageQuery):
     """`GET /api/{user_id}/tasks` query parameters; unknown ones are ignored."""
 
     status = serializers.ChoiceField(choices=STATUS_CHOICES, default="all")
@@ -38,17 +51,10 @@ class TaskListQuery(serializers.Serializer):
         help_text="Field to order by, `-` for descending. `due_date` puts undated tasks "
         "last either way; ties break by id.",
     )
-    limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
-    cursor = serializers.CharField(
-        required=False,
-        max_length=MAX_CURSOR_LENGTH,
-        # URL-safe base64, so the schema can say which strings can't be cursors.
-        validators=[RegexValidator(r"\A[A-Za-z0-9_-]+\Z", message=INVALID_CURSOR)],
-        help_text='Opaque; take it from the `Link: rel="next"` header.',
-    )
 
 
 _LIST_QUERY = TaskListQuery()
+_PAGE_QUERY = PageQuery()
 
 
 def parse_list_query(params: dict[str, str]) -> dict[str, Any]:
@@ -59,3 +65,10 @@ def parse_list_query(params: dict[str, str]) -> dict[str, Any]:
     """
     query: dict[str, Any] = _LIST_QUERY.run_validation(params)
     return query
+
+
+def parse_trash_query(params: dict[str, str]) -> dict[str, Any]:
+    """The trash's query: its paging parameters validated as the list's are, in its
+    one order, most recently deleted first."""
+    page: dict[str, Any] = _PAGE_QUERY.run_validation(params)
+    return {**page, "status": "all", "overdue": False, "sort": TRASH_SORT, "trash": True}

@@ -55,6 +55,11 @@ class Task(models.Model):
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     # 1 when created, +1 on every real change: the task's ETag, compared by If-Match.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Set when the task goes to the trash, cleared when it is restored.
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Where the task's last change stands in the changes feed (`tasks.changes`); a
+    # trigger writes it on every insert and every version step (migration 0009).
+    change_id = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         # One index per sort the list allows; each leads with the owner and ends
@@ -65,6 +70,13 @@ class Task(models.Model):
             models.Index(fields=["user", "title", "id"], name="task_user_title"),
             models.Index(fields=["user", "due_date", "id"], name="task_user_due"),
             models.Index(fields=["user", "priority", "id"], name="task_user_priority"),
+            models.Index(fields=["user", "change_id", "id"], name="task_user_changed"),
+            # The trash alone: a live task is never in it.
+            models.Index(
+                fields=["user", "deleted_at", "id"],
+                name="task_user_trashed",
+                condition=Q(deleted_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -82,12 +94,13 @@ class Task(models.Model):
 
 
 class TaskCount(models.Model):
-    """How many tasks a user has, pending and completed: what `X-Total-Count` reads for
-    a list filtered by status alone, in place of counting the user's whole history.
+    """How many tasks a user has, live (pending, completed) and in the trash: what
+    `X-Total-Count` reads for a list filtered by status alone, in place of counting the
+    user's whole history, and what the cap on a user's tasks counts (trash included).
 
-    Database triggers (migration 0007) keep it, inside every statement that inserts,
-    deletes, completes, reopens or moves a task, whichever code runs it; nothing else
-    writes it, so it is exact under concurrent writes.
+    Database triggers (migrations 0007 and 0009) keep it, inside every statement that
+    inserts, deletes, completes, reopens, trashes, restores or moves a task, whichever
+    code runs it; nothing else writes it, so it is exact under concurrent writes.
     """
 
     user = models.OneToOneField(
@@ -95,6 +108,31 @@ class TaskCount(models.Model):
     )
     pending = models.IntegerField(default=0)
     completed = models.IntegerField(default=0)
+    trashed = models.IntegerField(default=0)
 
     def __str__(self) -> str:
-        return f"{self.user_id}: {self.pending} pending, {self.completed} completed"
+        return (
+            f"{self.user_id}: {self.pending} pending, {self.completed} completed, "
+            f"{self.trashed} in the trash"
+        )
+
+
+class TaskTombstone(models.Model):
+    """A task deleted for good, kept for the changes feed for TRASH_RETENTION_DAYS
+    (and a day, see `tasks.changes`): written by a trigger on every delete of a task,
+    whichever code runs it (migration 0009)."""
+
+    task_id = models.BigIntegerField(primary_key=True)
+    # No foreign key: a user's tasks are buried as the user is deleted.
+    user_id = models.CharField(max_length=255)
+    change_id = models.BigIntegerField()
+    deleted_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user_id", "change_id", "task_id"], name="tombstone_user_changed"),
+            models.Index(fields=["deleted_at"], name="tombstone_deleted"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Task {self.task_id} of {self.user_id}, deleted {self.deleted_at:%Y-%m-%d}"

@@ -18,6 +18,10 @@ factories and the bench seeder.
 A write given `versions` (the If-Match of a request) happens only while the task's
 version is one of them, decided by the write statement itself.
 
+A deleted task goes to the trash (`deleted_at` set); the reads and writes of live
+tasks never see it, those of the trash see nothing else. Deleting for good removes
+the row, and a trigger buries it for the changes feed (`tasks.changes`).
+
 The hot statements are SQL written here once per shape, not built by the ORM per
 request: building a query cost more than the database spends answering it. The ORM
 does what costs no extra round trip and isn't on a hot path (deletes, bulk loads).
@@ -38,7 +42,7 @@ from psycopg.types.datetime import TimestamptzLoader
 
 from accounts.services import user_restore
 from tasks.exceptions import TaskLimitReached
-from tasks.models import Task, TaskCount, tag_key, tag_keys
+from tasks.models import Task, TaskCount, TaskTombstone, tag_key, tag_keys
 
 
 class TaskRow(TypedDict):
@@ -57,6 +61,7 @@ class TaskRow(TypedDict):
     created_at: datetime
     updated_at: datetime
     version: int
+    deleted_at: datetime | None
 
 
 _META = Task._meta
@@ -78,6 +83,9 @@ SORT_FIELDS = {
     "due_date": "due_date",
     "priority": "priority",
 }
+# The trash's one order (most recently deleted first), as the list's sorts are named.
+TRASH_SORT = "-deleted"
+_ORDER_FIELDS = SORT_FIELDS | {"deleted": "deleted_at"}
 
 _quote = connection.ops.quote_name
 _TABLE = _quote(_META.db_table)
@@ -88,7 +96,9 @@ _OWNER_TABLE = _quote(_META.get_field("user").related_model._meta.db_table)
 # Null-safe inequality: SQLite before 3.39 has only its own spelling of it.
 _DISTINCT = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
 _OWNED = "id = %(id)s AND user_id = %(user_id)s"
-_GET = f"SELECT {_RETURNING} FROM {_TABLE} WHERE {_OWNED}"  # noqa: S608 (names from the model)
+_LIVE = f"{_OWNED} AND deleted_at IS NULL"
+_TRASHED = f"{_OWNED} AND deleted_at IS NOT NULL"
+_GET = f"SELECT {_RETURNING} FROM {_TABLE} WHERE {_LIVE}"  # noqa: S608 (names from the model)
 # Admin bulk writes go in chunks, within every database's limit of parameters.
 _IDS_PER_STATEMENT = 500
 
@@ -153,7 +163,8 @@ def _writable(fields: Mapping[str, Any]) -> None:
 
 
 def task_get(*, user_id: str, task_id: int) -> TaskRow | None:
-    """The owner's task with this id, or None (another user's task is None too)."""
+    """The owner's live task with this id, or None (another user's task, or one in
+    the trash, is None too)."""
     return _fetch_one(_GET, {"id": task_id, "user_id": user_id})
 
 
@@ -163,9 +174,11 @@ def _like_pattern(text: str) -> str:
 
 
 def _list_filter(user_id: str, query: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The WHERE clause (and its parameters) of a validated TaskListQuery."""
+    """The WHERE clause (and its parameters) of a validated TaskListQuery, or of the
+    trash's query (`trash: True`)."""
     like = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
-    conditions = ["user_id = %(user_id)s"]
+    in_trash = "IS NOT NULL" if query.get("trash") else "IS NULL"
+    conditions = ["user_id = %(user_id)s", f"deleted_at {in_trash}"]
     params: dict[str, Any] = {"user_id": user_id}
     if query["status"] != "all":
         conditions.append("completed = %(completed)s")
@@ -194,8 +207,8 @@ def _list_filter(user_id: str, query: Mapping[str, Any]) -> tuple[str, dict[str,
 
 
 def sort_field(sort: str) -> Field:
-    """The model field a `sort` value orders by."""
-    return _FIELDS[SORT_FIELDS[sort.lstrip("-")]]
+    """The model field a `sort` value (or TRASH_SORT) orders by."""
+    return _FIELDS[_ORDER_FIELDS[sort.lstrip("-")]]
 
 
 def _order_by(sort: str) -> str:
@@ -242,22 +255,24 @@ def page_statement(
     return sql, params | {"size": size}
 
 
-# A list filtered by status alone reads the count the triggers keep (TaskCount);
-# any other filter counts its matches, which only a caller's own filter can make many.
+# A list filtered by status alone, and the trash, read the count the triggers keep
+# (TaskCount); any other filter counts its matches, which only a caller's own filter
+# can make many.
 _COUNTED = {
     "all": "pending + completed",
     "pending": "pending",
     "completed": "completed",
 }
-_STATUS_ONLY = {"status", "sort", "limit", "cursor", "overdue"}
+_STATUS_ONLY = {"status", "sort", "limit", "cursor", "overdue", "trash"}
 
 
 def _count_select(query: Mapping[str, Any], where: str) -> str:
     """The SELECT that counts every task `where` matches, for a validated query."""
     if query.keys() <= _STATUS_ONLY and not query["overdue"]:
         # MAX: 0 for a user without a count row (no task yet), never NULL.
+        counted = "trashed" if query.get("trash") else _COUNTED[query["status"]]
         return (
-            f"SELECT COALESCE(MAX({_COUNTED[query['status']]}), 0) "  # noqa: S608
+            f"SELECT COALESCE(MAX({counted}), 0) "  # noqa: S608
             f"FROM {_COUNT_TABLE} WHERE user_id = %(user_id)s"
         )
     return f"SELECT COUNT(*) FROM {_TABLE} WHERE {where}"  # noqa: S608
@@ -305,12 +320,15 @@ def _new_task(user_id: str, fields: Mapping[str, Any], now: datetime) -> dict[st
         "created_at": now,
         "updated_at": now,
         "version": 1,
+        "deleted_at": None,
+        "change_id": 0,  # a trigger writes the real one
     }
 
 
 def task_insert(*, user_id: str, fields: Mapping[str, Any]) -> TaskRow:
     """Insert a task of `user_id` in one statement and return it as written; raise
-    TaskLimitReached if the owner holds MAX_TASKS_PER_USER tasks already.
+    TaskLimitReached if the owner holds MAX_TASKS_PER_USER tasks already (the trash
+    included).
 
     The statement inserts only while the owner's mirror row exists and they are below
     the cap (their kept count, one row read). When it inserts nothing below the cap,
@@ -326,7 +344,7 @@ def task_insert(*, user_id: str, fields: Mapping[str, Any]) -> TaskRow:
         f"SELECT {', '.join(f'%({name})s' for name in values)} "
         f"WHERE EXISTS (SELECT 1 FROM {_OWNER_TABLE} WHERE id = %(user_id)s) "
         f"AND NOT EXISTS (SELECT 1 FROM {_COUNT_TABLE} WHERE user_id = %(user_id)s "
-        f"AND pending + completed >= %(cap)s) RETURNING {_RETURNING}"
+        f"AND pending + completed + trashed >= %(cap)s) RETURNING {_RETURNING}"
     )
     params = {name: _db_value(name, value) for name, value in values.items()}
     params["cap"] = settings.MAX_TASKS_PER_USER
@@ -340,8 +358,12 @@ def task_insert(*, user_id: str, fields: Mapping[str, Any]) -> TaskRow:
 
 
 def tasks_held(user_id: str) -> int:
-    """How many tasks `user_id` holds (the kept count)."""
-    held = TaskCount.objects.filter(user_id=user_id).values_list("pending", "completed").first()
+    """How many tasks `user_id` holds, the trash included (the kept count)."""
+    held = (
+        TaskCount.objects.filter(user_id=user_id)
+        .values_list("pending", "completed", "trashed")
+        .first()
+    )
     return sum(held or ())
 
 
@@ -412,11 +434,12 @@ def _update_owned(
     user_id: str,
     task_id: int,
     versions: Collection[int] | None,
+    where: str = _LIVE,
 ) -> TaskRow | None:
     condition, version_params = _version_in(versions)
     sql = (
         f"UPDATE {_TABLE} SET {set_clause} "  # noqa: S608
-        f"WHERE {_OWNED}{condition} RETURNING {_RETURNING}"
+        f"WHERE {where}{condition} RETURNING {_RETURNING}"
     )
     return _fetch_one(sql, {**params, **version_params, "id": task_id, "user_id": user_id})
 
@@ -456,15 +479,48 @@ def task_set_completed(
     return _update_owned(set_clause, params, user_id=user_id, task_id=task_id, versions=versions)
 
 
+def task_trash(
+    *, user_id: str, task_id: int, versions: Collection[int] | None = None
+) -> TaskRow | None:
+    """Move the owner's live task to the trash (a change: its version steps); the task
+    as trashed, or None as `task_update` says."""
+    set_clause, params = _set_clause({"deleted_at": "%(now)s"})
+    return _update_owned(set_clause, params, user_id=user_id, task_id=task_id, versions=versions)
+
+
+def task_restore(*, user_id: str, task_id: int) -> TaskRow | None:
+    """Bring the owner's task back from the trash (a change: its version steps); the
+    task as restored, or None if the owner has no such task in the trash."""
+    set_clause, params = _set_clause({"deleted_at": "NULL"})
+    return _update_owned(
+        set_clause, params, user_id=user_id, task_id=task_id, versions=None, where=_TRASHED
+    )
+
+
 def tasks_set_completed(*, task_ids: Iterable[int], completed: bool) -> int:
     """Set completion of these tasks, of any owners (the admin's bulk action), by the
     rules of `task_set_completed`; how many tasks there were."""
+    return _tasks_write(task_ids, *_assignments({"completed": completed}))
+
+
+def tasks_set_trashed(*, task_ids: Iterable[int], trashed: bool) -> int:
+    """Move these tasks, of any owners, to the trash or back (the admin's bulk
+    actions), by the rules of `task_trash` and `task_restore`; how many moved."""
+    in_trash = "IS NULL" if trashed else "IS NOT NULL"
+    set_clause, params = _set_clause({"deleted_at": "%(now)s" if trashed else "NULL"})
+    return _tasks_write(task_ids, set_clause, params, where=f"deleted_at {in_trash}")
+
+
+def _tasks_write(
+    task_ids: Iterable[int], set_clause: str, params: Mapping[str, Any], *, where: str = "1 = 1"
+) -> int:
+    """Write `set_clause` to these tasks (those `where` matches), of any owners, in one
+    transaction; how many were written."""
     ids = sorted(task_ids)
     batches = [
         _parameter_list("id", ids[start : start + _IDS_PER_STATEMENT])
         for start in range(0, len(ids), _IDS_PER_STATEMENT)
     ]
-    set_clause, params = _assignments({"completed": completed})
     count = 0
     with transaction.atomic(), _cursor() as cursor:  # every batch, or none
         if connection.vendor == "postgresql":
@@ -478,21 +534,31 @@ def tasks_set_completed(*, task_ids: Iterable[int], completed: bool) -> int:
                 )
         for in_list, chunk in batches:
             cursor.execute(
-                f"UPDATE {_TABLE} SET {set_clause} WHERE id IN ({in_list})",  # noqa: S608
-                params | chunk,
+                f"UPDATE {_TABLE} SET {set_clause} WHERE id IN ({in_list}) AND {where}",  # noqa: S608
+                {**params, **chunk},
             )
             count += cursor.rowcount
     return count
 
 
-# --- Deletes ----------------------------------------------------------------------
+# --- Deletes for good ------------------------------------------------------------
 
 
-def task_delete(*, user_id: str, task_id: int, versions: Collection[int] | None = None) -> bool:
-    """Delete the owner's task; False if the owner has no such task (at one of
-    `versions`, when given)."""
-    tasks = Task.objects.filter(id=task_id, user_id=user_id)
-    if versions is not None:
-        tasks = tasks.filter(version__in=versions)
-    deleted, _ = tasks.delete()
+def task_purge(*, user_id: str, task_id: int) -> bool:
+    """Delete the owner's task in the trash for good; False if there is no such task."""
+    deleted, _ = Task.objects.filter(id=task_id, user_id=user_id, deleted_at__isnull=False).delete()
     return deleted > 0
+
+
+def trash_empty(*, user_id: str) -> int:
+    """Delete every task in the owner's trash for good; how many there were."""
+    deleted, _ = Task.objects.filter(user_id=user_id, deleted_at__isnull=False).delete()
+    return deleted
+
+
+def trash_purge(*, deleted_before: datetime, buried_before: datetime) -> tuple[int, int]:
+    """Delete for good every user's tasks trashed before `deleted_before`, and forget
+    the tombstones of those deleted before `buried_before`; how many of each."""
+    purged, _ = Task.objects.filter(deleted_at__lt=deleted_before).delete()
+    forgotten, _ = TaskTombstone.objects.filter(deleted_at__lt=buried_before).delete()
+    return purged, forgotten

@@ -80,11 +80,18 @@ _PRIORITY_LABELS = dict(Priority.choices)
 
 
 def task_json(task: TaskRow) -> dict[str, Any]:
-    """The JSON shape of a task row.
+    """The JSON shape of a live task's row (`deleted_at` is the trash's alone).
 
     Date-times stay `datetime`s: the renderer writes them as ISO 8601 in UTC with
     a `Z`, as DRF's DateTimeField would.
     """
+    shown: dict[str, Any] = {**task, "priority": _PRIORITY_LABELS[task["priority"]]}
+    del shown["deleted_at"]
+    return shown
+
+
+def trashed_task_json(task: TaskRow) -> dict[str, Any]:
+    """The JSON shape of a task in the trash: a task with its `deleted_at`."""
     return {**task, "priority": _PRIORITY_LABELS[task["priority"]]}
 
 
@@ -119,6 +126,12 @@ class TaskSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         read_only=True, help_text="1 when created, +1 on every change; the ETag, quoted."
     )
+
+
+class TrashedTaskSerializer(TaskSerializer):
+    """A task in the trash."""
+
+    deleted_at = serializers.DateTimeField(read_only=True, help_text="When it was deleted.")
 
 
 class CompletionSerializer(serializers.Serializer):

@@ -1,8 +1,9 @@
 """Routes of the task resource, mounted under `/api/`."""
 
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from tasks.views import TaskViewSet
+from tasks.views import TaskViewSet, TrashViewSet
 
 router = SimpleRouter()
 # A trailing slash is optional: both spellings are the same resource, no redirect.
@@ -10,4 +11,22 @@ router = SimpleRouter()
 router.trailing_slash = "/?"
 router.register(r"(?P<user_id>[^/]+)/tasks", TaskViewSet, basename="task")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    # The trash's routes aren't a router's: DELETE on the collection empties it.
+    re_path(
+        r"^(?P<user_id>[^/]+)/trash/?$",
+        TrashViewSet.as_view({"get": "list", "delete": "empty"}),
+        name="trash-list",
+    ),
+    re_path(
+        r"^(?P<user_id>[^/]+)/trash/(?P<pk>[^/]+)/?$",
+        TrashViewSet.as_view({"delete": "destroy"}),
+        name="trash-detail",
+    ),
+    re_path(
+        r"^(?P<user_id>[^/]+)/trash/(?P<pk>[^/]+)/restore/?$",
+        TrashViewSet.as_view({"post": "restore"}),
+        name="trash-restore",
+    ),
+]

@@ -23,14 +23,16 @@ from accounts.permissions import IsPathUser
 from accounts.ratelimit import RateLimitedViewMixin
 from tasks import queries
 from tasks.exceptions import PreconditionFailed
-from tasks.filters import TaskListQuery, parse_list_query
+from tasks.filters import PageQuery, TaskListQuery, parse_list_query, parse_trash_query
 from tasks.models import MAX_TASK_ID
 from tasks.pagination import paginate
 from tasks.preconditions import etag, if_match_versions, not_modified
 from tasks.serializers import (
     CompletionSerializer,
     TaskSerializer,
+    TrashedTaskSerializer,
     task_json,
+    trashed_task_json,
     validate_completion,
     validate_task,
 )
@@ -49,6 +51,7 @@ TASK_EXAMPLE = {
     "updated_at": "2025-05-30T08:12:00Z",
     "version": 1,
 }
+TRASHED_TASK_EXAMPLE = {**TASK_EXAMPLE, "version": 2, "deleted_at": "2025-05-31T09:30:00Z"}
 NEW_TASK_EXAMPLE = OpenApiExample(
     "New task",
     value={
@@ -124,9 +127,11 @@ def _task_id(raw: str) -> int:
         ],
     ),
     destroy=extend_schema(
-        summary="Delete a task",
+        summary="Delete a task (to the trash)",
+        description="The task moves to the trash, whence it can be restored for "
+        "`TRASH_RETENTION_DAYS`; from now on it is 404 here and absent from the list.",
         parameters=[USER_ID_PARAMETER, TASK_ID_PARAMETER],
-        responses={204: OpenApiResponse(description="Deleted; no body.")},
+        responses={204: OpenApiResponse(description="In the trash; no body.")},
     ),
 )
 class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
@@ -190,7 +195,7 @@ class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
     def destroy(self, request: Request, user_id: str, pk: str) -> Response:
         task_id = _task_id(pk)
         versions = if_match_versions(request)
-        if not queries.task_delete(user_id=self.owner_id, task_id=task_id, versions=versions):
+        if queries.task_trash(user_id=self.owner_id, task_id=task_id, versions=versions) is None:
             self._refuse(task_id, versions=versions)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -235,3 +240,72 @@ class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
         if current is None:
             raise NotFound()
         raise PreconditionFailed(etag(current["version"]))
+
+
+class TrashViewSet(RateLimitedViewMixin, viewsets.ViewSet):
+    """The caller's trash: deleted tasks, restorable until TRASH_RETENTION_DAYS have
+    passed, when they are deleted for good."""
+
+    authentication_classes = [BetterAuthJWTAuthentication]
+    permission_classes = [IsAuthenticated, IsPathUser]
+    serializer_class = TrashedTaskSerializer
+
+    @property
+    def owner_id(self) -> str:
+        return str(self.request.user.id)
+
+    @extend_schema(
+        summary="List the trash",
+        operation_id="trash_list",
+        description="Most recently deleted first, keyset-paged like the task list.",
+        parameters=[USER_ID_PARAMETER, PageQuery],
+        responses={
+            200: OpenApiResponse(
+                TrashedTaskSerializer(many=True),
+                examples=[OpenApiExample("A page", value=TRASHED_TASK_EXAMPLE, response_only=True)],
+            )
+        },
+    )
+    def list(self, request: Request, user_id: str) -> Response:
+        query = parse_trash_query(request.query_params.dict())
+        page = paginate(user_id=self.owner_id, query=query)
+        return Response(
+            [trashed_task_json(task) for task in page.tasks], headers=page.headers(request)
+        )
+
+    @extend_schema(
+        summary="Empty the trash",
+        operation_id="trash_empty",
+        parameters=[USER_ID_PARAMETER],
+        request=None,
+        responses={204: OpenApiResponse(description="Every task in it deleted for good.")},
+    )
+    def empty(self, request: Request, user_id: str) -> Response:
+        queries.trash_empty(user_id=self.owner_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Delete a task in the trash for good",
+        operation_id="trash_destroy",
+        parameters=[USER_ID_PARAMETER, TASK_ID_PARAMETER],
+        responses={204: OpenApiResponse(description="Deleted for good; no body.")},
+    )
+    def destroy(self, request: Request, user_id: str, pk: str) -> Response:
+        if not queries.task_purge(user_id=self.owner_id, task_id=_task_id(pk)):
+            raise NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Restore a task from the trash",
+        operation_id="trash_restore",
+        description="Back in the list with its id; its version steps.",
+        parameters=[USER_ID_PARAMETER, TASK_ID_PARAMETER],
+        request=None,
+        responses={200: TaskSerializer},
+        examples=[TASK_RESPONSE_EXAMPLE],
+    )
+    def restore(self, request: Request, user_id: str, pk: str) -> Response:
+        task = queries.task_restore(user_id=self.owner_id, task_id=_task_id(pk))
+        if task is None:
+            raise NotFound()
+        return Response(task_json(task), headers={"ETag": etag(task["version"])})

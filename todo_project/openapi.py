@@ -95,13 +95,28 @@ ERROR_HEADERS = {
     429: ["Retry-After"],
     503: ["Retry-After"],
 }
+_ETAG = {"200": ["ETag"]}
+_PAGE = {"200": ["Link", "X-Total-Count"]}
 SUCCESS_HEADERS = {
-    ("get", "200", False): ["Link", "X-Total-Count"],
-    ("post", "201", False): ["Location", "ETag"],
-    ("get", "200", True): ["ETag"],
-    ("put", "200", True): ["ETag"],
-    ("patch", "200", True): ["ETag"],
+    "tasks_list": _PAGE,
+    "tasks_create": {"201": ["Location", "ETag"]},
+    "tasks_retrieve": _ETAG,
+    "tasks_update": _ETAG,
+    "tasks_partial_update": _ETAG,
+    "tasks_complete_partial_update": _ETAG,
+    "trash_list": _PAGE,
+    "trash_restore": _ETAG,
 }
+# The operations that take a precondition header, and which one.
+CONDITIONAL = {
+    "tasks_retrieve": "If-None-Match",
+    "tasks_update": "If-Match",
+    "tasks_partial_update": "If-Match",
+    "tasks_destroy": "If-Match",
+    "tasks_complete_partial_update": "If-Match",
+}
+# The operations that create tasks, refused at the cap.
+CREATES = {"tasks_create"}
 CONDITIONS = {
     "If-Match": 'Write only if the task is at this version (its ETag, e.g. `"3"`; `*`: '
     "any existing task). Otherwise 412 with the current ETag, and nothing changes.",
@@ -123,12 +138,12 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
         statuses += [400, 411, 413, 415]
     elif has_query:
         statuses.append(400)
-    if method == "post" and "{id}" not in path:
+    if operation["operationId"] in CREATES:
         statuses.append(409)
     if "{id}" in path:
         statuses.append(404)
-        if method != "get":
-            statuses.append(412)
+    if CONDITIONAL.get(operation["operationId"]) == "If-Match":
+        statuses.append(412)
     return sorted(statuses)
 
 
@@ -151,7 +166,7 @@ def _links_from_create(paths: dict[str, Any]) -> dict[str, Any]:
             "parameters": {"user_id": "$request.path.user_id", "id": "$response.body#/id"},
         }
         for path, operations in paths.items()
-        if "{id}" in path
+        if path.startswith("/api/{user_id}/tasks/{id}")
         for operation in operations.values()
     }
 
@@ -169,19 +184,18 @@ def complete_operations(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any
         if not path.startswith("/api/{user_id}/"):
             continue
         for method, operation in operations.items():
+            operation_id = operation["operationId"]
             responses = operation.setdefault("responses", {})
             for code, response in responses.items():
-                key = (method, code, "{id}" in path)
-                if key in SUCCESS_HEADERS:
-                    response["headers"] = _headers(SUCCESS_HEADERS[key])
-                if (method, code) == ("post", "201"):
+                if names := SUCCESS_HEADERS.get(operation_id, {}).get(code):
+                    response["headers"] = _headers(names)
+                if operation_id in CREATES and code == "201":
                     response["links"] = _links_from_create(result["paths"])
-            if "{id}" in path:
-                condition = "If-None-Match" if method == "get" else "If-Match"
+            if condition := CONDITIONAL.get(operation_id):
                 parameters = operation.setdefault("parameters", [])
                 if condition not in {parameter["name"] for parameter in parameters}:
                     parameters.append(_header_parameter(condition))
-                if method == "get":
+                if condition == "If-None-Match":
                     responses["304"] = {
                         "description": "Not modified: the task is at the version you hold.",
                         "headers": _headers(["ETag"]),

@@ -21,4 +21,6 @@ CURSORS_BY_SORT: dict[str, str] = json.loads(os.environ.get("FUZZ_CURSORS", "{}"
 def before_call(context: Any, case: Any, **kwargs: Any) -> None:
     query = case.query
     if query and "cursor" in query and case.meta.generation.mode == GenerationMode.POSITIVE:
-        query["cursor"] = CURSORS_BY_SORT.get(query.get("sort", "-created"), query["cursor"])
+        # The trash has one order, named as the list's sorts are.
+        default_sort = "-deleted" if case.path.endswith("/trash") else "-created"
+        query["cursor"] = CURSORS_BY_SORT.get(query.get("sort", default_sort), query["cursor"])

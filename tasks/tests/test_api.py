@@ -412,13 +412,14 @@ def test_a_create_beyond_the_task_cap_is_409(
     assert create(client_for("someone-else")).status_code == 201
 
 
-def test_after_a_delete_under_the_cap_creates_work_again(
+def test_the_trash_counts_toward_the_cap_until_it_is_emptied(
     api: APIClient, user_id: str, settings: Any
 ) -> None:
     settings.MAX_TASKS_PER_USER = 1
     task = create(api).json()
+    api.delete(f"/api/me/tasks/{task['id']}")
     assert create(api).status_code == 409
 
-    api.delete(f"/api/me/tasks/{task['id']}")
+    api.delete("/api/me/trash")
 
     assert create(api).status_code == 201

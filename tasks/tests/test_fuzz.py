@@ -15,7 +15,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tasks.filters import SORT_CHOICES
-from testing.live import ROOT, fetch, live_service, live_token, service_env
+from tasks.queries import TRASH_SORT
+from testing.live import ROOT, fetch, fetch_json, live_service, live_token, service_env
 from testing.postgres import needs_postgres, scratch_postgres
 
 pytestmark = needs_postgres
@@ -24,13 +25,20 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 def cursors_by_sort(base: str, token: str) -> dict[str, str]:
-    """A real cursor for every sort, from the `Link` of a one-task first page."""
-    for title in ("first", "second"):
-        status, _, _ = fetch(f"{base}/api/me/tasks", token, method="POST", body={"title": title})
+    """A real cursor for every sort of the list and for the trash's, from the `Link`
+    of a one-task first page."""
+    for title in ("first", "second", "trashed first", "trashed second"):
+        status, task = fetch_json(
+            f"{base}/api/me/tasks", token, method="POST", body={"title": title}
+        )
         assert status == 201
+        if title.startswith("trashed"):
+            fetch(f"{base}/api/me/tasks/{task['id']}", token, method="DELETE")
+    pages = {sort: f"/api/me/tasks?sort={sort}&limit=1" for sort in SORT_CHOICES}
+    pages[TRASH_SORT] = "/api/me/trash?limit=1"
     cursors = {}
-    for sort in SORT_CHOICES:
-        _, headers, _ = fetch(f"{base}/api/me/tasks?sort={sort}&limit=1", token)
+    for sort, page in pages.items():
+        _, headers, _ = fetch(f"{base}{page}", token)
         next_url = headers["Link"][1 : headers["Link"].index(">")]
         cursors[sort] = parse_qs(urlparse(next_url).query)["cursor"][0]
     return cursors

@@ -12,7 +12,7 @@ from accounts.models import BetterAuthUser
 from accounts.tests.factories import UserFactory
 from tasks import queries
 from tasks.models import Task
-from tasks.serializers import TaskSerializer
+from tasks.serializers import TaskSerializer, TrashedTaskSerializer
 from tasks.tests.factories import TaskFactory
 from testing.postgres import needs_postgres
 
@@ -30,14 +30,17 @@ def run_concurrently(count: int, work: Callable[[int], object]) -> None:
         list(pool.map(call, range(count)))
 
 
-def test_the_row_holds_every_column_but_the_tag_index() -> None:
+def test_the_row_holds_every_column_but_the_tag_index_and_the_change_id() -> None:
     columns = {field.attname for field in Task._meta.concrete_fields}
 
-    assert set(queries.TaskRow.__annotations__) == columns - {"tag_keys"}
+    assert set(queries.TaskRow.__annotations__) == columns - {"tag_keys", "change_id"}
 
 
-def test_the_serializer_shows_every_row_field() -> None:
-    assert set(TaskSerializer().fields) == set(queries.TaskRow.__annotations__)
+def test_the_serializers_show_every_row_field_deleted_at_in_the_trash_alone() -> None:
+    row_fields = set(queries.TaskRow.__annotations__)
+
+    assert set(TaskSerializer().fields) == row_fields - {"deleted_at"}
+    assert set(TrashedTaskSerializer().fields) == row_fields
 
 
 def test_writable_fields_are_the_models_editable_ones() -> None:
@@ -168,6 +171,10 @@ def test_every_statement_is_scoped_to_the_owner() -> None:
     assert queries.task_get(user_id="me", task_id=theirs.id) is None
     assert queries.task_update(user_id="me", task_id=theirs.id, fields={"title": "x"}) is None
     assert queries.task_set_completed(user_id="me", task_id=theirs.id, completed=None) is None
-    assert not queries.task_delete(user_id="me", task_id=theirs.id)
+    assert queries.task_trash(user_id="me", task_id=theirs.id) is None
+    queries.task_trash(user_id="them", task_id=theirs.id)
+    assert queries.task_restore(user_id="me", task_id=theirs.id) is None
+    assert not queries.task_purge(user_id="me", task_id=theirs.id)
+    assert queries.trash_empty(user_id="me") == 0
     theirs.refresh_from_db()
-    assert (theirs.title, theirs.completed) == ("Theirs", False)
+    assert (theirs.title, theirs.completed, theirs.version) == ("Theirs", False, 2)

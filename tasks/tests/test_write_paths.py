@@ -35,17 +35,19 @@ def assert_rules_hold(task: Task) -> None:
 
 def assert_counts_exact() -> None:
     """Every user's TaskCount says what counting their tasks says (no tasks: zeros)."""
+    live = Q(deleted_at__isnull=True)
     counted = {
-        row["user_id"]: (row["pending"], row["completed"])
+        row["user_id"]: (row["pending"], row["completed"], row["trashed"])
         for row in Task.objects.values("user_id").annotate(
-            pending=Count("id", filter=Q(completed=False)),
-            completed=Count("id", filter=Q(completed=True)),
+            pending=Count("id", filter=live & Q(completed=False)),
+            completed=Count("id", filter=live & Q(completed=True)),
+            trashed=Count("id", filter=~live),
         )
     }
     kept = {
-        row.user_id: (row.pending, row.completed)
+        row.user_id: (row.pending, row.completed, row.trashed)
         for row in TaskCount.objects.all()
-        if (row.pending, row.completed) != (0, 0)
+        if (row.pending, row.completed, row.trashed) != (0, 0, 0)
     }
     assert kept == counted
 
@@ -194,6 +196,11 @@ def test_moves_and_deletes_keep_the_counts(
     Task.objects.filter(id=moved.id).update(user_id=other.id)
     api.delete(f"/api/me/tasks/{deleted.id}")
     assert Task.objects.get(id=moved.id).user_id == "other"
+    assert_counts_exact()
+    api.post(f"/api/me/trash/{deleted.id}/restore")
+    assert_counts_exact()
+    api.delete(f"/api/me/tasks/{deleted.id}")
+    api.delete(f"/api/me/trash/{deleted.id}")
     assert_counts_exact()
     admin_client.post(reverse("admin:tasks_task_delete", args=[kept.id]), {"post": "yes"})
     assert_counts_exact()

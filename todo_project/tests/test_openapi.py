@@ -49,6 +49,9 @@ def test_paths_are_the_contracts(schema: dict[str, Any]) -> None:
         "/api/{user_id}/tasks",
         "/api/{user_id}/tasks/{id}",
         "/api/{user_id}/tasks/{id}/complete",
+        "/api/{user_id}/trash",
+        "/api/{user_id}/trash/{id}",
+        "/api/{user_id}/trash/{id}/restore",
     }
 
 
@@ -112,7 +115,7 @@ def test_a_created_task_links_to_every_operation_on_it(schema: dict[str, Any]) -
     item_operations = {
         operation["operationId"]
         for path, operations in schema["paths"].items()
-        if "{id}" in path
+        if path.startswith("/api/{user_id}/tasks/{id}")
         for operation in operations.values()
     }
 
