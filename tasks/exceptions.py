@@ -23,3 +23,14 @@ class PreconditionFailed(APIException):
     def __init__(self, etag: str) -> None:
         super().__init__()
         self.headers = {"ETag": etag}
+
+
+class SyncTokenExpired(APIException):
+    """A changes-feed token older than TRASH_RETENTION_DAYS: 410; sync in full."""
+
+    status_code = status.HTTP_410_GONE
+    default_detail = (
+        "This token is older than the feed keeps deletions; sync in full (no `since`) "
+        "and go on from the token that hands out."
+    )
+    problem_type = "urn:todo-api:problem:sync-token-expired"

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
+from tasks.changes import UNKNOWN_SINCE
 from tasks.pagination import INVALID_CURSOR, MAX_CURSOR_LENGTH
 from tasks.queries import SORT_FIELDS, TRASH_SORT
 from tasks.serializers import AwareDateTimeField, PriorityField, StrictCharField
@@ -72,3 +73,24 @@ def parse_trash_query(params: dict[str, str]) -> dict[str, Any]:
     one order, most recently deleted first."""
     page: dict[str, Any] = _PAGE_QUERY.run_validation(params)
     return {**page, "status": "all", "overdue": False, "sort": TRASH_SORT, "trash": True}
+
+
+class ChangesQuery(serializers.Serializer):
+    """`GET /api/{user_id}/changes` query parameters; unknown ones are ignored."""
+
+    since = serializers.CharField(
+        required=False,
+        max_length=200,
+        validators=[RegexValidator(r"\A[A-Za-z0-9_:.-]+\Z", message=UNKNOWN_SINCE)],
+        help_text="The `next` of an earlier answer; none for a full sync.",
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=1000, default=200)
+
+
+_CHANGES_QUERY = ChangesQuery()
+
+
+def parse_changes_query(params: dict[str, str]) -> dict[str, Any]:
+    """Validated changes-feed parameters; a 400 names any bad one."""
+    query: dict[str, Any] = _CHANGES_QUERY.run_validation(params)
+    return query

@@ -302,6 +302,71 @@ def task_count(*, user_id: str, query: Mapping[str, Any]) -> int:
     return int(count)
 
 
+# --- The changes feed ----------------------------------------------------------------
+
+_TOMBSTONE_TABLE = _quote(TaskTombstone._meta.db_table)
+# On PostgreSQL a change is handed out only once no transaction that could still write
+# an earlier one is running: its id is below the statement snapshot's xmin (see
+# tasks.changes). SQLite's writers commit in change-id order, so all it sees is settled.
+_SETTLED = (
+    " AND change_id < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)"
+    if connection.vendor == "postgresql"
+    else ""
+)
+# After (change_id, id), written so that the database seeks into the index.
+_CHANGED_AFTER = (
+    "change_id >= %(after_change)s AND (change_id > %(after_change)s OR {id} > %(after_id)s)"
+)
+
+
+class Change(TypedDict):
+    """One entry of the feed: where it stands, the task's id, and the task if it is live."""
+
+    change_id: int
+    task_id: int
+    task: TaskRow | None
+
+
+def task_changes(*, user_id: str, after: tuple[int, int] | None, size: int) -> list[Change]:
+    """Up to `size` settled changes of the owner's tasks strictly after `after` (a
+    change id and a task id), in that order, in one statement: each task once, live
+    (with its row) or not (trashed, or deleted for good). Without `after`, the live
+    tasks alone (a full sync)."""
+    change, task_id = after or (-1, 0)
+    params = {"user_id": user_id, "after_change": change, "after_id": task_id, "size": size}
+    live_only = "" if after else " AND deleted_at IS NULL"
+    tasks = (
+        f"SELECT change_id, id, {_RETURNING} FROM {_TABLE} "  # noqa: S608
+        f"WHERE user_id = %(user_id)s AND {_CHANGED_AFTER.format(id='id')}{_SETTLED}{live_only} "
+        "ORDER BY change_id, id LIMIT %(size)s"
+    )
+    if after is None:
+        sql = tasks
+    else:
+        # Typed, for PostgreSQL to match the live rows' columns.
+        nothing = ", ".join(f"CAST(NULL AS {field.db_type(connection)})" for field in _ROW_FIELDS)
+        buried = (
+            f"SELECT change_id, task_id, {nothing} FROM {_TOMBSTONE_TABLE} "  # noqa: S608
+            f"WHERE user_id = %(user_id)s AND {_CHANGED_AFTER.format(id='task_id')}{_SETTLED} "
+            "ORDER BY change_id, task_id LIMIT %(size)s"
+        )
+        sql = (
+            f"SELECT * FROM ({tasks}) AS live UNION ALL SELECT * FROM ({buried}) AS buried "  # noqa: S608
+            "ORDER BY 1, 2 LIMIT %(size)s"
+        )
+    with _cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    changes: list[Change] = []
+    for change_id, changed_id, *values in rows:
+        task = _row(values) if values[0] is not None else None
+        live = task is not None and task["deleted_at"] is None
+        changes.append(
+            {"change_id": change_id, "task_id": changed_id, "task": task if live else None}
+        )
+    return changes
+
+
 # --- Inserts ----------------------------------------------------------------------
 
 

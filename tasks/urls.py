@@ -3,7 +3,7 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from tasks.views import TaskViewSet, TrashViewSet
+from tasks.views import ChangesViewSet, TaskViewSet, TrashViewSet
 
 router = SimpleRouter()
 # A trailing slash is optional: both spellings are the same resource, no redirect.
@@ -14,6 +14,11 @@ router.register(r"(?P<user_id>[^/]+)/tasks", TaskViewSet, basename="task")
 urlpatterns = [
     *router.urls,
     # The trash's routes aren't a router's: DELETE on the collection empties it.
+    re_path(
+        r"^(?P<user_id>[^/]+)/changes/?$",
+        ChangesViewSet.as_view({"get": "list"}),
+        name="changes",
+    ),
     re_path(
         r"^(?P<user_id>[^/]+)/trash/?$",
         TrashViewSet.as_view({"get": "list", "delete": "empty"}),

@@ -1,4 +1,5 @@
-"""`/api/{user_id}/tasks`: HTTP in, a call of tasks.queries, HTTP out."""
+"""`/api/{user_id}/tasks`, `/trash` and `/changes`: HTTP in, a call of tasks.queries
+(or tasks.changes), HTTP out."""
 
 from typing import NoReturn
 
@@ -11,7 +12,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
@@ -22,8 +23,16 @@ from accounts.authentication import BetterAuthJWTAuthentication
 from accounts.permissions import IsPathUser
 from accounts.ratelimit import RateLimitedViewMixin
 from tasks import queries
+from tasks.changes import changes_since
 from tasks.exceptions import PreconditionFailed
-from tasks.filters import PageQuery, TaskListQuery, parse_list_query, parse_trash_query
+from tasks.filters import (
+    ChangesQuery,
+    PageQuery,
+    TaskListQuery,
+    parse_changes_query,
+    parse_list_query,
+    parse_trash_query,
+)
 from tasks.models import MAX_TASK_ID
 from tasks.pagination import paginate
 from tasks.preconditions import etag, if_match_versions, not_modified
@@ -87,6 +96,17 @@ def _task_id(raw: str) -> int:
     return task_id
 
 
+class OwnerViewSet(RateLimitedViewMixin, viewsets.ViewSet):
+    """A resource of the caller's own: a valid token whose `sub` is the URL's user."""
+
+    authentication_classes = [BetterAuthJWTAuthentication]
+    permission_classes = [IsAuthenticated, IsPathUser]
+
+    @property
+    def owner_id(self) -> str:
+        return str(self.request.user.id)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List tasks",
@@ -134,17 +154,11 @@ def _task_id(raw: str) -> int:
         responses={204: OpenApiResponse(description="In the trash; no body.")},
     ),
 )
-class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
+class TaskViewSet(OwnerViewSet):
     """The caller's own tasks. Another user's task answers 404, like a missing one."""
 
-    authentication_classes = [BetterAuthJWTAuthentication]
-    permission_classes = [IsAuthenticated, IsPathUser]
     lookup_value_regex = "[^/]+"
     serializer_class = TaskSerializer
-
-    @property
-    def owner_id(self) -> str:
-        return str(self.request.user.id)
 
     def list(self, request: Request, user_id: str) -> Response:
         # A plain dict, not the QueryDict: DRF reads `?limit=` from a QueryDict as
@@ -242,17 +256,11 @@ class TaskViewSet(RateLimitedViewMixin, viewsets.ViewSet):
         raise PreconditionFailed(etag(current["version"]))
 
 
-class TrashViewSet(RateLimitedViewMixin, viewsets.ViewSet):
+class TrashViewSet(OwnerViewSet):
     """The caller's trash: deleted tasks, restorable until TRASH_RETENTION_DAYS have
     passed, when they are deleted for good."""
 
-    authentication_classes = [BetterAuthJWTAuthentication]
-    permission_classes = [IsAuthenticated, IsPathUser]
     serializer_class = TrashedTaskSerializer
-
-    @property
-    def owner_id(self) -> str:
-        return str(self.request.user.id)
 
     @extend_schema(
         summary="List the trash",
@@ -309,3 +317,56 @@ class TrashViewSet(RateLimitedViewMixin, viewsets.ViewSet):
         if task is None:
             raise NotFound()
         return Response(task_json(task), headers={"ETag": etag(task["version"])})
+
+
+class ChangesSerializer(serializers.Serializer):
+    """An answer of the changes feed."""
+
+    upserted = TaskSerializer(many=True, help_text="Live tasks changed, as they are now.")
+    deleted = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Ids of tasks trashed or deleted for good."
+    )
+    next = serializers.CharField(help_text="Ask with `since=` this next (and to poll later).")
+    more = serializers.BooleanField(help_text="`true`: more changes wait; ask again at once.")
+
+
+class ChangesViewSet(OwnerViewSet):
+    """What changed in the caller's tasks since a token of this feed; see tasks.changes."""
+
+    serializer_class = ChangesSerializer
+
+    @extend_schema(
+        summary="Changes since a token (sync)",
+        description="Without `since`: every live task (a full sync). With it: the tasks "
+        "changed since, each once in its state now, in `upserted` if live, in `deleted` if "
+        "trashed or gone. Page with `since=<next>` while `more`; poll later with the last "
+        "`next`. A token older than `TRASH_RETENTION_DAYS` is 410 (sync in full).",
+        operation_id="changes_list",
+        parameters=[USER_ID_PARAMETER, ChangesQuery],
+        responses={200: ChangesSerializer},
+        examples=[
+            OpenApiExample(
+                "A poll",
+                value={
+                    "upserted": [TASK_EXAMPLE],
+                    "deleted": [17],
+                    "next": "1893.42:1vLq3b:Cs0Yz5cX3ltkoK4Nf0xvbMPe4bC6dSg7LxkVx-3Ymbo",
+                    "more": False,
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def list(self, request: Request, user_id: str) -> Response:
+        query = parse_changes_query(request.query_params.dict())
+        changes = changes_since(
+            user_id=self.owner_id, since=query.get("since"), limit=query["limit"]
+        )
+        return Response(
+            {
+                "upserted": [task_json(task) for task in changes.upserted],
+                "deleted": changes.deleted,
+                "next": changes.next_token,
+                "more": changes.more,
+            }
+        )

@@ -35,10 +35,16 @@ logger = logging.getLogger(__name__)
 security_log = logging.getLogger("todo_project.security")
 
 
-def problem(status: int, detail: str, *, errors: dict[str, list[str]] | None = None) -> dict:
+def problem(
+    status: int,
+    detail: str,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    problem_type: str = "about:blank",
+) -> dict:
     """Build a problem body: `type`, `title`, `status`, `detail` and maybe `errors`."""
     body: dict[str, Any] = {
-        "type": "about:blank",
+        "type": problem_type,
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
@@ -100,7 +106,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         errors = flatten_errors(exc.detail)
         body = problem(exc.status_code, validation_detail(errors), errors=errors)
     else:
-        body = problem(exc.status_code, str(exc.detail))
+        # An exception may name its own kind of problem (`problem_type`, a URI).
+        problem_type = getattr(exc, "problem_type", "about:blank")
+        body = problem(exc.status_code, str(exc.detail), problem_type=problem_type)
 
     headers = dict(getattr(exc, "headers", {}))
     if auth_header := getattr(exc, "auth_header", None):

@@ -1,0 +1,86 @@
+"""The changes feed: what changed in a user's tasks since a token this feed handed out.
+
+How it can't skip a change. Every write of a task (and every delete for good, through
+its tombstone) carries a `change_id`, written by a trigger (migration 0009): on
+PostgreSQL the id of the writing transaction, on SQLite the next value of a clock.
+A token is a position (change id, task id); an answer hands out the changes after it
+in that order and ends its token at the last one handed out. Only *settled* changes
+are handed out: on PostgreSQL those whose transaction id is below the xmin of the
+answering statement's own snapshot. Every transaction below xmin has ended, so its
+changes are all visible to that snapshot, and any transaction still running or yet to
+write has an id of xmin or above, beyond every token handed out. So no change can
+commit behind a token. (Assigning a number inside the transaction isn't enough: a
+transaction that takes a lower number can commit after a reader has passed it.) On
+SQLite one writer at a time holds the write lock from its first write to its commit,
+so its clock values commit in order and everything visible is settled.
+
+The price: while a transaction with an id is open anywhere on the PostgreSQL server,
+later changes wait for it to end before the feed hands them out (they are never lost).
+The service's own transactions are one statement long; `idle_in_transaction_session_
+timeout` bounds anyone else's.
+
+Tokens are signed per user (another user's or a made-up token is a 400) and dated: one
+older than TRASH_RETENTION_DAYS may be behind a forgotten tombstone, so it is a 410.
+Tombstones are kept a day longer than that, so a token still valid never outlives one.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from rest_framework.exceptions import ValidationError
+
+from tasks import queries
+from tasks.exceptions import SyncTokenExpired
+from tasks.queries import TaskRow
+
+UNKNOWN_SINCE = "This token is not one the changes feed handed you."
+
+# How long after the token's own age limit a tombstone is still kept.
+TOMBSTONE_MARGIN = timedelta(days=1)
+
+
+def _signer(user_id: str) -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=f"tasks.changes:{user_id}")
+
+
+def encode_token(user_id: str, position: tuple[int, int]) -> str:
+    change_id, task_id = position
+    return _signer(user_id).sign(f"{change_id}.{task_id}")
+
+
+def decode_token(user_id: str, token: str) -> tuple[int, int]:
+    """The position a token of this user's names: a 400 naming `since` if it is not one
+    the feed handed them, SyncTokenExpired if it is older than TRASH_RETENTION_DAYS."""
+    max_age = timedelta(days=settings.TRASH_RETENTION_DAYS)
+    try:
+        change_id, task_id = _signer(user_id).unsign(token, max_age=max_age).split(".")
+        return int(change_id), int(task_id)
+    except signing.SignatureExpired:
+        raise SyncTokenExpired() from None
+    except (signing.BadSignature, ValueError):
+        raise ValidationError({"since": [UNKNOWN_SINCE]}) from None
+
+
+@dataclass(frozen=True)
+class Changes:
+    upserted: list[TaskRow]
+    deleted: list[int]
+    next_token: str
+    more: bool
+
+
+def changes_since(*, user_id: str, since: str | None, limit: int) -> Changes:
+    """Up to `limit` changes after the token `since` (none: a full sync of the live
+    tasks), in one query, and the token to ask for the next ones with."""
+    after = decode_token(user_id, since) if since else None
+    found = queries.task_changes(user_id=user_id, after=after, size=limit + 1)
+    page = found[:limit]
+    position = (page[-1]["change_id"], page[-1]["task_id"]) if page else after or (-1, 0)
+    return Changes(
+        upserted=[change["task"] for change in page if change["task"] is not None],
+        deleted=[change["task_id"] for change in page if change["task"] is None],
+        next_token=encode_token(user_id, position),
+        more=len(found) > limit,
+    )
