@@ -1,7 +1,8 @@
 """The task pages of the Django admin, for support staff.
 
 Saves and bulk actions write through `tasks.queries`, as the API does, so the
-server-managed fields follow the same rules.
+server-managed fields follow the same rules (a restore from here steps the version
+and reaches the changes feed like one from the API). Deleting here is for good.
 """
 
 from typing import Any
@@ -60,20 +61,33 @@ class TaskAdmin(admin.ModelAdmin):
     """Find tasks by title or by their owner's e-mail, name or id; fix them in bulk."""
 
     form = TaskForm
-    list_display = ("title", "user", "completed", "priority", "due_date", "created_at")
-    list_filter = ("completed", "priority", ("due_date", admin.DateFieldListFilter), "created_at")
+    list_display = ("title", "user", "completed", "priority", "due_date", "created_at", "in_trash")
+    list_filter = (
+        "completed",
+        ("deleted_at", admin.EmptyFieldListFilter),
+        "priority",
+        ("due_date", admin.DateFieldListFilter),
+        "created_at",
+    )
     list_select_related = ("user",)
     search_fields = ("title", "user__email", "user__name", "=user__id")
     search_help_text = "Title, or the owner's e-mail, name or exact user id."
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     raw_id_fields = ("user",)
-    readonly_fields = ("completed_at", "created_at", "updated_at", "version")
+    readonly_fields = ("completed_at", "created_at", "updated_at", "version", "deleted_at")
     fields = ("user", *queries.WRITABLE_FIELDS, *readonly_fields)
-    actions = ("mark_completed", "mark_not_completed")
+    actions = ("mark_completed", "mark_not_completed", "move_to_trash", "restore_from_trash")
+
+    @admin.display(boolean=True, description="In the trash", ordering="deleted_at")
+    def in_trash(self, task: Task) -> bool:
+        return task.deleted_at is not None
 
     def get_readonly_fields(self, request: HttpRequest, obj: Task | None = None) -> tuple[str, ...]:
-        # A task never moves to another user.
+        # A task never moves to another user; one in the trash is restored before it
+        # is edited, as in the API.
+        if obj is not None and obj.deleted_at is not None:
+            return self.fields
         return (*self.readonly_fields, "user") if obj else self.readonly_fields
 
     def save_model(
@@ -101,6 +115,19 @@ class TaskAdmin(admin.ModelAdmin):
     @admin.action(description="Mark selected tasks not completed", permissions=["change"])
     def mark_not_completed(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
         self._set_completed(request, queryset, completed=False)
+
+    @admin.action(description="Move selected tasks to the trash", permissions=["change"])
+    def move_to_trash(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
+        count = queries.tasks_set_trashed(
+            task_ids=queryset.values_list("id", flat=True), trashed=True
+        )
+        self.message_user(request, f"{count} task(s) moved to the trash.", messages.SUCCESS)
+
+    @admin.action(description="Restore selected tasks from the trash", permissions=["change"])
+    def restore_from_trash(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
+        task_ids = queryset.values_list("id", flat=True)
+        count = queries.tasks_set_trashed(task_ids=task_ids, trashed=False)
+        self.message_user(request, f"{count} task(s) restored from the trash.", messages.SUCCESS)
 
     def _set_completed(
         self, request: HttpRequest, queryset: QuerySet[Task], *, completed: bool

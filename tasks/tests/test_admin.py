@@ -178,3 +178,32 @@ def test_an_add_beyond_the_task_cap_is_refused(
     assert response.status_code == (403 if race else 200)
     assert race or "as many tasks as one account may hold" in response.content.decode()
     assert Task.objects.filter(user_id=customer.id).count() == 2
+
+
+def test_support_moves_tasks_to_the_trash_and_back_stepping_their_versions(
+    support: Client, customer: BetterAuthUser
+) -> None:
+    task = Task.objects.get(title="Pay rent")
+    changelist = reverse("admin:tasks_task_changelist")
+
+    support.post(changelist, {"action": "move_to_trash", "_selected_action": [task.id]})
+    trashed = Task.objects.get(id=task.id)
+    page = support.get(changelist, {"deleted_at__isempty": "0"}).content.decode()
+    support.post(changelist, {"action": "restore_from_trash", "_selected_action": [task.id]})
+
+    assert trashed.deleted_at is not None
+    assert "Pay rent" in page
+    assert "Call mum" not in page
+    restored = Task.objects.get(id=task.id)
+    assert (restored.deleted_at, restored.version) == (None, 3)
+
+
+def test_a_task_in_the_trash_is_read_only_in_the_admin(
+    support: Client, customer: BetterAuthUser
+) -> None:
+    task = Task.objects.get(title="Pay rent")
+    Task.objects.filter(id=task.id).update(deleted_at=task.created_at)
+
+    page = support.get(reverse("admin:tasks_task_change", args=[task.id])).content.decode()
+
+    assert 'name="title"' not in page
