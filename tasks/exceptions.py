@@ -34,3 +34,21 @@ class SyncTokenExpired(APIException):
         "and go on from the token that hands out."
     )
     problem_type = "urn:todo-api:problem:sync-token-expired"
+
+
+class KeyInFlight(APIException):
+    """A request with this Idempotency-Key is still running: 409, retry in a second."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "A request with this Idempotency-Key is still running; retry shortly."
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wait = 1
+
+
+class KeyReused(APIException):
+    """This Idempotency-Key was first sent with another body: 422."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was sent with another body; use a new key."

@@ -136,3 +136,29 @@ class TaskTombstone(models.Model):
 
     def __str__(self) -> str:
         return f"Task {self.task_id} of {self.user_id}, deleted {self.deleted_at:%Y-%m-%d}"
+
+
+class IdempotentRequest(models.Model):
+    """A request sent with an `Idempotency-Key`, and the response it got, kept for a
+    day so that a retry gets that response again instead of doing the work twice
+    (`tasks.idempotency`). No status yet: the first request is still running."""
+
+    user = models.ForeignKey("accounts.BetterAuthUser", on_delete=models.CASCADE)
+    # The method and path, the user as their id: `me` and the sub are one path.
+    scope = models.CharField(max_length=400)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the body, as JSON.")
+    created_at = models.DateTimeField()
+    status = models.PositiveSmallIntegerField(null=True)
+    content_type = models.CharField(max_length=100, blank=True, default="")
+    body = models.TextField(blank=True, default="")
+    headers = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_key_once")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

@@ -33,6 +33,7 @@ from tasks.filters import (
     parse_list_query,
     parse_trash_query,
 )
+from tasks.idempotency import idempotent
 from tasks.models import MAX_TASK_ID
 from tasks.pagination import paginate
 from tasks.preconditions import etag, if_match_versions, not_modified
@@ -168,6 +169,15 @@ class TaskViewSet(OwnerViewSet):
         return Response([task_json(task) for task in page.tasks], headers=page.headers(request))
 
     def create(self, request: Request, user_id: str) -> Response:
+        return idempotent(
+            self,
+            request,
+            owner_id=self.owner_id,
+            user_id=user_id,
+            work=lambda: self._create(request, user_id),
+        )
+
+    def _create(self, request: Request, user_id: str) -> Response:
         fields = validate_task(request.data, partial=False)
         task = queries.task_insert(user_id=self.owner_id, fields=fields)
         # The path's own user segment (`me`, or the sub): a sub may hold a "/", which the

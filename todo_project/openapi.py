@@ -23,7 +23,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 
 from accounts.ratelimit import RateLimitedViewMixin
-from tasks.exceptions import PreconditionFailed, TaskLimitReached
+from tasks.exceptions import KeyReused, PreconditionFailed, TaskLimitReached
 from todo_project.middleware import CHUNKED_DETAIL
 from todo_project.problems import PROBLEM_CONTENT_TYPE, problem, validation_detail
 
@@ -58,7 +58,8 @@ ERRORS = {
     ),
     404: ("No such task for this user.", problem(404, "Not found.")),
     409: (
-        "The user holds `MAX_TASKS_PER_USER` tasks already.",
+        "The user holds `MAX_TASKS_PER_USER` tasks already; or a request with this "
+        "`Idempotency-Key` is still running (with `Retry-After`).",
         problem(409, str(TaskLimitReached.default_detail)),
     ),
     411: ("A chunked body: send it with `Content-Length`.", problem(411, CHUNKED_DETAIL)),
@@ -67,6 +68,10 @@ ERRORS = {
         problem(412, str(PreconditionFailed.default_detail)),
     ),
     413: ("The body is over `MAX_BODY_BYTES`.", problem(413, "The request body is too large.")),
+    422: (
+        "This `Idempotency-Key` came with another body.",
+        problem(422, str(KeyReused.default_detail)),
+    ),
     415: (
         "The body is not `application/json`.",
         problem(415, 'Unsupported media type "text/plain" in request.'),
@@ -88,9 +93,11 @@ HEADERS = {
     "X-Total-Count": ("integer", "How many tasks match the filters, over all pages."),
     "Location": ("string", "The new task's URL."),
     "ETag": ("string", 'The task\'s version, quoted (`"3"`): send it as `If-Match`.'),
+    "Idempotency-Replayed": ("string", "`true`: the kept response to this key's first request."),
 }
 ERROR_HEADERS = {
     401: ["WWW-Authenticate"],
+    409: ["Retry-After"],
     412: ["ETag"],
     429: ["Retry-After"],
     503: ["Retry-After"],
@@ -99,7 +106,7 @@ _ETAG = {"200": ["ETag"]}
 _PAGE = {"200": ["Link", "X-Total-Count"]}
 SUCCESS_HEADERS = {
     "tasks_list": _PAGE,
-    "tasks_create": {"201": ["Location", "ETag"]},
+    "tasks_create": {"201": ["Location", "ETag", "Idempotency-Replayed"]},
     "tasks_retrieve": _ETAG,
     "tasks_update": _ETAG,
     "tasks_partial_update": _ETAG,
@@ -115,12 +122,15 @@ CONDITIONAL = {
     "tasks_destroy": "If-Match",
     "tasks_complete_partial_update": "If-Match",
 }
-# The operations that create tasks, refused at the cap.
+# The operations that create tasks, refused at the cap, and take an Idempotency-Key.
 CREATES = {"tasks_create"}
 CONDITIONS = {
     "If-Match": 'Write only if the task is at this version (its ETag, e.g. `"3"`; `*`: '
     "any existing task). Otherwise 412 with the current ETag, and nothing changes.",
     "If-None-Match": "The ETag you hold: 304 with no body while the task is still at it.",
+    "Idempotency-Key": "1 to 255 printable ASCII characters, new for each new request: a "
+    "retry with it (and the same body) within 24 hours gets the first response again, "
+    "with `Idempotency-Replayed: true`, and creates nothing.",
 }
 
 
@@ -139,7 +149,7 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
     elif has_query:
         statuses.append(400)
     if operation["operationId"] in CREATES:
-        statuses.append(409)
+        statuses += [409, 422]
     if "{id}" in path:
         statuses.append(404)
     if CONDITIONAL.get(operation["operationId"]) == "If-Match":
@@ -191,6 +201,8 @@ def complete_operations(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any
                     response["headers"] = _headers(names)
                 if operation_id in CREATES and code == "201":
                     response["links"] = _links_from_create(result["paths"])
+            if operation_id in CREATES:
+                operation.setdefault("parameters", []).append(_header_parameter("Idempotency-Key"))
             if condition := CONDITIONAL.get(operation_id):
                 parameters = operation.setdefault("parameters", [])
                 if condition not in {parameter["name"] for parameter in parameters}:

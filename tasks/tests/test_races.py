@@ -1,6 +1,7 @@
 """Real concurrency against a live server on PostgreSQL: 2 gunicorn workers of 4 threads,
 hit by 16 client threads at once."""
 
+import json
 import random
 import threading
 import time
@@ -275,3 +276,34 @@ def test_a_poller_of_the_changes_feed_ends_with_every_tasks_final_state(api: Cli
     assert copy == all_live_tasks(syncer)
     assert tally["polls"] > 20, tally
     assert tally["upserted"] + tally["deleted"] > 200, tally
+
+
+def test_concurrent_creates_with_one_idempotency_key_make_one_task(api: Client) -> None:
+    keeper = api.as_user("keeper")
+    body = {"title": "Exactly once", "tags": ["retry"]}
+
+    in_flight = []
+
+    def send(_: int) -> tuple[int, int, str | None]:
+        while True:
+            status, headers, raw = fetch(
+                f"{api.base}/api/me/tasks",
+                keeper.token,
+                method="POST",
+                body=body,
+                **{"Idempotency-Key": "one-key"},
+            )
+            if status != 409:  # in flight: retry as a client would
+                return status, json.loads(raw)["id"], headers.get("Idempotency-Replayed")
+            in_flight.append(headers["Retry-After"])
+            time.sleep(0.05)
+
+    results = at_once(16, send)
+    print(f"idempotency race: {len(in_flight)} answers of 409 while in flight")  # `pytest -s`
+
+    assert {status for status, _, _ in results} == {201}
+    assert len({task_id for _, task_id, _ in results}) == 1
+    assert sorted(replayed or "" for _, _, replayed in results) == [""] + ["true"] * 15
+    with psycopg.connect(api.database) as db:
+        (count,) = db.execute("SELECT COUNT(*) FROM tasks_task WHERE user_id = 'keeper'").fetchone()
+    assert count == 1

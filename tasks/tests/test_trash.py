@@ -160,4 +160,4 @@ def test_the_purge_deletes_what_outlived_the_retention_and_old_tombstones(
 
     assert list(Task.objects.filter(user_id=user_id).values_list("id", flat=True)) == [recent.id]
     assert set(TaskTombstone.objects.values_list("task_id", flat=True)) == {old.id}
-    assert "Deleted 1 task(s) from the trash, 1 tombstone(s)." in out.getvalue()
+    assert "Deleted 1 task(s) from the trash, 1 tombstone(s), 0 expired" in out.getvalue()
