@@ -52,3 +52,15 @@ class KeyReused(APIException):
 
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "This Idempotency-Key was sent with another body; use a new key."
+
+
+class TasksNotFound(APIException):
+    """Some ids of a bulk action name none of the caller's live tasks: 404, with an
+    `errors` entry (`ids.N`) for each; nothing was written."""
+
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = "Some of these ids name no task of yours; nothing was changed."
+
+    def __init__(self, indexes: list[int]) -> None:
+        self.errors = {f"ids.{index}": ["No such task."] for index in indexes}
+        super().__init__(f"No such task of yours: {', '.join(self.errors)}; nothing was changed.")

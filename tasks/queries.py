@@ -175,22 +175,23 @@ def _like_pattern(text: str) -> str:
 
 def _list_filter(user_id: str, query: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     """The WHERE clause (and its parameters) of a validated TaskListQuery, or of the
-    trash's query (`trash: True`)."""
+    trash's query (`trash: True`). Its parameters are named apart from the columns, so
+    that an UPDATE can take them with a SET clause's."""
     like = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
     in_trash = "IS NOT NULL" if query.get("trash") else "IS NULL"
     conditions = ["user_id = %(user_id)s", f"deleted_at {in_trash}"]
     params: dict[str, Any] = {"user_id": user_id}
     if query["status"] != "all":
-        conditions.append("completed = %(completed)s")
-        params["completed"] = query["status"] == "completed"
+        conditions.append("completed = %(where_completed)s")
+        params["where_completed"] = query["status"] == "completed"
     if search := query.get("search"):
         conditions.append(
             f"(title {like} %(search)s ESCAPE '\\' OR description {like} %(search)s ESCAPE '\\')"
         )
         params["search"] = _like_pattern(search)
     if "priority" in query:
-        conditions.append("priority = %(priority)s")
-        params["priority"] = query["priority"]
+        conditions.append("priority = %(where_priority)s")
+        params["where_priority"] = query["priority"]
     if tag := query.get("tag"):
         conditions.append("tag_keys LIKE %(tag)s ESCAPE '\\'")
         params["tag"] = _like_pattern(tag_key(tag))
@@ -201,8 +202,8 @@ def _list_filter(user_id: str, query: Mapping[str, Any]) -> tuple[str, dict[str,
         conditions.append("due_date > %(due_after)s")
         params["due_after"] = _db_value("due_date", query["due_after"])
     if query["overdue"]:
-        conditions.append("NOT completed AND due_date < %(now)s")
-        params["now"] = _db_value("due_date", timezone.now())
+        conditions.append("NOT completed AND due_date < %(where_now)s")
+        params["where_now"] = _db_value("due_date", timezone.now())
     return " AND ".join(conditions), params
 
 
@@ -560,6 +561,46 @@ def task_restore(*, user_id: str, task_id: int) -> TaskRow | None:
     return _update_owned(
         set_clause, params, user_id=user_id, task_id=task_id, versions=None, where=_TRASHED
     )
+
+
+def tasks_update_owned(
+    *,
+    user_id: str,
+    task_ids: Collection[int] | None = None,
+    query: Mapping[str, Any] | None = None,
+    fields: Mapping[str, Any] | None = None,
+    trash: bool = False,
+) -> list[TaskRow]:
+    """Write `fields` to (or, with `trash`, move to the trash) the owner's live tasks
+    named by `task_ids`, or else matching a validated TaskListQuery `query`, by the
+    rules of `task_update`; the tasks as written, in id order. Call it in a
+    transaction to take back the write (the caller's all or nothing)."""
+    if trash:
+        set_clause, params = _set_clause({"deleted_at": "%(now)s"})
+    else:
+        set_clause, params = _assignments(fields or {})
+    if task_ids is not None:
+        listed, id_params = _parameter_list("id", sorted(set(task_ids)))
+        where = f"user_id = %(user_id)s AND deleted_at IS NULL AND id IN ({listed})"
+        where_params: dict[str, Any] = {"user_id": user_id, **id_params}
+    else:
+        where, where_params = _list_filter(user_id, query or {"status": "all", "overdue": False})
+    params = {**params, **where_params}
+    # No savepoint: the caller's transaction is all or nothing anyway.
+    with transaction.atomic(savepoint=False), _cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The tasks first, in id order, as `_tasks_write` says: no deadlock with
+            # an API write of one of them over the owner's count row.
+            cursor.execute(
+                f"SELECT id FROM {_TABLE} WHERE {where} ORDER BY id FOR UPDATE",  # noqa: S608
+                params,
+            )
+        cursor.execute(
+            f"UPDATE {_TABLE} SET {set_clause} WHERE {where} RETURNING {_RETURNING}",  # noqa: S608
+            params,
+        )
+        rows = [_row(values) for values in cursor.fetchall()]
+    return sorted(rows, key=lambda row: row["id"])
 
 
 def tasks_set_completed(*, task_ids: Iterable[int], completed: bool) -> int:

@@ -134,6 +134,25 @@ class TrashedTaskSerializer(TaskSerializer):
     deleted_at = serializers.DateTimeField(read_only=True, help_text="When it was deleted.")
 
 
+class BulkResultSerializer(serializers.Serializer):
+    """What a bulk action wrote: the tasks as written, or for `delete` their ids."""
+
+    count = serializers.IntegerField()
+    tasks = TaskSerializer(many=True, required=False)
+    ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class ChangesSerializer(serializers.Serializer):
+    """An answer of the changes feed."""
+
+    upserted = TaskSerializer(many=True, help_text="Live tasks changed, as they are now.")
+    deleted = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Ids of tasks trashed or deleted for good."
+    )
+    next = serializers.CharField(help_text="Ask with `since=` this next (and to poll later).")
+    more = serializers.BooleanField(help_text="`true`: more changes wait; ask again at once.")
+
+
 class CompletionSerializer(serializers.Serializer):
     """The optional body of `PATCH .../complete`: no `completed` toggles, a value sets."""
 

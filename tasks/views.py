@@ -1,7 +1,7 @@
 """`/api/{user_id}/tasks`, `/trash` and `/changes`: HTTP in, a call of tasks.queries
 (or tasks.changes), HTTP out."""
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -12,7 +12,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import serializers, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
@@ -23,6 +23,7 @@ from accounts.authentication import BetterAuthJWTAuthentication
 from accounts.permissions import IsPathUser
 from accounts.ratelimit import RateLimitedViewMixin
 from tasks import queries
+from tasks.bulk import BulkRequestSerializer, bulk_apply
 from tasks.changes import changes_since
 from tasks.exceptions import PreconditionFailed
 from tasks.filters import (
@@ -38,6 +39,8 @@ from tasks.models import MAX_TASK_ID
 from tasks.pagination import paginate
 from tasks.preconditions import etag, if_match_versions, not_modified
 from tasks.serializers import (
+    BulkResultSerializer,
+    ChangesSerializer,
     CompletionSerializer,
     TaskSerializer,
     TrashedTaskSerializer,
@@ -245,6 +248,68 @@ class TaskViewSet(OwnerViewSet):
         )
         return self._found(task, task_id=task_id, versions=versions)
 
+    @extend_schema(
+        summary="Act on many tasks at once",
+        operation_id="tasks_bulk",
+        description="`complete`, `reopen`, `delete` (to the trash) or `update` (with "
+        "`fields`, as PATCH takes them, but `title`) the tasks named by `ids` (1..200) or "
+        "matching `where` (the list's filters); or `create` up to 100 `tasks`. All or "
+        "nothing: an id that names none of your live tasks is a 404 naming it (`ids.3`), "
+        "a bad task a 400 naming it (`tasks.3.title`), and nothing changes.",
+        parameters=[USER_ID_PARAMETER],
+        request=BulkRequestSerializer,
+        responses={200: BulkResultSerializer, 201: BulkResultSerializer},
+        examples=[
+            OpenApiExample(
+                "Complete", value={"action": "complete", "ids": [42, 43]}, request_only=True
+            ),
+            OpenApiExample(
+                "Clear completed",
+                value={"action": "delete", "where": {"status": "completed"}},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Tag",
+                value={"action": "update", "ids": [42], "fields": {"tags": ["work"]}},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Create",
+                value={
+                    "action": "create",
+                    "tasks": [{"title": "Buy oat milk"}, {"title": "Call mum"}],
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Written", value={"count": 1, "tasks": [TASK_EXAMPLE]}, response_only=True
+            ),
+            OpenApiExample("Deleted", value={"count": 2, "ids": [42, 43]}, response_only=True),
+        ],
+    )
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk(self, request: Request, user_id: str) -> Response:
+        return idempotent(
+            self,
+            request,
+            owner_id=self.owner_id,
+            user_id=user_id,
+            work=lambda: self._bulk(request),
+        )
+
+    def _bulk(self, request: Request) -> Response:
+        result = bulk_apply(user_id=self.owner_id, data=request.data)
+        if request.data.get("action") == "delete":
+            body: dict[str, Any] = {
+                "count": len(result.tasks),
+                "ids": [t["id"] for t in result.tasks],
+            }
+        else:
+            body = {"count": len(result.tasks), "tasks": [task_json(task) for task in result.tasks]}
+        return Response(
+            body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        )
+
     def _found(
         self, task: queries.TaskRow | None, *, task_id: int, versions: frozenset[int] | None
     ) -> Response:
@@ -327,17 +392,6 @@ class TrashViewSet(OwnerViewSet):
         if task is None:
             raise NotFound()
         return Response(task_json(task), headers={"ETag": etag(task["version"])})
-
-
-class ChangesSerializer(serializers.Serializer):
-    """An answer of the changes feed."""
-
-    upserted = TaskSerializer(many=True, help_text="Live tasks changed, as they are now.")
-    deleted = serializers.ListField(
-        child=serializers.IntegerField(), help_text="Ids of tasks trashed or deleted for good."
-    )
-    next = serializers.CharField(help_text="Ask with `since=` this next (and to poll later).")
-    more = serializers.BooleanField(help_text="`true`: more changes wait; ask again at once.")
 
 
 class ChangesViewSet(OwnerViewSet):

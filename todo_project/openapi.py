@@ -23,7 +23,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 
 from accounts.ratelimit import RateLimitedViewMixin
-from tasks.exceptions import KeyReused, PreconditionFailed, TaskLimitReached
+from tasks.exceptions import KeyReused, PreconditionFailed, SyncTokenExpired, TaskLimitReached
 from todo_project.middleware import CHUNKED_DETAIL
 from todo_project.problems import PROBLEM_CONTENT_TYPE, problem, validation_detail
 
@@ -67,6 +67,12 @@ ERRORS = {
         "The task is not at a version `If-Match` names; nothing was written.",
         problem(412, str(PreconditionFailed.default_detail)),
     ),
+    410: (
+        "The token is older than `TRASH_RETENTION_DAYS`: sync in full (no `since`).",
+        problem(
+            410, str(SyncTokenExpired.default_detail), problem_type=SyncTokenExpired.problem_type
+        ),
+    ),
     413: ("The body is over `MAX_BODY_BYTES`.", problem(413, "The request body is too large.")),
     422: (
         "This `Idempotency-Key` came with another body.",
@@ -107,6 +113,7 @@ _PAGE = {"200": ["Link", "X-Total-Count"]}
 SUCCESS_HEADERS = {
     "tasks_list": _PAGE,
     "tasks_create": {"201": ["Location", "ETag", "Idempotency-Replayed"]},
+    "tasks_bulk": {"200": ["Idempotency-Replayed"], "201": ["Idempotency-Replayed"]},
     "tasks_retrieve": _ETAG,
     "tasks_update": _ETAG,
     "tasks_partial_update": _ETAG,
@@ -123,7 +130,9 @@ CONDITIONAL = {
     "tasks_complete_partial_update": "If-Match",
 }
 # The operations that create tasks, refused at the cap, and take an Idempotency-Key.
-CREATES = {"tasks_create"}
+CREATES = {"tasks_create", "tasks_bulk"}
+# Statuses of one operation alone: a bulk action's missing ids, a feed's old token.
+OWN_STATUSES = {"tasks_bulk": [404], "changes_list": [410]}
 CONDITIONS = {
     "If-Match": 'Write only if the task is at this version (its ETag, e.g. `"3"`; `*`: '
     "any existing task). Otherwise 412 with the current ETag, and nothing changes.",
@@ -154,6 +163,7 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
         statuses.append(404)
     if CONDITIONAL.get(operation["operationId"]) == "If-Match":
         statuses.append(412)
+    statuses += OWN_STATUSES.get(operation["operationId"], [])
     return sorted(statuses)
 
 

@@ -106,9 +106,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         errors = flatten_errors(exc.detail)
         body = problem(exc.status_code, validation_detail(errors), errors=errors)
     else:
-        # An exception may name its own kind of problem (`problem_type`, a URI).
+        # An exception may name its own kind of problem (`problem_type`, a URI) and
+        # the inputs it is about (`errors`).
         problem_type = getattr(exc, "problem_type", "about:blank")
-        body = problem(exc.status_code, str(exc.detail), problem_type=problem_type)
+        errors = getattr(exc, "errors", None)
+        body = problem(exc.status_code, str(exc.detail), errors=errors, problem_type=problem_type)
 
     headers = dict(getattr(exc, "headers", {}))
     if auth_header := getattr(exc, "auth_header", None):

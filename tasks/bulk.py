@@ -1,0 +1,127 @@
+"""Bulk actions (`POST …/tasks/bulk`): one request, many tasks, all or nothing.
+
+`complete`, `reopen`, `delete` (to the trash) and `update` (with `fields`, as PATCH
+takes them but `title`) name their tasks by `ids` (1..200 of the caller's live tasks,
+else a 404 naming each missing one as `ids.N`) or by `where` (the list's filters);
+`create` takes `tasks` (1..100, each as a create takes it). Each runs in one
+transaction through tasks.queries, by the same rules as one task's write.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+
+from tasks import queries
+from tasks.exceptions import TasksNotFound
+from tasks.filters import parse_list_query
+from tasks.models import MAX_TASK_ID
+from tasks.queries import TaskRow
+from tasks.serializers import validate_task
+
+MAX_IDS = 200
+MAX_CREATES = 100
+ACTIONS = ("complete", "reopen", "delete", "update", "create")
+# The list's parameters that are not filters.
+_NOT_FILTERS = {"sort", "limit", "cursor"}
+
+
+class BulkRequestSerializer(serializers.Serializer):
+    """The body of a bulk action; which keys it needs depends on `action`."""
+
+    action = serializers.ChoiceField(choices=ACTIONS)
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_TASK_ID),
+        min_length=1,
+        max_length=MAX_IDS,
+        required=False,
+        help_text="The tasks to act on (not with `where`).",
+    )
+    where = serializers.DictField(
+        required=False,
+        help_text='The list\'s filters, same names and values (`{"status": "completed"}`).',
+    )
+    fields = serializers.DictField(
+        required=False, help_text="`update`: the fields to write, as PATCH takes them, but `title`."
+    )
+    tasks = serializers.ListField(
+        child=serializers.DictField(),
+        min_length=1,
+        max_length=MAX_CREATES,
+        required=False,
+        help_text="`create`: the new tasks, as a create takes each.",
+    )
+
+
+_BULK = BulkRequestSerializer()
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    created: bool
+    tasks: list[TaskRow]
+
+
+def _fields(data: dict[str, Any]) -> dict[str, Any]:
+    if data["action"] == "complete":
+        return {"completed": True}
+    if data["action"] == "reopen":
+        return {"completed": False}
+    raw = data.get("fields")
+    if not raw:
+        raise ValidationError({"fields": ["Send the fields to write."]})
+    if "title" in raw:
+        raise ValidationError({"fields": {"title": ["A bulk update can't write titles."]}})
+    try:
+        return validate_task(raw, partial=True)
+    except ValidationError as error:
+        raise ValidationError({"fields": error.detail}) from None
+
+
+def _where(raw: dict[str, Any]) -> dict[str, Any]:
+    filters = {name: value for name, value in raw.items() if name not in _NOT_FILTERS}
+    try:
+        return parse_list_query(filters)
+    except ValidationError as error:
+        raise ValidationError({"where": error.detail}) from None
+
+
+def _create(user_id: str, raw_tasks: list[Any]) -> list[TaskRow]:
+    fields, errors = [], {}
+    for index, raw in enumerate(raw_tasks):
+        try:
+            fields.append(validate_task(raw, partial=False))
+        except ValidationError as error:
+            errors[index] = error.detail
+    if errors:
+        raise ValidationError({"tasks": errors})
+    return [queries.task_insert(user_id=user_id, fields=task) for task in fields]
+
+
+@transaction.atomic
+def bulk_apply(*, user_id: str, data: Any) -> BulkResult:
+    """Validate a bulk request body and apply it to the owner's tasks, all or nothing."""
+    request: dict[str, Any] = _BULK.run_validation(data)
+    action = request["action"]
+    if action == "create":
+        if "tasks" not in request:
+            raise ValidationError({"tasks": ["Send the tasks to create."]})
+        return BulkResult(created=True, tasks=_create(user_id, request["tasks"]))
+    if ("ids" in request) == ("where" in request):
+        raise ValidationError({"ids": ["Send either `ids` or `where`, not both."]})
+    fields = None if action == "delete" else _fields(request)
+    ids = request.get("ids")
+    written = queries.tasks_update_owned(
+        user_id=user_id,
+        task_ids=ids,
+        query=None if ids is not None else _where(request["where"]),
+        fields=fields,
+        trash=action == "delete",
+    )
+    if ids is not None:
+        found = {task["id"] for task in written}
+        if missing := [index for index, task_id in enumerate(ids) if task_id not in found]:
+            raise TasksNotFound(missing)  # rolls the write back with this transaction
+    return BulkResult(created=False, tasks=written)

@@ -1,0 +1,150 @@
+"""Bulk actions (contract Part 2): many tasks in one call, all or nothing."""
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tasks.models import Task
+from tasks.tests.factories import TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def bulk(api: APIClient, **body: Any) -> Any:
+    return api.post("/api/me/tasks/bulk", body, format="json")
+
+
+@pytest.fixture
+def tasks(user_id: str) -> list[Task]:
+    return TaskFactory.create_batch(3, user_id=user_id)
+
+
+def test_complete_by_ids_writes_each_by_the_rules(api: APIClient, tasks: list[Task]) -> None:
+    response = bulk(api, action="complete", ids=[tasks[0].id, tasks[2].id])
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 2
+    assert [(t["id"], t["completed"], t["version"]) for t in body["tasks"]] == [
+        (tasks[0].id, True, 2),
+        (tasks[2].id, True, 2),
+    ]
+    assert all(t["completed_at"] for t in body["tasks"])
+    assert not Task.objects.get(id=tasks[1].id).completed
+
+
+def test_reopen_by_where(api: APIClient, user_id: str) -> None:
+    TaskFactory.create_batch(2, user_id=user_id, completed=True)
+    TaskFactory.create(user_id=user_id)
+
+    response = bulk(api, action="reopen", where={"status": "completed"})
+
+    assert response.json()["count"] == 2
+    assert not Task.objects.filter(user_id=user_id, completed=True).exists()
+
+
+def test_delete_moves_to_the_trash_and_answers_ids(api: APIClient, tasks: list[Task]) -> None:
+    response = bulk(api, action="delete", ids=[tasks[1].id])
+
+    assert response.json() == {"count": 1, "ids": [tasks[1].id]}
+    assert [t["id"] for t in api.get("/api/me/trash").json()] == [tasks[1].id]
+
+
+def test_update_writes_the_fields_as_patch_does(api: APIClient, tasks: list[Task]) -> None:
+    response = bulk(
+        api, action="update", ids=[t.id for t in tasks], fields={"tags": ["Work", "work"]}
+    )
+
+    assert {tuple(t["tags"]) for t in response.json()["tasks"]} == {("Work",)}
+    assert api.get("/api/me/tasks?tag=work")["X-Total-Count"] == "3"
+
+
+def test_a_missing_id_is_a_404_naming_it_and_nothing_changes(
+    api: APIClient, tasks: list[Task], client_for: Any
+) -> None:
+    theirs = TaskFactory.create(user_id="them")
+
+    response = bulk(api, action="complete", ids=[tasks[0].id, 10**12, theirs.id])
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert set(response.json()["errors"]) == {"ids.1", "ids.2"}
+    assert "ids.1" in response.json()["detail"]
+    assert not Task.objects.filter(completed=True).exists()
+
+
+def test_a_trashed_id_is_missing(api: APIClient, tasks: list[Task]) -> None:
+    api.delete(f"/api/me/tasks/{tasks[0].id}")
+
+    response = bulk(api, action="update", ids=[tasks[0].id], fields={"priority": "high"})
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"action": "complete"}, "ids"),
+        ({"action": "complete", "ids": [1], "where": {}}, "ids"),
+        ({"action": "complete", "ids": []}, "ids"),
+        ({"action": "complete", "ids": list(range(1, 202))}, "ids"),
+        ({"action": "complete", "ids": ["x"]}, "ids.0"),
+        ({"action": "update", "ids": [1]}, "fields"),
+        ({"action": "update", "ids": [1], "fields": {"title": "x"}}, "fields.title"),
+        ({"action": "update", "ids": [1], "fields": {"priority": "urgent"}}, "fields.priority"),
+        ({"action": "reopen", "where": {"status": "done"}}, "where.status"),
+        ({"action": "shred", "ids": [1]}, "action"),
+        ({"action": "create"}, "tasks"),
+        ({"action": "create", "tasks": [{"title": "ok"}, {"title": ""}]}, "tasks.1.title"),
+    ],
+)
+def test_a_bad_request_is_a_400_naming_what_is_wrong(
+    api: APIClient, tasks: list[Task], body: dict[str, Any], named: str
+) -> None:
+    response = api.post("/api/me/tasks/bulk", body, format="json")
+
+    assert response.status_code == 400, response.json()
+    assert named in response.json()["errors"]
+    assert not Task.objects.filter(completed=True).exists()
+
+
+def test_create_makes_all_of_them(api: APIClient, user_id: str) -> None:
+    response = bulk(api, action="create", tasks=[{"title": "One"}, {"title": "Two", "tags": ["x"]}])
+
+    assert response.status_code == 201
+    assert [t["title"] for t in response.json()["tasks"]] == ["One", "Two"]
+    assert Task.objects.filter(user_id=user_id).count() == 2
+
+
+def test_create_beyond_the_cap_creates_none(api: APIClient, user_id: str, settings: Any) -> None:
+    settings.MAX_TASKS_PER_USER = 2
+    TaskFactory.create(user_id=user_id)
+
+    response = bulk(api, action="create", tasks=[{"title": "One"}, {"title": "Two"}])
+
+    assert response.status_code == 409
+    assert Task.objects.filter(user_id=user_id).count() == 1
+
+
+def test_a_bulk_call_is_retry_safe_with_an_idempotency_key(api: APIClient, user_id: str) -> None:
+    body = {"action": "create", "tasks": [{"title": "Once"}]}
+    first = api.post("/api/me/tasks/bulk", body, format="json", HTTP_IDEMPOTENCY_KEY="b-1")
+    again = api.post("/api/me/tasks/bulk", body, format="json", HTTP_IDEMPOTENCY_KEY="b-1")
+
+    assert again["Idempotency-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert Task.objects.filter(user_id=user_id).count() == 1
+
+
+def test_a_bulk_complete_is_one_write(
+    api: APIClient, tasks: list[Task], django_assert_num_queries: Any
+) -> None:
+    """One UPDATE; on PostgreSQL the tasks are locked first, in id order. (Here the
+    transaction is a savepoint and its release, in the test's transaction.)"""
+    api.get("/api/me/tasks/0")  # mirrors the user
+    writes = 1 + (connection.vendor == "postgresql")
+
+    with django_assert_num_queries(writes + 2):
+        assert bulk(api, action="complete", ids=[t.id for t in tasks]).status_code == 200
