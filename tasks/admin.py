@@ -75,7 +75,14 @@ class TaskAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     raw_id_fields = ("user",)
-    readonly_fields = ("completed_at", "created_at", "updated_at", "version", "deleted_at")
+    readonly_fields = (
+        "completed_at",
+        "created_at",
+        "updated_at",
+        "version",
+        "position",
+        "deleted_at",
+    )
     fields = ("user", *queries.WRITABLE_FIELDS, *readonly_fields)
     actions = ("mark_completed", "mark_not_completed", "move_to_trash", "restore_from_trash")
 

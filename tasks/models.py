@@ -55,6 +55,9 @@ class Task(models.Model):
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     # 1 when created, +1 on every real change: the task's ETag, compared by If-Match.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The task's place in the owner's manual order (`tasks.ordering`): digits, compared
+    # as strings, ties by id.
+    position = models.CharField(max_length=40, default="", editable=False)
     # Set when the task goes to the trash, cleared when it is restored.
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Where the task's last change stands in the changes feed (`tasks.changes`); a
@@ -70,6 +73,7 @@ class Task(models.Model):
             models.Index(fields=["user", "title", "id"], name="task_user_title"),
             models.Index(fields=["user", "due_date", "id"], name="task_user_due"),
             models.Index(fields=["user", "priority", "id"], name="task_user_priority"),
+            models.Index(fields=["user", "position", "id"], name="task_user_position"),
             models.Index(fields=["user", "change_id", "id"], name="task_user_changed"),
             # The trash alone: a live task is never in it.
             models.Index(

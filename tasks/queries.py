@@ -41,6 +41,7 @@ from django.utils import timezone
 from psycopg.types.datetime import TimestamptzLoader
 
 from accounts.services import user_restore
+from tasks import ordering
 from tasks.exceptions import TaskLimitReached
 from tasks.models import Task, TaskCount, TaskTombstone, tag_key, tag_keys
 
@@ -61,6 +62,7 @@ class TaskRow(TypedDict):
     created_at: datetime
     updated_at: datetime
     version: int
+    position: str
     deleted_at: datetime | None
 
 
@@ -82,6 +84,7 @@ SORT_FIELDS = {
     "title": "title",
     "due_date": "due_date",
     "priority": "priority",
+    "position": "position",
 }
 # The trash's one order (most recently deleted first), as the list's sorts are named.
 TRASH_SORT = "-deleted"
@@ -386,6 +389,7 @@ def _new_task(user_id: str, fields: Mapping[str, Any], now: datetime) -> dict[st
         "created_at": now,
         "updated_at": now,
         "version": 1,
+        "position": ordering.stamp(now),  # last in the manual order
         "deleted_at": None,
         "change_id": 0,  # a trigger writes the real one
     }
@@ -560,6 +564,137 @@ def task_restore(*, user_id: str, task_id: int) -> TaskRow | None:
     set_clause, params = _set_clause({"deleted_at": "NULL"})
     return _update_owned(
         set_clause, params, user_id=user_id, task_id=task_id, versions=None, where=_TRASHED
+    )
+
+
+# --- The manual order -----------------------------------------------------------
+
+Place = tuple[str, int]  # a task's (position, id): its place in the manual order
+
+
+def _lock_order(cursor: Any, user_id: str) -> None:
+    """Make the owner's moves take turns until this transaction ends: an advisory lock
+    on PostgreSQL (no row lock, so no deadlock with other writes), the write lock on
+    SQLite (taken by a write that changes nothing)."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"tasks.order:{user_id}"])
+    else:
+        cursor.execute(f"UPDATE {_TABLE} SET position = position WHERE id = 0")  # noqa: S608
+
+
+def _neighbours(
+    cursor: Any, user_id: str, moved: int, start: Place | None, *, upward: bool, count: int
+) -> list[Place]:
+    """Up to `count` places of the owner's live tasks but `moved`, nearest first, from
+    `start` on (itself included) upward or downward; from an end without a start."""
+    beyond, direction = (">", "ASC") if upward else ("<", "DESC")
+    condition = ""
+    params: dict[str, Any] = {"user_id": user_id, "moved": moved, "count": count}
+    if start is not None:
+        condition = (
+            f"AND position {beyond}= %(start)s "
+            f"AND (position {beyond} %(start)s OR id {beyond}= %(start_id)s)"
+        )
+        params |= {"start": start[0], "start_id": start[1]}
+    cursor.execute(
+        f"SELECT position, id FROM {_TABLE} WHERE user_id = %(user_id)s "  # noqa: S608
+        f"AND deleted_at IS NULL AND id <> %(moved)s {condition} "
+        f"ORDER BY position {direction}, id {direction} LIMIT %(count)s",
+        params,
+    )
+    return [(position, task_id) for position, task_id in cursor.fetchall()]
+
+
+def _side(
+    cursor: Any, user_id: str, moved: int, nearest: Place | None, *, upward: bool, width: int
+) -> tuple[list[Place], str | None]:
+    """Up to `width` places on one side of a gap, nearest first, and the position just
+    beyond them (None: the order ends there)."""
+    if nearest is None:
+        return [], None
+    places = _neighbours(cursor, user_id, moved, nearest, upward=upward, count=width + 1)
+    bound = places.pop()[0] if len(places) > width else None
+    return places, bound
+
+
+def _placed(
+    cursor: Any, user_id: str, moved: int, low: Place | None, high: Place | None
+) -> dict[int, str]:
+    """New positions putting `moved` between the places `low` and `high` (None: an
+    end): its own alone while a short one fits between them, else also theirs,
+    spread out over a window of neighbours that doubles until it fits."""
+    if low is None or high is None or low[0] != high[0]:
+        position = ordering.between(low and low[0], high and high[0])
+        if len(position) <= ordering.MAX_LENGTH:
+            return {moved: position}
+    width = 8
+    while True:
+        below, low_bound = _side(cursor, user_id, moved, low, upward=False, width=width)
+        above, high_bound = _side(cursor, user_id, moved, high, upward=True, width=width)
+        window = [task for _, task in reversed(below)] + [moved] + [task for _, task in above]
+        positions = ordering.spread(low_bound, high_bound, len(window))
+        if max(map(len, positions)) <= ordering.MAX_LENGTH:
+            return dict(zip(window, positions, strict=True))
+        width *= 2
+
+
+def task_move(
+    *,
+    user_id: str,
+    task_id: int,
+    before: int | None = None,
+    after: int | None = None,
+    to: str | None = None,
+    versions: Collection[int] | None = None,
+) -> TaskRow | None:
+    """Move the owner's live task right before (or after) another of their live tasks,
+    or to the "top" or "bottom" of their manual order; the task as moved, or None as
+    `task_update` says. Raise LookupError if the other task is not one of theirs.
+
+    Moves of one owner take turns (`_lock_order`), so none reads the order while
+    another changes it: a move never gives two tasks one position. Usually only the
+    moved task is written; when the gap is spent, a few neighbours are spread out too
+    (each a change: its version steps)."""
+    with transaction.atomic(), _cursor() as cursor:
+        _lock_order(cursor, user_id)
+        anchor_id = before if before is not None else after
+        if anchor_id is not None:
+            cursor.execute(
+                f"SELECT position, id FROM {_TABLE} WHERE {_LIVE}",  # noqa: S608
+                {"id": anchor_id, "user_id": user_id},
+            )
+            found = cursor.fetchone()
+            if found is None or anchor_id == task_id:
+                raise LookupError(anchor_id)
+            anchor: Place = (found[0], found[1])
+            beside = _neighbours(
+                cursor, user_id, task_id, anchor, upward=after is not None, count=2
+            )
+            other = beside[1] if len(beside) > 1 else None  # beside[0] is the anchor
+            low, high = (anchor, other) if after is not None else (other, anchor)
+        else:
+            upward = to == "top"
+            end = _neighbours(cursor, user_id, task_id, None, upward=upward, count=1)
+            nearest = end[0] if end else None
+            low, high = (None, nearest) if upward else (nearest, None)
+        placed = _placed(cursor, user_id, task_id, low, high)
+        moved = _write_position(user_id, task_id, placed.pop(task_id), versions)
+        if moved is not None:
+            for other_id, position in placed.items():
+                _write_position(user_id, other_id, position, None)
+    return moved
+
+
+def _write_position(
+    user_id: str, task_id: int, position: str, versions: Collection[int] | None
+) -> TaskRow | None:
+    set_clause, params = _set_clause({"position": "%(position)s"})
+    return _update_owned(
+        set_clause,
+        {**params, "position": position},
+        user_id=user_id,
+        task_id=task_id,
+        versions=versions,
     )
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from tasks.models import Priority
+from tasks.models import MAX_TASK_ID, Priority
 from tasks.queries import TaskRow
 
 MAX_TAGS = 20
@@ -126,6 +126,11 @@ class TaskSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         read_only=True, help_text="1 when created, +1 on every change; the ETag, quoted."
     )
+    position = serializers.CharField(
+        read_only=True,
+        help_text="The manual order: compare as strings (code points), ties by id. A new "
+        "task goes last; `POST …/move` changes it.",
+    )
 
 
 class TrashedTaskSerializer(TaskSerializer):
@@ -159,11 +164,31 @@ class CompletionSerializer(serializers.Serializer):
     completed = StrictBooleanField(required=False)
 
 
+class MoveSerializer(serializers.Serializer):
+    """Where `POST …/move` puts the task: exactly one of `before`, `after` or `to`."""
+
+    before = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_TASK_ID, help_text="Right before this task."
+    )
+    after = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_TASK_ID, help_text="Right after this task."
+    )
+    to = serializers.ChoiceField(
+        choices=["top", "bottom"], required=False, help_text="First or last of all."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if len(attrs) != 1:
+            raise serializers.ValidationError("Send exactly one of `before`, `after` or `to`.")
+        return attrs
+
+
 # One instance of each, validating every request's data: instantiating a DRF
 # serializer deep-copies all its fields, which costs more than validating.
 _TASK = TaskSerializer()
 _CHANGES = TaskSerializer(partial=True)
 _COMPLETION = CompletionSerializer()
+_MOVE = MoveSerializer()
 
 
 def validate_task(data: Any, *, partial: bool) -> dict[str, Any]:
@@ -179,3 +204,9 @@ def validate_completion(data: Any) -> bool | None:
     """The `completed` of a completion body: True/False to set, None to toggle."""
     completed: bool | None = _COMPLETION.run_validation(data).get("completed")
     return completed
+
+
+def validate_move(data: Any) -> dict[str, Any]:
+    """A move body's one key (`before`, `after` or `to`) and its value."""
+    move: dict[str, Any] = _MOVE.run_validation(data)
+    return move

@@ -14,7 +14,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,11 +42,13 @@ from tasks.serializers import (
     BulkResultSerializer,
     ChangesSerializer,
     CompletionSerializer,
+    MoveSerializer,
     TaskSerializer,
     TrashedTaskSerializer,
     task_json,
     trashed_task_json,
     validate_completion,
+    validate_move,
     validate_task,
 )
 
@@ -63,6 +65,7 @@ TASK_EXAMPLE = {
     "created_at": "2025-05-30T08:12:00Z",
     "updated_at": "2025-05-30T08:12:00Z",
     "version": 1,
+    "position": "1748592720000000",
 }
 TRASHED_TASK_EXAMPLE = {**TASK_EXAMPLE, "version": 2, "deleted_at": "2025-05-31T09:30:00Z"}
 NEW_TASK_EXAMPLE = OpenApiExample(
@@ -309,6 +312,38 @@ class TaskViewSet(OwnerViewSet):
         return Response(
             body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         )
+
+    @extend_schema(
+        summary="Move a task in the manual order",
+        operation_id="tasks_move",
+        description='`{"before": id}`, `{"after": id}` (another of your live tasks) or '
+        '`{"to": "top"|"bottom"}`. Only the moved task changes (its `position` and '
+        "`version`), unless its new gap is spent: then a few neighbours are spread out "
+        "too. List in this order with `sort=position`.",
+        parameters=[USER_ID_PARAMETER, TASK_ID_PARAMETER],
+        request=MoveSerializer,
+        responses={200: TaskSerializer},
+        examples=[
+            OpenApiExample("After", value={"after": 41}, request_only=True),
+            OpenApiExample("To the top", value={"to": "top"}, request_only=True),
+            TASK_RESPONSE_EXAMPLE,
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="move")
+    def move(self, request: Request, user_id: str, pk: str) -> Response:
+        task_id = _task_id(pk)
+        move = validate_move(request.data)
+        versions = if_match_versions(request)
+        try:
+            task = queries.task_move(
+                user_id=self.owner_id, task_id=task_id, versions=versions, **move
+            )
+        except LookupError:
+            (key,) = move
+            raise ValidationError(
+                {key: ["Name another of your tasks (not in the trash)."]}
+            ) from None
+        return self._found(task, task_id=task_id, versions=versions)
 
     def _found(
         self, task: queries.TaskRow | None, *, task_id: int, versions: frozenset[int] | None

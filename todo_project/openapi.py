@@ -118,6 +118,7 @@ SUCCESS_HEADERS = {
     "tasks_update": _ETAG,
     "tasks_partial_update": _ETAG,
     "tasks_complete_partial_update": _ETAG,
+    "tasks_move": _ETAG,
     "trash_list": _PAGE,
     "trash_restore": _ETAG,
 }
@@ -128,6 +129,7 @@ CONDITIONAL = {
     "tasks_partial_update": "If-Match",
     "tasks_destroy": "If-Match",
     "tasks_complete_partial_update": "If-Match",
+    "tasks_move": "If-Match",
 }
 # The operations that create tasks, refused at the cap, and take an Idempotency-Key.
 CREATES = {"tasks_create", "tasks_bulk"}

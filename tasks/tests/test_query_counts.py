@@ -163,3 +163,34 @@ def test_a_not_modified_get_is_one_query(
     with django_assert_num_queries(1):
         response = api.get(f"/api/me/tasks/{task.id}", HTTP_IF_NONE_MATCH='"1"')
     assert response.status_code == 304
+
+
+def test_the_trash_page_with_its_count_is_one_query(
+    api: APIClient, task: Any, django_assert_num_queries: Any
+) -> None:
+    api.delete(f"/api/me/tasks/{task.id}")
+
+    with django_assert_num_queries(1):
+        response = api.get("/api/me/trash")
+    assert response["X-Total-Count"] == "1"
+
+
+def test_a_delete_and_a_restore_are_one_query_each(
+    api: APIClient, task: Any, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1):
+        assert api.delete(f"/api/me/tasks/{task.id}").status_code == 204
+    with django_assert_num_queries(1):
+        assert api.post(f"/api/me/trash/{task.id}/restore").status_code == 200
+
+
+def test_a_move_is_four_statements(
+    api: APIClient, task: Any, django_assert_num_queries: Any
+) -> None:
+    """The order's lock, the anchor, its neighbour, the write (and here the savepoint
+    and its release, in the test's transaction)."""
+    first = Task.objects.filter(user_id=task.user_id).order_by("id").first()
+
+    with django_assert_num_queries(4 + 2):
+        moved = api.post(f"/api/me/tasks/{task.id}/move", {"after": first.id}, format="json")
+        assert moved.status_code == 200

@@ -307,3 +307,28 @@ def test_concurrent_creates_with_one_idempotency_key_make_one_task(api: Client) 
     with psycopg.connect(api.database) as db:
         (count,) = db.execute("SELECT COUNT(*) FROM tasks_task WHERE user_id = 'keeper'").fetchone()
     assert count == 1
+
+
+def test_concurrent_moves_never_give_two_tasks_one_position(api: Client) -> None:
+    mover = api.as_user("mover")
+    ids = [new_task(mover, f"m{i}") for i in range(12)]
+
+    def shuffle(i: int) -> int:
+        rng = random.Random(i)  # noqa: S311
+        task, anchor = rng.sample(ids, 2)
+        body = rng.choice([{"before": anchor}, {"after": anchor}, {"to": "top"}, {"to": "bottom"}])
+        return mover.call("POST", f"/api/me/tasks/{task}/move", body)[0]
+
+    statuses = at_once(160, shuffle)
+
+    assert set(statuses) == {200}
+    with psycopg.connect(api.database) as db:
+        positions = [
+            p
+            for (p,) in db.execute(
+                "SELECT position FROM tasks_task WHERE user_id = 'mover'"
+            ).fetchall()
+        ]
+    assert len(set(positions)) == len(positions) == 12
+    _, listed = mover.call("GET", "/api/me/tasks?sort=position")
+    assert sorted(task["id"] for task in listed) == sorted(ids)
