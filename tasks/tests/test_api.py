@@ -25,6 +25,7 @@ TASK_FIELDS = {
     "created_at",
     "updated_at",
     "version",
+    "position",
 }
 
 

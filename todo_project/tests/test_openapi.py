@@ -49,6 +49,7 @@ def test_paths_are_the_contracts(schema: dict[str, Any]) -> None:
         "/api/{user_id}/tasks",
         "/api/{user_id}/tasks/{id}",
         "/api/{user_id}/tasks/{id}/complete",
+        "/api/{user_id}/tasks/{id}/move",
         "/api/{user_id}/tasks/bulk",
         "/api/{user_id}/changes",
         "/api/{user_id}/trash",
