@@ -25,12 +25,18 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import jwt
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ["list", "list-deep", "get", "create", "toggle", "update", "mixed"]
+# Ours alone (the peer has no such routes): an incremental poll of the changes feed
+# that finds a few changes, and a bulk complete (or reopen) of 50 tasks.
+PART_2_SCENARIOS = ["changes", "bulk-complete"]
+# Changes made after each user's sync token, which every `changes` poll then carries.
+CHANGES_PER_POLL = 3
 BODY = {
     "title": "Review pull request #42",
     "description": "Check the migration and the tests",
@@ -42,7 +48,7 @@ BODY = {
 
 def options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS + PART_2_SCENARIOS))
     parser.add_argument("--duration", type=int, default=10, help="measured seconds per scenario")
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured seconds before each")
     parser.add_argument("--connections", type=int, default=16)
@@ -62,7 +68,7 @@ def options() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def fetch(url: str, token: str) -> tuple[list[dict], str]:
+def fetch(url: str, token: str) -> tuple[Any, str]:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=30) as response:
         link = response.headers.get("Link", "")
@@ -165,6 +171,27 @@ def run_wrk(service: Service, scenario: str, data_file: Path, seconds: int) -> d
     return result
 
 
+def sync_token_with_changes(base: str, token: str, changed: list[int]) -> str:
+    """A changes-feed token taken after a full sync, then changes of `changed`: the
+    token of a device that polls after a few edits elsewhere."""
+    since = ""
+    more = True
+    while more:
+        query = f"&since={since}" if since else ""
+        answer, _ = fetch(f"{base}/api/me/changes?limit=1000{query}", token)
+        since, more = answer["next"], answer["more"]
+    for task_id in changed:
+        request = urllib.request.Request(
+            f"{base}/api/me/tasks/{task_id}",
+            data=json.dumps({"title": "Edited on another device"}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            method="PATCH",
+        )
+        urllib.request.urlopen(request).close()
+    time.sleep(0.2)  # the feed hands out a change once its transaction is settled
+    return since
+
+
 def write_data(path: Path, users: list[dict]) -> None:
     def lua(value: object) -> str:
         if isinstance(value, dict):
@@ -231,7 +258,18 @@ def run_scenarios(
     for user_id in users:
         token = service.token(user_id)
         ids = [task["id"] for task in fetch(f"{base}/api/me/tasks?limit=200", token)[0]]
-        entries.append({"token": token, "tasks": ids, "deep": page_path(base, token, 19)})
+        entries.append(
+            {
+                "token": token,
+                "tasks": ids,
+                "deep": page_path(base, token, 19),
+                "since": sync_token_with_changes(base, token, ids[:CHANGES_PER_POLL]),
+                "bulk": [
+                    json.dumps({"action": action, "ids": ids[:50]})
+                    for action in ("complete", "reopen")
+                ],
+            }
+        )
     data_file = workdir / "users.lua"
     write_data(data_file, entries)
     results = [measure(service, s, data_file) for s in args.scenarios.split(",") if s]

@@ -2,7 +2,8 @@
 --
 -- Environment: BENCH_DATA (a Lua file returning {users = {...}, bodies = {...}}),
 -- BENCH_SCENARIO (list | list-deep | get | create | toggle | update | mixed |
--- page-1 | page-1000 | search-plain | search-crafted), BENCH_OUT (where done() writes a JSON summary).
+-- changes | bulk-complete | page-1 | page-1000 | search-plain | search-crafted),
+-- BENCH_OUT (where done() writes a JSON summary).
 
 local scenario = os.getenv("BENCH_SCENARIO")
 local out_file = os.getenv("BENCH_OUT")
@@ -47,6 +48,12 @@ make["mixed"] = function()
    elseif r <= 90 then return make["toggle"]()
    elseif r <= 95 then return make["update"]()
    else return make["create"]() end
+end
+make["changes"] = function()
+   local u = user(); return wrk.format("GET", "/api/me/changes?since=" .. u.since, u.get)
+end
+make["bulk-complete"] = function()
+   local u = user(); return wrk.format("POST", "/api/me/tasks/bulk", u.json, u.bulk[random(2)])
 end
 make["page-1"] = function() local u = users[1]; return wrk.format("GET", u.first, u.get) end
 make["page-1000"] = function() local u = users[1]; return wrk.format("GET", u.deep, u.get) end
