@@ -57,7 +57,7 @@ class Task(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     # The task's place in the owner's manual order (`tasks.ordering`): digits, compared
     # as strings, ties by id.
-    position = models.CharField(max_length=40, default="", editable=False)
+    position = models.CharField(max_length=64, default="", editable=False)
     # Set when the task goes to the trash, cleared when it is restored.
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Where the task's last change stands in the changes feed (`tasks.changes`); a

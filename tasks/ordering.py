@@ -8,7 +8,8 @@ neighbours, and strips trailing zeros. Digits alone, because every collation ord
 digit strings as code points do (PostgreSQL's default one orders letters otherwise).
 
 A new task's position is the time it was created (microseconds, 16 digits), so it
-goes last without reading anything; `to: bottom` goes after the last one instead. When the
+goes last without reading anything; `to: bottom` goes after the last one and before
+the next new one (`end_of_order`). When the
 gap at a spot has been halved so often that a position would outgrow MAX_LENGTH, the
 tasks around it are spread out again (`spread`, a few rows).
 """
@@ -20,8 +21,9 @@ BASE = len(DIGITS)
 _VALUE = {digit: value for value, digit in enumerate(DIGITS)}
 # 10**16 microseconds reach the year 2286.
 STAMP_DIGITS = 16
-# Beyond this a move spreads its neighbours out rather than growing a position.
-MAX_LENGTH = 32
+# Beyond this a move spreads its neighbours out rather than growing a position: about
+# a hundred moves into one gap between tasks created a millisecond apart.
+MAX_LENGTH = 48
 
 
 def _to_int(position: str, length: int) -> int:
@@ -48,7 +50,10 @@ def stamp(moment: datetime) -> str:
 
 def spread(low: str | None, high: str | None, count: int) -> list[str]:
     """`count` ascending positions strictly between `low` and `high` (None: the start,
-    or the end, of the order), evenly spaced, as short as that allows."""
+    or the end, of the order), evenly spaced, as short as that allows. ValueError if
+    no position is between them (`low` is not below `high`)."""
+    if low and high is not None and low.rstrip(DIGITS[0]) >= high.rstrip(DIGITS[0]):
+        raise ValueError(f"No position between {low!r} and {high!r}.")
     length = 1
     while True:
         # Enough digits to hold both bounds exactly, and count positions between them.
@@ -64,6 +69,13 @@ def spread(low: str | None, high: str | None, count: int) -> list[str]:
                 for index in range(count)
             ]
         length += 1
+
+
+def end_of_order(last: str | None, now: datetime) -> str | None:
+    """The upper bound for a position after `last`, the last task: the next new task's
+    (now), so that it still goes last; open (None) if `last` is beyond that already."""
+    next_new = stamp(now)
+    return next_new if last is None or last < next_new else None
 
 
 def between(low: str | None, high: str | None) -> str:

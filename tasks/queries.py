@@ -585,8 +585,9 @@ def _lock_order(cursor: Any, user_id: str) -> None:
 def _neighbours(
     cursor: Any, user_id: str, moved: int, start: Place | None, *, upward: bool, count: int
 ) -> list[Place]:
-    """Up to `count` places of the owner's live tasks but `moved`, nearest first, from
-    `start` on (itself included) upward or downward; from an end without a start."""
+    """Up to `count` places of the owner's tasks but `moved`, nearest first, from
+    `start` on (itself included) upward or downward; from an end without a start.
+    The trash is included: a restored task must not come back onto a moved one's place."""
     beyond, direction = (">", "ASC") if upward else ("<", "DESC")
     condition = ""
     params: dict[str, Any] = {"user_id": user_id, "moved": moved, "count": count}
@@ -598,7 +599,7 @@ def _neighbours(
         params |= {"start": start[0], "start_id": start[1]}
     cursor.execute(
         f"SELECT position, id FROM {_TABLE} WHERE user_id = %(user_id)s "  # noqa: S608
-        f"AND deleted_at IS NULL AND id <> %(moved)s {condition} "
+        f"AND id <> %(moved)s {condition} "
         f"ORDER BY position {direction}, id {direction} LIMIT %(count)s",
         params,
     )
@@ -623,17 +624,24 @@ def _placed(
     """New positions putting `moved` between the places `low` and `high` (None: an
     end): its own alone while a short one fits between them, else also theirs,
     spread out over a window of neighbours that doubles until it fits."""
+    now = timezone.now()
     if low is None or high is None or low[0] != high[0]:
-        position = ordering.between(low and low[0], high and high[0])
+        ceiling = high[0] if high else ordering.end_of_order(low and low[0], now)
+        position = ordering.between(low and low[0], ceiling)
         if len(position) <= ordering.MAX_LENGTH:
             return {moved: position}
     width = 8
     while True:
         below, low_bound = _side(cursor, user_id, moved, low, upward=False, width=width)
         above, high_bound = _side(cursor, user_id, moved, high, upward=True, width=width)
+        if not above:
+            high_bound = ordering.end_of_order(below[0][0] if below else None, now)
         window = [task for _, task in reversed(below)] + [moved] + [task for _, task in above]
-        positions = ordering.spread(low_bound, high_bound, len(window))
-        if max(map(len, positions)) <= ordering.MAX_LENGTH:
+        try:
+            positions = ordering.spread(low_bound, high_bound, len(window))
+        except ValueError:  # the bounds tie: widen the window past them
+            positions = []
+        if positions and max(map(len, positions)) <= ordering.MAX_LENGTH:
             return dict(zip(window, positions, strict=True))
         width *= 2
 
@@ -652,9 +660,9 @@ def task_move(
     `task_update` says. Raise LookupError if the other task is not one of theirs.
 
     Moves of one owner take turns (`_lock_order`), so none reads the order while
-    another changes it: a move never gives two tasks one position. Usually only the
-    moved task is written; when the gap is spent, a few neighbours are spread out too
-    (each a change: its version steps)."""
+    another changes it: a move never gives two tasks one position, trash included.
+    Usually only the moved task is written; when the gap is spent, a few neighbours
+    are spread out too (each a change: its version steps)."""
     with transaction.atomic(), _cursor() as cursor:
         _lock_order(cursor, user_id)
         anchor_id = before if before is not None else after
@@ -679,14 +687,27 @@ def task_move(
             low, high = (None, nearest) if upward else (nearest, None)
         placed = _placed(cursor, user_id, task_id, low, high)
         moved = _write_position(user_id, task_id, placed.pop(task_id), versions)
-        if moved is not None:
-            for other_id, position in placed.items():
-                _write_position(user_id, other_id, position, None)
+        if moved is not None and placed:
+            # Spread neighbours are taken in id order, as every write of many tasks
+            # takes them: no deadlock with a bulk action over them.
+            listed, id_params = _parameter_list("id", sorted(placed))
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"SELECT id FROM {_TABLE} WHERE id IN ({listed}) ORDER BY id FOR UPDATE",  # noqa: S608
+                    id_params,
+                )
+            for other_id in sorted(placed):
+                _write_position(user_id, other_id, placed[other_id], None, where=_OWNED)
     return moved
 
 
 def _write_position(
-    user_id: str, task_id: int, position: str, versions: Collection[int] | None
+    user_id: str,
+    task_id: int,
+    position: str,
+    versions: Collection[int] | None,
+    *,
+    where: str = _LIVE,
 ) -> TaskRow | None:
     set_clause, params = _set_clause({"position": "%(position)s"})
     return _update_owned(
@@ -695,6 +716,7 @@ def _write_position(
         user_id=user_id,
         task_id=task_id,
         versions=versions,
+        where=where,
     )
 
 

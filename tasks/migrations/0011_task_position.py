@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="task",
             name="position",
-            field=models.CharField(default="", editable=False, max_length=40),
+            field=models.CharField(default="", editable=False, max_length=64),
         ),
         migrations.AddIndex(
             model_name="task",

@@ -140,3 +140,39 @@ def test_moving_a_task_not_yours_is_404(api: APIClient, tasks: list[int]) -> Non
     theirs = TaskFactory.create(user_id="them")
 
     assert move(api, theirs.id, to="top").status_code == 404
+
+
+def test_a_new_task_goes_after_one_moved_to_the_bottom(api: APIClient, tasks: list[int]) -> None:
+    move(api, tasks[0], to="bottom")
+
+    newest = api.post("/api/me/tasks", {"title": "newest"}, format="json").json()["id"]
+
+    assert order(api)[-2:] == [tasks[0], newest]
+
+
+def test_a_move_between_tied_positions_spreads_them_apart(api: APIClient, tasks: list[int]) -> None:
+    tied = Task.objects.get(id=tasks[1]).position  # as of creates in one microsecond
+    Task.objects.filter(id__in=tasks[2:4]).update(position=tied)
+
+    assert move(api, tasks[0], after=tasks[2]).status_code == 200
+
+    positions = [task["position"] for task in api.get("/api/me/tasks?sort=position").json()]
+    assert len(set(positions)) == len(positions)
+    assert order(api) == [tasks[1], tasks[2], tasks[0], tasks[3], tasks[4]]
+
+
+def test_a_restored_task_never_shares_a_moved_tasks_position(
+    api: APIClient, tasks: list[int]
+) -> None:
+    trashed = []
+    for _ in range(5):
+        extra = api.post("/api/me/tasks", {"title": "x"}, format="json").json()["id"]
+        move(api, extra, after=tasks[0])
+        api.delete(f"/api/me/tasks/{extra}")
+        trashed.append(extra)
+    for task_id in trashed:
+        api.post(f"/api/me/trash/{task_id}/restore")
+
+    assert move(api, tasks[1], before=trashed[2]).status_code == 200
+    positions = [task["position"] for task in api.get("/api/me/tasks?sort=position").json()]
+    assert len(set(positions)) == len(positions)
