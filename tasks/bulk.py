@@ -16,7 +16,7 @@ from rest_framework.exceptions import ValidationError
 
 from tasks import queries
 from tasks.exceptions import TasksNotFound
-from tasks.filters import parse_list_query
+from tasks.filters import TaskListQuery, parse_list_query
 from tasks.models import MAX_TASK_ID
 from tasks.queries import TaskRow
 from tasks.serializers import validate_task
@@ -24,8 +24,8 @@ from tasks.serializers import validate_task
 MAX_IDS = 200
 MAX_CREATES = 100
 ACTIONS = ("complete", "reopen", "delete", "update", "create")
-# The list's parameters that are not filters.
-_NOT_FILTERS = {"sort", "limit", "cursor"}
+# The list's parameters that filter (not those that order or page).
+FILTERS = set(TaskListQuery().fields) - {"sort", "limit", "cursor"}
 
 
 class BulkRequestSerializer(serializers.Serializer):
@@ -60,7 +60,7 @@ _BULK = BulkRequestSerializer()
 
 @dataclass(frozen=True)
 class BulkResult:
-    created: bool
+    action: str
     tasks: list[TaskRow]
 
 
@@ -75,15 +75,20 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
     if "title" in raw:
         raise ValidationError({"fields": {"title": ["A bulk update can't write titles."]}})
     try:
-        return validate_task(raw, partial=True)
+        fields = validate_task(raw, partial=True)
     except ValidationError as error:
         raise ValidationError({"fields": error.detail}) from None
+    if not fields:  # read-only and unknown fields are ignored, as PATCH ignores them
+        raise ValidationError({"fields": ["Send a task field that can be written."]})
+    return fields
 
 
 def _where(raw: dict[str, Any]) -> dict[str, Any]:
-    filters = {name: value for name, value in raw.items() if name not in _NOT_FILTERS}
+    # A misspelt filter would widen the action to every task: refused, not ignored.
+    if unknown := sorted(set(raw) - FILTERS):
+        raise ValidationError({"where": {name: ["Not a filter of the list."] for name in unknown}})
     try:
-        return parse_list_query(filters)
+        return parse_list_query(raw)
     except ValidationError as error:
         raise ValidationError({"where": error.detail}) from None
 
@@ -108,7 +113,7 @@ def bulk_apply(*, user_id: str, data: Any) -> BulkResult:
     if action == "create":
         if "tasks" not in request:
             raise ValidationError({"tasks": ["Send the tasks to create."]})
-        return BulkResult(created=True, tasks=_create(user_id, request["tasks"]))
+        return BulkResult(action, _create(user_id, request["tasks"]))
     if ("ids" in request) == ("where" in request):
         raise ValidationError({"ids": ["Send either `ids` or `where`, not both."]})
     fields = None if action == "delete" else _fields(request)
@@ -123,5 +128,6 @@ def bulk_apply(*, user_id: str, data: Any) -> BulkResult:
     if ids is not None:
         found = {task["id"] for task in written}
         if missing := [index for index, task_id in enumerate(ids) if task_id not in found]:
-            raise TasksNotFound(missing)  # rolls the write back with this transaction
-    return BulkResult(created=False, tasks=written)
+            # Rolls the write back with this transaction.
+            raise TasksNotFound([f"ids.{index}" for index in missing])
+    return BulkResult(action, written)

@@ -55,12 +55,11 @@ class KeyReused(APIException):
 
 
 class TasksNotFound(APIException):
-    """Some ids of a bulk action name none of the caller's live tasks: 404, with an
-    `errors` entry (`ids.N`) for each; nothing was written."""
+    """Ids in a request body name none of the caller's live tasks: 404, with an
+    `errors` entry for each (`ids.3`, `after`); nothing was written."""
 
     status_code = status.HTTP_404_NOT_FOUND
-    default_detail = "Some of these ids name no task of yours; nothing was changed."
 
-    def __init__(self, indexes: list[int]) -> None:
-        self.errors = {f"ids.{index}": ["No such task."] for index in indexes}
-        super().__init__(f"No such task of yours: {', '.join(self.errors)}; nothing was changed.")
+    def __init__(self, names: list[str]) -> None:
+        self.errors = {name: ["No such task."] for name in names}
+        super().__init__(f"No such task of yours: {', '.join(names)}; nothing was changed.")

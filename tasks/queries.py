@@ -657,7 +657,7 @@ def task_move(
 ) -> TaskRow | None:
     """Move the owner's live task right before (or after) another of their live tasks,
     or to the "top" or "bottom" of their manual order; the task as moved, or None as
-    `task_update` says. Raise LookupError if the other task is not one of theirs.
+    `task_update` says. Raise LookupError if the other task is not another of theirs.
 
     Moves of one owner take turns (`_lock_order`), so none reads the order while
     another changes it: a move never gives two tasks one position, trash included.

@@ -25,7 +25,7 @@ from accounts.ratelimit import RateLimitedViewMixin
 from tasks import queries
 from tasks.bulk import BulkRequestSerializer, bulk_apply
 from tasks.changes import changes_since
-from tasks.exceptions import PreconditionFailed
+from tasks.exceptions import PreconditionFailed, TasksNotFound
 from tasks.filters import (
     ChangesQuery,
     PageQuery,
@@ -65,7 +65,7 @@ TASK_EXAMPLE = {
     "created_at": "2025-05-30T08:12:00Z",
     "updated_at": "2025-05-30T08:12:00Z",
     "version": 1,
-    "position": "1748592720000000",
+    "position": "174859272",
 }
 TRASHED_TASK_EXAMPLE = {**TASK_EXAMPLE, "version": 2, "deleted_at": "2025-05-31T09:30:00Z"}
 NEW_TASK_EXAMPLE = OpenApiExample(
@@ -302,21 +302,19 @@ class TaskViewSet(OwnerViewSet):
 
     def _bulk(self, request: Request) -> Response:
         result = bulk_apply(user_id=self.owner_id, data=request.data)
-        if request.data.get("action") == "delete":
-            body: dict[str, Any] = {
-                "count": len(result.tasks),
-                "ids": [t["id"] for t in result.tasks],
-            }
+        count = len(result.tasks)
+        if result.action == "delete":
+            body: dict[str, Any] = {"count": count, "ids": [task["id"] for task in result.tasks]}
         else:
-            body = {"count": len(result.tasks), "tasks": [task_json(task) for task in result.tasks]}
-        return Response(
-            body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        )
+            body = {"count": count, "tasks": [task_json(task) for task in result.tasks]}
+        created = result.action == "create"
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
         summary="Move a task in the manual order",
         operation_id="tasks_move",
-        description='`{"before": id}`, `{"after": id}` (another of your live tasks) or '
+        description='`{"before": id}`, `{"after": id}` (another of your live tasks, else '
+        "404 naming it) or "
         '`{"to": "top"|"bottom"}`. Only the moved task changes (its `position` and '
         "`version`), unless its new gap is spent: then a few neighbours are spread out "
         "too. List in this order with `sort=position`.",
@@ -333,16 +331,15 @@ class TaskViewSet(OwnerViewSet):
     def move(self, request: Request, user_id: str, pk: str) -> Response:
         task_id = _task_id(pk)
         move = validate_move(request.data)
+        if task_id in (move.get("before"), move.get("after")):
+            raise ValidationError({key: ["Name a task other than the one moved."] for key in move})
         versions = if_match_versions(request)
         try:
             task = queries.task_move(
                 user_id=self.owner_id, task_id=task_id, versions=versions, **move
             )
         except LookupError:
-            (key,) = move
-            raise ValidationError(
-                {key: ["Name another of your tasks (not in the trash)."]}
-            ) from None
+            raise TasksNotFound(list(move)) from None
         return self._found(task, task_id=task_id, versions=versions)
 
     def _found(

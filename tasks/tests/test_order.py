@@ -124,16 +124,23 @@ def test_a_bad_move_is_400(api: APIClient, tasks: list[int], body: dict[str, Any
     assert move(api, tasks[0], **body).status_code == 400
 
 
-def test_moving_next_to_a_task_not_yours_or_in_the_trash_is_400(
+def test_moving_next_to_a_task_not_yours_or_in_the_trash_is_404_naming_it(
     api: APIClient, tasks: list[int]
 ) -> None:
     theirs = TaskFactory.create(user_id="them")
     api.delete(f"/api/me/tasks/{tasks[1]}")
 
-    for anchor in (theirs.id, tasks[1], tasks[0]):
+    for anchor in (theirs.id, tasks[1], 10**15):
         response = move(api, tasks[0], after=anchor)
-        assert response.status_code == 400
+        assert response.status_code == 404
         assert list(response.json()["errors"]) == ["after"]
+
+
+def test_moving_next_to_itself_is_400(api: APIClient, tasks: list[int]) -> None:
+    response = move(api, tasks[0], before=tasks[0])
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["before"]
 
 
 def test_moving_a_task_not_yours_is_404(api: APIClient, tasks: list[int]) -> None:
