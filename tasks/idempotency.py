@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -31,14 +32,14 @@ KEPT_FOR = timedelta(hours=24)
 # Longer than any request runs: a claim this old is a crashed worker's.
 IN_FLIGHT_SECONDS = 60
 KEPT_HEADERS = ("Location", "ETag")
-_PRINTABLE_ASCII = frozenset(range(0x20, 0x7F))
+_CREATED_AT = IdempotentRequest._meta.get_field("created_at")
 
 
 def _key(request: Request) -> str | None:
     key = request.headers.get(HEADER)
     if key is None:
         return None
-    if not 1 <= len(key) <= 255 or not set(key.encode("latin-1")) <= _PRINTABLE_ASCII:
+    if not 1 <= len(key) <= 255 or not (key.isascii() and key.isprintable()):
         raise ValidationError({HEADER: ["Send 1 to 255 printable ASCII characters."]})
     return key
 
@@ -51,24 +52,31 @@ def _fingerprint(data: Any) -> str:
 def _claim(user_id: str, scope: str, key: str, fingerprint: str) -> IdempotentRequest | None:
     """The new claim of this key, or None if a request holds it (or held it) already."""
     table = connection.ops.quote_name(IdempotentRequest._meta.db_table)
+    now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (user_id, scope, key, fingerprint, created_at, status, "  # noqa: S608
             "content_type, body, headers) VALUES (%s, %s, %s, %s, %s, NULL, '', '', '{}') "
             "ON CONFLICT (user_id, scope, key) DO NOTHING RETURNING id",
-            [user_id, scope, key, fingerprint, timezone.now()],
+            [user_id, scope, key, fingerprint, _CREATED_AT.get_db_prep_value(now, connection)],
         )
         row = cursor.fetchone()
-    return IdempotentRequest(id=row[0]) if row else None
+    return IdempotentRequest(id=row[0], created_at=now) if row else None
+
+
+def _held(claim: IdempotentRequest) -> QuerySet[IdempotentRequest]:
+    """The claim's row while this request still holds it (not taken over since)."""
+    return IdempotentRequest.objects.filter(id=claim.id, created_at=claim.created_at)
 
 
 def _take_over(earlier: IdempotentRequest, fingerprint: str) -> bool:
     """Claim a key whose row is expired, or a crashed request's; False if another
     request took it first."""
-    replaced = IdempotentRequest.objects.filter(id=earlier.id, created_at=earlier.created_at)
-    claimed = replaced.update(
-        created_at=timezone.now(), fingerprint=fingerprint, status=None, body="", headers={}
+    now = timezone.now()
+    claimed = _held(earlier).update(
+        created_at=now, fingerprint=fingerprint, status=None, body="", headers={}
     )
+    earlier.created_at = now
     return claimed == 1
 
 
@@ -80,9 +88,9 @@ def _replay(earlier: IdempotentRequest) -> Response:
     )
 
 
-def _keep(claim_id: int, response: Response) -> None:
+def _keep(claim: IdempotentRequest, response: Response) -> None:
     body = json.dumps(response.data, cls=JSONEncoder) if response.data is not None else ""
-    IdempotentRequest.objects.filter(id=claim_id).update(
+    _held(claim).update(
         status=response.status_code,
         content_type=response.content_type or "",
         body=body,
@@ -125,17 +133,17 @@ def idempotent(
         with transaction.atomic():
             response = work()
             if response.status_code < 500:
-                _keep(claim.id, response)
+                _keep(claim, response)
     except Exception as exc:  # rolled back: answer as DRF would, and keep that answer
         try:
             response = view.handle_exception(exc)
         except Exception:
-            IdempotentRequest.objects.filter(id=claim.id).delete()
+            _held(claim).delete()
             raise
         if response.status_code < 500:
-            _keep(claim.id, response)
+            _keep(claim, response)
     if response.status_code >= 500:
-        IdempotentRequest.objects.filter(id=claim.id).delete()
+        _held(claim).delete()
     return response
 
 

@@ -118,7 +118,7 @@ def test_a_server_error_is_not_kept(
     assert create(api, {"title": "Retry me"}).status_code == 201
 
 
-@pytest.mark.parametrize("key", ["", "x" * 256, "naïve", "tab\there"])
+@pytest.mark.parametrize("key", ["", "x" * 256, "naïve", "k€", "tab\there"])
 def test_a_key_that_is_not_1_to_255_printable_ascii_is_400(api: APIClient, key: str) -> None:
     response = create(api, {"title": "x"}, key=key)
 
