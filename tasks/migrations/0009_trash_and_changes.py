@@ -7,9 +7,10 @@
   on PostgreSQL the writing transaction's id (`pg_current_xact_id()`), on SQLite the
   next value of a one-row clock. `tasks.changes` says why that can't skip a change.
 
-On SQLite, adding a column rebuilds the table, which drops its triggers: all of them
-are created here after the new columns. A later migration that changes tasks_task
-must create SQLITE's again after it.
+On SQLite, adding a column rebuilds the table, which drops its triggers and starts
+its ids after the highest live one: all of them are created here after the new
+columns, and ids are kept past every tombstone's. A later migration that changes
+tasks_task must run SQLITE's statements again after it.
 """
 
 import importlib
@@ -118,7 +119,9 @@ POSTGRESQL = (
         CREATE FUNCTION tasks_task_buried() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             INSERT INTO tasks_tasktombstone (task_id, user_id, change_id, deleted_at)
-            SELECT id, user_id, pg_current_xact_id()::text::bigint, now() FROM old_rows;
+            SELECT id, user_id, pg_current_xact_id()::text::bigint, now() FROM old_rows
+            ON CONFLICT (task_id) DO UPDATE SET user_id = EXCLUDED.user_id,
+                change_id = EXCLUDED.change_id, deleted_at = EXCLUDED.deleted_at;
             RETURN NULL;
         END
         $$
@@ -196,8 +199,23 @@ SQLITE = (
             UPDATE tasks_changeclock SET last = last + 1;
             INSERT INTO tasks_tasktombstone (task_id, user_id, change_id, deleted_at)
             SELECT OLD.id, OLD.user_id, last, strftime('%Y-%m-%d %H:%M:%f', 'now')
-            FROM tasks_changeclock;
+            FROM tasks_changeclock WHERE true
+            ON CONFLICT (task_id) DO UPDATE SET user_id = excluded.user_id,
+                change_id = excluded.change_id, deleted_at = excluded.deleted_at;
         END
+        """,
+        # A rebuilt table's AUTOINCREMENT starts after its highest live id; ids of
+        # tasks deleted for good must not come back (their tombstones name them).
+        """
+        INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'tasks_task', 0 WHERE NOT EXISTS (
+            SELECT 1 FROM sqlite_sequence WHERE name = 'tasks_task'
+        )
+        """,
+        """
+        UPDATE sqlite_sequence SET seq = MAX(seq, (
+            SELECT COALESCE(MAX(task_id), 0) FROM tasks_tasktombstone
+        )) WHERE name = 'tasks_task'
         """,
     ],
     [

@@ -6,6 +6,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from tasks.tests.factories import TaskFactory
 from testing.postgres import needs_postgres
 
 BEFORE_MIRROR = [("tasks", "0001_initial")]
@@ -74,3 +75,22 @@ def test_task_counts_are_backfilled_then_kept() -> None:
     ]
 
     MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ids_of_tasks_deleted_for_good_never_come_back_after_a_table_rebuild() -> None:
+    """SQLite restarts a rebuilt table's ids after its highest live one; a tombstone
+    names a deleted task's id, which a new task must not take."""
+    before_rebuild = [("tasks", "0010_idempotent_requests")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before_rebuild)
+    apps = executor.loader.project_state(before_rebuild).apps
+    apps.get_model("accounts", "BetterAuthUser").objects.create(id="rebuilt")
+    old_task = apps.get_model("tasks", "Task")
+    *_, last = [old_task.objects.create(user_id="rebuilt", title=f"t{i}") for i in range(3)]
+    old_task.objects.filter(id=last.id).delete()
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert TaskFactory.create(user_id="rebuilt").id > last.id
