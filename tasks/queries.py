@@ -89,6 +89,9 @@ SORT_FIELDS = {
 # The trash's one order (most recently deleted first), as the list's sorts are named.
 TRASH_SORT = "-deleted"
 _ORDER_FIELDS = SORT_FIELDS | {"deleted": "deleted_at"}
+# The orders whose rows may lack a value (no due date); every task in the trash has a
+# `deleted_at`, so its order needs no NULLS clause that would miss its index.
+_NULLABLE_ORDERS = {name for name, column in SORT_FIELDS.items() if _FIELDS[column].null}
 
 _quote = connection.ops.quote_name
 _TABLE = _quote(_META.db_table)
@@ -219,7 +222,7 @@ def _order_by(sort: str) -> str:
     field = sort_field(sort)
     direction = "DESC" if sort.startswith("-") else "ASC"
     # Tasks without a due date come last in either direction; ties go by id.
-    nulls = " NULLS LAST" if field.null else ""
+    nulls = " NULLS LAST" if sort.lstrip("-") in _NULLABLE_ORDERS else ""
     return f"{_COLUMN[field.attname]} {direction}{nulls}, id {direction}"
 
 
@@ -237,7 +240,7 @@ def _after(sort: str, value: Any, task_id: int) -> tuple[str, dict[str, Any]]:
         f"{column} {beyond}= %(after)s "
         f"AND ({column} {beyond} %(after)s OR id {beyond} %(after_id)s)"
     )
-    if field.null:
+    if sort.lstrip("-") in _NULLABLE_ORDERS:
         sql = f"({sql} OR {column} IS NULL)"
     return f"({sql})", params
 
