@@ -16,8 +16,8 @@ so its clock values commit in order and everything visible is settled.
 
 The price: while a transaction with an id is open anywhere on the PostgreSQL server,
 later changes wait for it to end before the feed hands them out (they are never lost).
-The service's own transactions are one statement long; `idle_in_transaction_session_
-timeout` bounds anyone else's.
+The service's own transactions last one request at most; setting
+`idle_in_transaction_session_timeout` on the server bounds anyone else's.
 
 Tokens are signed per user (another user's or a made-up token is a 400) and dated: one
 older than TRASH_RETENTION_DAYS may be behind a forgotten tombstone, so it is a 410.

@@ -169,12 +169,18 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
     return sorted(statuses)
 
 
+# What a header parameter's value may be, beyond a string.
+HEADER_SCHEMAS = {
+    "Idempotency-Key": {"minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
+}
+
+
 def _header_parameter(name: str) -> dict[str, Any]:
     return {
         "name": name,
         "in": "header",
         "required": False,
-        "schema": {"type": "string"},
+        "schema": {"type": "string", **HEADER_SCHEMAS.get(name, {})},
         "description": CONDITIONS[name],
     }
 
@@ -211,7 +217,7 @@ def complete_operations(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any
             for code, response in responses.items():
                 if names := SUCCESS_HEADERS.get(operation_id, {}).get(code):
                     response["headers"] = _headers(names)
-                if operation_id in CREATES and code == "201":
+                if operation_id == "tasks_create" and code == "201":
                     response["links"] = _links_from_create(result["paths"])
             if operation_id in CREATES:
                 operation.setdefault("parameters", []).append(_header_parameter("Idempotency-Key"))

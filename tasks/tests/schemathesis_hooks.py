@@ -2,7 +2,8 @@
 
 A cursor is opaque: no generator can make a valid one, and a made-up one is rightly
 a 400. So a case meant to be valid carries a real cursor, one the server handed out
-for the case's sort (`FUZZ_CURSORS`, harvested from `Link` headers before the run).
+for the case's sort (`FUZZ_CURSORS`, harvested from `Link` headers before the run),
+and so does a changes-feed token (`FUZZ_SINCE`).
 Cases meant to be invalid keep whatever the fuzzer made, as does every case when no
 cursors are given (a run by hand: expect made-up cursors reported as refused).
 """
@@ -15,6 +16,8 @@ import schemathesis
 from schemathesis.generation import GenerationMode
 
 CURSORS_BY_SORT: dict[str, str] = json.loads(os.environ.get("FUZZ_CURSORS", "{}"))
+# A changes-feed token is as opaque as a cursor: a valid case carries a real one.
+SINCE = os.environ.get("FUZZ_SINCE")
 
 
 @schemathesis.hook
@@ -24,3 +27,10 @@ def before_call(context: Any, case: Any, **kwargs: Any) -> None:
         # The trash has one order, named as the list's sorts are.
         default_sort = "-deleted" if case.path.endswith("/trash") else "-created"
         query["cursor"] = CURSORS_BY_SORT.get(query.get("sort", default_sort), query["cursor"])
+    if (
+        query
+        and "since" in query
+        and SINCE
+        and case.meta.generation.mode == GenerationMode.POSITIVE
+    ):
+        query["since"] = SINCE

@@ -57,6 +57,7 @@ def test_schemathesis_finds_nothing(service: tuple[str, str], tmp_path: Path) ->
     env = {
         **os.environ,
         "FUZZ_CURSORS": json.dumps(cursors_by_sort(base, token)),
+        "FUZZ_SINCE": fetch_json(f"{base}/api/me/changes", token)[1]["next"],
         "PYTHONPATH": str(ROOT),
     }
     command = [
