@@ -7,7 +7,7 @@ character after trimming. Trimming is `str.strip()`, whose white space (Python's
 
 from typing import TYPE_CHECKING, Any
 
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 
 if TYPE_CHECKING:  # drf_spectacular.openapi imports DRF's views: no cycle at start-up
     from drf_spectacular.openapi import AutoSchema
@@ -39,4 +39,23 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
         if direction == "request":
             field = self.target
             schema |= text_constraints(trimmed=field.trim_whitespace, allow_blank=field.allow_blank)
+        return schema
+
+
+class MoveSerializerSchema(OpenApiSerializerExtension):
+    """A move body names exactly one of `before`, `after` and `to`, which a
+    serializer's fields can't say."""
+
+    target_class = "tasks.serializers.MoveSerializer"
+
+    def map_serializer(self, auto_schema: "AutoSchema", direction: "Direction") -> Any:
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        keys = list(schema["properties"])
+        schema["oneOf"] = [
+            {
+                "required": [key],
+                "not": {"anyOf": [{"required": [other]} for other in keys if other != key]},
+            }
+            for key in keys
+        ]
         return schema

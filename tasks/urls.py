@@ -16,7 +16,7 @@ urlpatterns = [
     # The trash's routes aren't a router's: DELETE on the collection empties it.
     re_path(
         r"^(?P<user_id>[^/]+)/changes/?$",
-        ChangesViewSet.as_view({"get": "list"}),
+        ChangesViewSet.as_view({"get": "poll"}),
         name="changes",
     ),
     re_path(

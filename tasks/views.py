@@ -453,7 +453,8 @@ class ChangesViewSet(OwnerViewSet):
             )
         ],
     )
-    def list(self, request: Request, user_id: str) -> Response:
+    # Not `list`: the answer is one object, not an array of them.
+    def poll(self, request: Request, user_id: str) -> Response:
         query = parse_changes_query(request.query_params.dict())
         changes = changes_since(
             user_id=self.owner_id, since=query.get("since"), limit=query["limit"]
