@@ -13,12 +13,6 @@ from tasks.ordering import stamp
 trash_and_changes = importlib.import_module("tasks.migrations.0009_trash_and_changes")
 
 
-def wait_briefly_for_the_table(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("SET LOCAL statement_timeout = 0")
-        schema_editor.execute("SET LOCAL lock_timeout = '5s'")
-
-
 def recreate_sqlite_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "sqlite":
         create, drop = trash_and_changes.SQLITE
@@ -46,7 +40,9 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(wait_briefly_for_the_table, migrations.RunPython.noop),
+        migrations.RunPython(
+            trash_and_changes.wait_briefly_for_the_table, migrations.RunPython.noop
+        ),
         migrations.RunPython(migrations.RunPython.noop, recreate_sqlite_triggers),
         migrations.AddField(
             model_name="task",

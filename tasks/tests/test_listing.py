@@ -2,7 +2,6 @@
 
 import base64
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -10,33 +9,11 @@ from rest_framework.test import APIClient
 
 from tasks.models import Priority, Task, TaskCount
 from tasks.tests.factories import TaskFactory
+from testing.pages import ids, next_url, walk
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime.now(UTC)
-
-
-def ids(response: Any) -> list[int]:
-    assert response.status_code == 200, response.content
-    return [task["id"] for task in response.json()]
-
-
-def next_url(response: Any) -> str:
-    """The `Link: rel=next` URL; "" on the last page."""
-    link: str = response.headers.get("Link", "")
-    if link:
-        assert link.endswith('>; rel="next"')
-    return link[1 : link.find(">")]
-
-
-def walk(api: APIClient, url: str) -> list[int]:
-    """Every id of every page, following `Link: rel=next`."""
-    seen: list[int] = []
-    while url:
-        response = api.get(url)
-        seen += ids(response)
-        url = next_url(response)
-    return seen
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from tasks import ordering
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory
+from testing.pages import walk
 
 pytestmark = pytest.mark.django_db
 
@@ -85,13 +86,7 @@ def test_a_move_puts_the_task_there_changing_it_alone(
 
 def test_sort_by_position_pages_by_keyset(api: APIClient, tasks: list[int]) -> None:
     move(api, tasks[4], to="top")
-    seen: list[int] = []
-    page = api.get("/api/me/tasks?sort=-position&limit=2")
-    while True:
-        seen += [task["id"] for task in page.json()]
-        if "Link" not in page:
-            break
-        page = api.get(page["Link"][1 : page["Link"].index(">")])
+    seen = walk(api, "/api/me/tasks?sort=-position&limit=2")
 
     assert seen == list(reversed([tasks[4], *tasks[:4]]))
 

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from tasks.models import Task, TaskTombstone
 from tasks.tests.factories import TaskFactory
+from testing.pages import walk
 
 pytestmark = pytest.mark.django_db
 
@@ -60,15 +61,7 @@ def test_the_trash_pages_like_the_list(api: APIClient, user_id: str) -> None:
     for task in tasks:
         trash(api, task)
 
-    seen: list[int] = []
-    page = api.get("/api/me/trash?limit=2")
-    while True:
-        seen += [item["id"] for item in page.json()]
-        if "Link" not in page:
-            break
-        page = api.get(page["Link"][1 : page["Link"].index(">")])
-
-    assert seen == [task.id for task in reversed(tasks)]
+    assert walk(api, "/api/me/trash?limit=2") == [task.id for task in reversed(tasks)]
 
 
 def test_restore_brings_the_task_back_with_its_id_and_a_new_version(
