@@ -94,7 +94,7 @@ class TaskAdmin(admin.ModelAdmin):
         # A task never moves to another user; one in the trash is restored before it
         # is edited, as in the API.
         if obj is not None and obj.deleted_at is not None:
-            return self.fields
+            return ("user", *queries.WRITABLE_FIELDS, *self.readonly_fields)
         return (*self.readonly_fields, "user") if obj else self.readonly_fields
 
     def save_model(

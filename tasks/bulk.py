@@ -43,7 +43,8 @@ class BulkRequestSerializer(serializers.Serializer):
         required=False,
         help_text='The list\'s filters, same names and values (`{"status": "completed"}`).',
     )
-    fields = serializers.DictField(
+    # The body's key; DRF's metaclass takes it off the class, so `Serializer.fields` stays.
+    fields = serializers.DictField(  # type: ignore[assignment]
         required=False, help_text="`update`: the fields to write, as PATCH takes them, but `title`."
     )
     tasks = serializers.ListField(
@@ -99,7 +100,7 @@ def _create(user_id: str, raw_tasks: list[Any]) -> list[TaskRow]:
         try:
             fields.append(validate_task(raw, partial=False))
         except ValidationError as error:
-            errors[index] = error.detail
+            errors[str(index)] = error.detail
     if errors:
         raise ValidationError({"tasks": errors})
     return [queries.task_insert(user_id=user_id, fields=task) for task in fields]

@@ -109,8 +109,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # An exception may name its own kind of problem (`problem_type`, a URI) and
         # the inputs it is about (`errors`).
         problem_type = getattr(exc, "problem_type", "about:blank")
-        errors = getattr(exc, "errors", None)
-        body = problem(exc.status_code, str(exc.detail), errors=errors, problem_type=problem_type)
+        named = getattr(exc, "errors", None)
+        body = problem(exc.status_code, str(exc.detail), errors=named, problem_type=problem_type)
 
     headers = dict(getattr(exc, "headers", {}))
     if auth_header := getattr(exc, "auth_header", None):

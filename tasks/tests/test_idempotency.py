@@ -16,7 +16,7 @@ from tasks.models import IdempotentRequest, Task
 pytestmark = pytest.mark.django_db
 
 
-def create(api: APIClient, body: Any, key: str = "k-1", **headers: str) -> Any:
+def create(api: APIClient, body: Any, key: str = "k-1", **headers: Any) -> Any:
     return api.post("/api/me/tasks", body, format="json", HTTP_IDEMPOTENCY_KEY=key, **headers)
 
 

@@ -189,7 +189,7 @@ def test_a_move_is_four_statements(
 ) -> None:
     """The order's lock, the anchor, its neighbour, the write (and here the savepoint
     and its release, in the test's transaction)."""
-    first = Task.objects.filter(user_id=task.user_id).order_by("id").first()
+    first = Task.objects.filter(user_id=task.user_id).order_by("id")[0]
 
     with django_assert_num_queries(4 + 2):
         moved = api.post(f"/api/me/tasks/{task.id}/move", {"after": first.id}, format="json")

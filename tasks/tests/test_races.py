@@ -305,8 +305,8 @@ def test_concurrent_creates_with_one_idempotency_key_make_one_task(api: Client) 
     assert len({task_id for _, task_id, _ in results}) == 1
     assert sorted(replayed or "" for _, _, replayed in results) == [""] + ["true"] * 15
     with psycopg.connect(api.database) as db:
-        (count,) = db.execute("SELECT COUNT(*) FROM tasks_task WHERE user_id = 'keeper'").fetchone()
-    assert count == 1
+        counted = db.execute("SELECT COUNT(*) FROM tasks_task WHERE user_id = 'keeper'").fetchone()
+    assert counted == (1,)
 
 
 def test_concurrent_moves_never_give_two_tasks_one_position(api: Client) -> None:
