@@ -98,14 +98,13 @@ def _keep(claim: IdempotentRequest, response: Response) -> None:
     )
 
 
-def idempotent(
-    view: APIView, request: Request, *, owner_id: str, user_id: str, work: Callable[[], Response]
-) -> Response:
-    """`work()`'s response, done at most once per `Idempotency-Key` of this owner,
-    method and path; without the header, just `work()`. `user_id` is the URL's."""
+def idempotent(view: APIView, request: Request, work: Callable[[], Response]) -> Response:
+    """`work()`'s response, done at most once per `Idempotency-Key` of the caller,
+    method and path; without the header, just `work()`."""
     key = _key(request)
     if key is None:
         return work()
+    owner_id, user_id = str(request.user.id), view.kwargs["user_id"]
     # `me` and the owner's id name one path, with or without its trailing slash.
     path = request.path.rstrip("/").replace(f"/{user_id}/", f"/{owner_id}/", 1)
     scope = f"{request.method} {path}"

@@ -552,19 +552,35 @@ def task_set_completed(
     return _update_owned(set_clause, params, user_id=user_id, task_id=task_id, versions=versions)
 
 
+def _trashed_clause(trashed: bool) -> tuple[str, dict[str, Any]]:
+    """The SET clause moving a task to the trash (or out of it), by `_set_clause`'s rules."""
+    return _set_clause({"deleted_at": "%(now)s" if trashed else "NULL"})
+
+
+def _lock_in_id_order(cursor: Any, where: str, params: Mapping[str, Any]) -> None:
+    """On PostgreSQL, lock the tasks `where` matches in id order, as every write of
+    many tasks takes them before it writes: a write that took an owner's count row
+    (by a trigger) before a later task would deadlock with an API write of that task."""
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            f"SELECT id FROM {_TABLE} WHERE {where} ORDER BY id FOR UPDATE",  # noqa: S608
+            params,
+        )
+
+
 def task_trash(
     *, user_id: str, task_id: int, versions: Collection[int] | None = None
 ) -> TaskRow | None:
     """Move the owner's live task to the trash (a change: its version steps); the task
     as trashed, or None as `task_update` says."""
-    set_clause, params = _set_clause({"deleted_at": "%(now)s"})
+    set_clause, params = _trashed_clause(True)
     return _update_owned(set_clause, params, user_id=user_id, task_id=task_id, versions=versions)
 
 
 def task_restore(*, user_id: str, task_id: int) -> TaskRow | None:
     """Bring the owner's task back from the trash (a change: its version steps); the
     task as restored, or None if the owner has no such task in the trash."""
-    set_clause, params = _set_clause({"deleted_at": "NULL"})
+    set_clause, params = _trashed_clause(False)
     return _update_owned(
         set_clause, params, user_id=user_id, task_id=task_id, versions=None, where=_TRASHED
     )
@@ -691,14 +707,9 @@ def task_move(
         placed = _placed(cursor, user_id, task_id, low, high)
         moved = _write_position(user_id, task_id, placed.pop(task_id), versions)
         if moved is not None and placed:
-            # Spread neighbours are taken in id order, as every write of many tasks
-            # takes them: no deadlock with a bulk action over them.
+            # The spread neighbours, as every write of many tasks takes its tasks.
             listed, id_params = _parameter_list("id", sorted(placed))
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    f"SELECT id FROM {_TABLE} WHERE id IN ({listed}) ORDER BY id FOR UPDATE",  # noqa: S608
-                    id_params,
-                )
+            _lock_in_id_order(cursor, f"id IN ({listed})", id_params)
             for other_id in sorted(placed):
                 _write_position(user_id, other_id, placed[other_id], None, where=_OWNED)
     return moved
@@ -736,7 +747,7 @@ def tasks_update_owned(
     rules of `task_update`; the tasks as written, in id order. Call it in a
     transaction to take back the write (the caller's all or nothing)."""
     if trash:
-        set_clause, params = _set_clause({"deleted_at": "%(now)s"})
+        set_clause, params = _trashed_clause(True)
     else:
         set_clause, params = _assignments(fields or {})
     if task_ids is not None:
@@ -748,13 +759,7 @@ def tasks_update_owned(
     params = {**params, **where_params}
     # No savepoint: the caller's transaction is all or nothing anyway.
     with transaction.atomic(savepoint=False), _cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The tasks first, in id order, as `_tasks_write` says: no deadlock with
-            # an API write of one of them over the owner's count row.
-            cursor.execute(
-                f"SELECT id FROM {_TABLE} WHERE {where} ORDER BY id FOR UPDATE",  # noqa: S608
-                params,
-            )
+        _lock_in_id_order(cursor, where, params)
         cursor.execute(
             f"UPDATE {_TABLE} SET {set_clause} WHERE {where} RETURNING {_RETURNING}",  # noqa: S608
             params,
@@ -773,7 +778,7 @@ def tasks_set_trashed(*, task_ids: Iterable[int], trashed: bool) -> int:
     """Move these tasks, of any owners, to the trash or back (the admin's bulk
     actions), by the rules of `task_trash` and `task_restore`; how many moved."""
     in_trash = "IS NULL" if trashed else "IS NOT NULL"
-    set_clause, params = _set_clause({"deleted_at": "%(now)s" if trashed else "NULL"})
+    set_clause, params = _trashed_clause(trashed)
     return _tasks_write(task_ids, set_clause, params, where=f"deleted_at {in_trash}")
 
 
@@ -789,15 +794,8 @@ def _tasks_write(
     ]
     count = 0
     with transaction.atomic(), _cursor() as cursor:  # every batch, or none
-        if connection.vendor == "postgresql":
-            # Every task first, in id order, as an API write takes its task before its
-            # owner's count row: taking a count row (by the first UPDATE) before a later
-            # task would deadlock with an API write of that task.
-            for in_list, chunk in batches:
-                cursor.execute(
-                    f"SELECT id FROM {_TABLE} WHERE id IN ({in_list}) ORDER BY id FOR UPDATE",  # noqa: S608
-                    chunk,
-                )
+        for in_list, chunk in batches:  # every task before any write
+            _lock_in_id_order(cursor, f"id IN ({in_list})", chunk)
         for in_list, chunk in batches:
             cursor.execute(
                 f"UPDATE {_TABLE} SET {set_clause} WHERE id IN ({in_list}) AND {where}",  # noqa: S608

@@ -175,13 +175,7 @@ class TaskViewSet(OwnerViewSet):
         return Response([task_json(task) for task in page.tasks], headers=page.headers(request))
 
     def create(self, request: Request, user_id: str) -> Response:
-        return idempotent(
-            self,
-            request,
-            owner_id=self.owner_id,
-            user_id=user_id,
-            work=lambda: self._create(request, user_id),
-        )
+        return idempotent(self, request, lambda: self._create(request, user_id))
 
     def _create(self, request: Request, user_id: str) -> Response:
         fields = validate_task(request.data, partial=False)
@@ -292,13 +286,7 @@ class TaskViewSet(OwnerViewSet):
     )
     @action(detail=False, methods=["post"], url_path="bulk")
     def bulk(self, request: Request, user_id: str) -> Response:
-        return idempotent(
-            self,
-            request,
-            owner_id=self.owner_id,
-            user_id=user_id,
-            work=lambda: self._bulk(request),
-        )
+        return idempotent(self, request, lambda: self._bulk(request))
 
     def _bulk(self, request: Request) -> Response:
         result = bulk_apply(user_id=self.owner_id, data=request.data)
