@@ -111,7 +111,7 @@ rc=0
 "$BENCH_CACHE/.venv/bin/python" "$BENCH_CACHE/pair.py" \
   --a "http://127.0.0.1:$OURS_PORT" --a-label django \
   --b "http://127.0.0.1:$PEER_PORT" --b-label fastapi-asyncpg \
-  --secret "$BETTER_AUTH_SECRET" --pin-postgres 1 --rounds 3 \
+  --secret="$BETTER_AUTH_SECRET" --pin-postgres 1 --rounds 3 \
   --a-after-seed "psql -q '$PG_URL/$OURS_DB' -c 'VACUUM ANALYZE'" \
   --b-after-seed "psql -q '$PG_URL/$PEER_DB' -c 'VACUUM ANALYZE'" \
   --out "$OUT_DIR/pair.json" "$@" || rc=$?
