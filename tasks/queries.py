@@ -410,15 +410,7 @@ def task_insert(*, user_id: str, fields: Mapping[str, Any]) -> TaskRow:
     is part of that, so it is as safe inside a transaction as outside.
     """
     values = _new_task(user_id, fields, timezone.now())
-    # Creates racing at the cap read the count before either commits, so they can pass
-    # it together: a bound (overshot by at most the creates in flight), not a quota.
-    sql = (
-        f"INSERT INTO {_TABLE} ({', '.join(_COLUMN[name] for name in values)}) "  # noqa: S608
-        f"SELECT {', '.join(f'%({name})s' for name in values)} "
-        f"WHERE EXISTS (SELECT 1 FROM {_OWNER_TABLE} WHERE id = %(user_id)s) "
-        f"AND NOT EXISTS (SELECT 1 FROM {_COUNT_TABLE} WHERE user_id = %(user_id)s "
-        f"AND pending + completed + trashed >= %(cap)s) RETURNING {_RETURNING}"
-    )
+    sql = _insert_sql(tuple(values))
     params = {name: _db_value(name, value) for name, value in values.items()}
     params["cap"] = settings.MAX_TASKS_PER_USER
     row = _fetch_one(sql, params)
@@ -428,6 +420,19 @@ def task_insert(*, user_id: str, fields: Mapping[str, Any]) -> TaskRow:
     if row is None:
         raise TaskLimitReached()
     return row
+
+
+@functools.cache
+def _insert_sql(names: tuple[str, ...]) -> str:
+    # Creates racing at the cap read the count before either commits, so they can pass
+    # it together: a bound (overshot by at most the creates in flight), not a quota.
+    return (
+        f"INSERT INTO {_TABLE} ({', '.join(_COLUMN[name] for name in names)}) "  # noqa: S608
+        f"SELECT {', '.join(f'%({name})s' for name in names)} "
+        f"WHERE EXISTS (SELECT 1 FROM {_OWNER_TABLE} WHERE id = %(user_id)s) "
+        f"AND NOT EXISTS (SELECT 1 FROM {_COUNT_TABLE} WHERE user_id = %(user_id)s "
+        f"AND pending + completed + trashed >= %(cap)s) RETURNING {_RETURNING}"
+    )
 
 
 def tasks_held(user_id: str) -> int:

@@ -3,7 +3,7 @@
 
 from typing import Any, NoReturn
 
-from django.urls import reverse
+from django.utils.encoding import escape_uri_path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -175,14 +175,14 @@ class TaskViewSet(OwnerViewSet):
         return Response([task_json(task) for task in page.tasks], headers=page.headers(request))
 
     def create(self, request: Request, user_id: str) -> Response:
-        return idempotent(self, request, lambda: self._create(request, user_id))
+        return idempotent(self, request, lambda: self._create(request))
 
-    def _create(self, request: Request, user_id: str) -> Response:
+    def _create(self, request: Request) -> Response:
         fields = validate_task(request.data, partial=False)
         task = queries.task_insert(user_id=self.owner_id, fields=fields)
-        # The path's own user segment (`me`, or the sub): a sub may hold a "/", which the
-        # route can't spell.
-        location = reverse("task-detail", kwargs={"user_id": user_id, "pk": task["id"]})
+        # The collection's own path plus the id: the path's user segment (`me`, or the
+        # sub as the client spelled it) stays, with no URL reversed per create.
+        location = f"{escape_uri_path(request.path).rstrip('/')}/{task['id']}"
         return Response(
             task_json(task),
             status=status.HTTP_201_CREATED,

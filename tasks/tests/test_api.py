@@ -52,6 +52,14 @@ def test_location_names_the_task_as_the_request_named_its_user(
     assert response["Location"].endswith(f"/api/{user_id}/tasks/{response.json()['id']}")
 
 
+def test_location_of_a_sub_that_needs_escaping_leads_to_the_task(client_for: Any) -> None:
+    api = client_for("a b%c")
+    response = api.post("/api/a%20b%25c/tasks", {"title": "x"}, format="json")
+
+    assert response["Location"].endswith(f"/api/a%20b%25c/tasks/{response.json()['id']}")
+    assert api.get(response["Location"]).json() == response.json()
+
+
 def test_a_sub_with_a_slash_can_create_through_me(client_for: Any) -> None:
     """The contract treats `sub` as opaque; a "/" can't be in the URL, but `me` can."""
     response = client_for("team/alice").post("/api/me/tasks", {"title": "x"}, format="json")
