@@ -27,6 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ["get", "toggle", "create", "list"]
@@ -89,7 +90,12 @@ def serve_requests(scenario: str, count: int) -> None:
             "wsgi.url_scheme": "http",
         }
         statuses: list[str] = []
-        answer = b"".join(application(environ, lambda status, _h, *_: statuses.append(status)))
+
+        def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> Any:
+            statuses.append(status)
+            return io.BytesIO().write
+
+        answer = b"".join(application(environ, start_response))
         if not statuses[0].startswith("2"):
             raise SystemExit(f"{method} {path}: {statuses[0]} {answer[:300]!r}")
         return answer
