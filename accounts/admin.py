@@ -12,7 +12,8 @@ from accounts.models import BetterAuthUser
 
 @admin.register(BetterAuthUser)
 class BetterAuthUserAdmin(admin.ModelAdmin):
-    """Everything here comes from Better Auth's tokens, so it is read-only."""
+    """Everything here comes from Better Auth's tokens, or is the user's own setting
+    (`time_zone`), so it is read-only."""
 
     list_display = ("email", "name", "id", "email_verified", "task_count", "last_seen")
     list_filter = ("email_verified", "last_seen")
@@ -25,6 +26,7 @@ class BetterAuthUserAdmin(admin.ModelAdmin):
         "email_verified",
         "first_seen",
         "last_seen",
+        "time_zone",
         "tasks_link",
     )
 

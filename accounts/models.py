@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils import timezone
 
+from accounts.timezones import MAX_LENGTH, validate_time_zone
+
 
 class BetterAuthUser(models.Model):
     """A user as their tokens describe them; Better Auth remains the source of truth.
@@ -19,6 +21,14 @@ class BetterAuthUser(models.Model):
     email_verified = models.BooleanField(default=False)
     first_seen = models.DateTimeField(default=timezone.now, editable=False)
     last_seen = models.DateTimeField(default=timezone.now, editable=False)
+    # Null, the contract's "no zone" (UTC), rather than "": the JSON answers it as is.
+    time_zone = models.CharField(  # noqa: DJ001
+        max_length=MAX_LENGTH,
+        null=True,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="The user's IANA time zone (GET/PATCH …/settings); new tasks take it.",
+    )
 
     class Meta:
         verbose_name = "user"

@@ -1,8 +1,10 @@
-"""How the OpenAPI document describes Better Auth authentication."""
+"""How the OpenAPI document describes Better Auth authentication and the user in a URL."""
 
 from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 
 if TYPE_CHECKING:  # drf_spectacular.openapi imports DRF's views: no cycle at start-up
     from drf_spectacular.openapi import AutoSchema
@@ -25,3 +27,11 @@ class BetterAuthJWTScheme(OpenApiAuthenticationExtension):
                 "`python manage.py issue_token USER_ID`."
             ),
         }
+
+
+USER_ID_PARAMETER = OpenApiParameter(
+    "user_id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The token's `sub`, or `me` for the caller.",
+)

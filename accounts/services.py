@@ -56,3 +56,10 @@ def user_restore(user_id: str) -> bool:
         id=user_id, defaults={"first_seen": now, "last_seen": now}
     )
     return created
+
+
+def user_set_time_zone(user_id: str, time_zone: str | None) -> None:
+    """Make `time_zone` the user's setting, restoring their mirror row if it is gone."""
+    if not BetterAuthUser.objects.filter(id=user_id).update(time_zone=time_zone):
+        user_restore(user_id)
+        BetterAuthUser.objects.filter(id=user_id).update(time_zone=time_zone)

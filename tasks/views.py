@@ -12,16 +12,14 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.authentication import BetterAuthJWTAuthentication
-from accounts.permissions import IsPathUser
-from accounts.ratelimit import RateLimitedViewMixin
+from accounts.schema import USER_ID_PARAMETER
+from accounts.views import OwnerViewSet
 from tasks import queries
 from tasks.bulk import BulkRequestSerializer, bulk_apply
 from tasks.changes import changes_since
@@ -62,6 +60,7 @@ TASK_EXAMPLE = {
     "priority": "high",
     "due_date": "2025-06-01T17:00:00Z",
     "tags": ["groceries"],
+    "time_zone": "Europe/Berlin",
     "created_at": "2025-05-30T08:12:00Z",
     "updated_at": "2025-05-30T08:12:00Z",
     "version": 1,
@@ -81,12 +80,6 @@ NEW_TASK_EXAMPLE = OpenApiExample(
 )
 TASK_RESPONSE_EXAMPLE = OpenApiExample("Task", value=TASK_EXAMPLE, response_only=True)
 
-USER_ID_PARAMETER = OpenApiParameter(
-    "user_id",
-    OpenApiTypes.STR,
-    OpenApiParameter.PATH,
-    description="The token's `sub`, or `me` for the caller.",
-)
 TASK_ID_PARAMETER = OpenApiParameter(
     "id", OpenApiTypes.INT64, OpenApiParameter.PATH, description="The task's id."
 )
@@ -101,17 +94,6 @@ def _task_id(raw: str) -> int:
     if not 0 < task_id <= MAX_TASK_ID:
         raise NotFound()
     return task_id
-
-
-class OwnerViewSet(RateLimitedViewMixin, viewsets.ViewSet):
-    """A resource of the caller's own: a valid token whose `sub` is the URL's user."""
-
-    authentication_classes = [BetterAuthJWTAuthentication]
-    permission_classes = [IsAuthenticated, IsPathUser]
-
-    @property
-    def owner_id(self) -> str:
-        return str(self.request.user.id)
 
 
 @extend_schema_view(

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/docs/", openapi.SwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/redoc/", openapi.RedocView.as_view(url_name="schema"), name="redoc"),
     path("api/", include("tasks.urls")),
+    path("api/", include("accounts.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", health.Healthz.as_view(), name="healthz"),
     path("readyz", health.Readyz.as_view(), name="readyz"),

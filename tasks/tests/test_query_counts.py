@@ -194,3 +194,12 @@ def test_a_move_is_four_statements(
     with django_assert_num_queries(4 + 2):
         moved = api.post(f"/api/me/tasks/{task.id}/move", {"after": first.id}, format="json")
         assert moved.status_code == 200
+
+
+def test_settings_are_one_query_to_read_and_two_to_change(
+    api: APIClient, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1):
+        assert api.get("/api/me/settings").status_code == 200
+    with django_assert_num_queries(2):
+        assert api.patch("/api/me/settings", {"time_zone": "UTC"}, format="json").status_code == 200

@@ -55,6 +55,7 @@ def test_paths_are_the_contracts(schema: dict[str, Any]) -> None:
         "/api/{user_id}/trash",
         "/api/{user_id}/trash/{id}",
         "/api/{user_id}/trash/{id}/restore",
+        "/api/{user_id}/settings",
     }
 
 
