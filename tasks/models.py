@@ -6,6 +6,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.timezones import MAX_LENGTH as TIME_ZONE_LENGTH
+from accounts.timezones import validate_time_zone
+
 # Ids are 64-bit: a larger number in a URL or cursor can name no task.
 MAX_TASK_ID = 2**63 - 1
 
@@ -50,6 +53,11 @@ class Task(models.Model):
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
     due_date = models.DateTimeField(null=True, blank=True)
     tags = models.JSONField(default=list, blank=True)
+    # The zone of the task's local times (null: UTC). Null rather than "", as the JSON
+    # answers it; a new task without one takes its owner's (accounts' settings).
+    time_zone = models.CharField(  # noqa: DJ001
+        max_length=TIME_ZONE_LENGTH, null=True, blank=True, validators=[validate_time_zone]
+    )
     tag_keys = models.TextField(default="", blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)

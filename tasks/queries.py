@@ -59,6 +59,7 @@ class TaskRow(TypedDict):
     priority: int
     due_date: datetime | None
     tags: list[str]
+    time_zone: str | None
     created_at: datetime
     updated_at: datetime
     version: int
@@ -422,13 +423,20 @@ def task_insert(*, user_id: str, fields: Mapping[str, Any]) -> TaskRow:
     return row
 
 
+# A new task without a zone of its own takes its owner's setting.
+_INSERTED = {
+    "time_zone": f"COALESCE(%(time_zone)s, (SELECT time_zone FROM {_OWNER_TABLE} "  # noqa: S608
+    "WHERE id = %(user_id)s))"
+}
+
+
 @functools.cache
 def _insert_sql(names: tuple[str, ...]) -> str:
     # Creates racing at the cap read the count before either commits, so they can pass
     # it together: a bound (overshot by at most the creates in flight), not a quota.
     return (
         f"INSERT INTO {_TABLE} ({', '.join(_COLUMN[name] for name in names)}) "  # noqa: S608
-        f"SELECT {', '.join(f'%({name})s' for name in names)} "
+        f"SELECT {', '.join(_INSERTED.get(name, f'%({name})s') for name in names)} "
         f"WHERE EXISTS (SELECT 1 FROM {_OWNER_TABLE} WHERE id = %(user_id)s) "
         f"AND NOT EXISTS (SELECT 1 FROM {_COUNT_TABLE} WHERE user_id = %(user_id)s "
         f"AND pending + completed + trashed >= %(cap)s) RETURNING {_RETURNING}"

@@ -5,6 +5,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from accounts.timezones import TimeZoneField
 from tasks.models import MAX_TASK_ID, Priority
 from tasks.queries import TaskRow
 
@@ -121,6 +122,11 @@ class TaskSerializer(serializers.Serializer):
     priority = PriorityField(required=False, help_text="Default `medium`.")
     due_date = AwareDateTimeField(allow_null=True, required=False, help_text="Default `null`.")
     tags = TagListField(required=False, max_length=MAX_TAGS, help_text="Default `[]`.")
+    time_zone = TimeZoneField(
+        required=False,
+        help_text="The zone of the task's local times: an IANA name, or null (UTC). A new "
+        "task sent without one (or with null) takes the user's `…/settings` zone.",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
     version = serializers.IntegerField(

@@ -22,6 +22,7 @@ TASK_FIELDS = {
     "priority",
     "due_date",
     "tags",
+    "time_zone",
     "created_at",
     "updated_at",
     "version",

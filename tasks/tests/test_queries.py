@@ -51,6 +51,7 @@ def test_writable_fields_are_the_models_editable_ones() -> None:
         "priority",
         "due_date",
         "tags",
+        "time_zone",
     }
 
 
