@@ -31,15 +31,18 @@ The SQL is plain enough for PostgreSQL and SQLite alike.
 import functools
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypedDict, cast
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 from psycopg.types.datetime import TimestamptzLoader
+from rest_framework.exceptions import ValidationError
 
+from accounts.models import BetterAuthUser
 from accounts.services import user_restore
 from tasks import ordering
 from tasks.exceptions import TaskLimitReached
@@ -154,6 +157,32 @@ def _fetch_one(sql: str, params: Mapping[str, Any]) -> TaskRow | None:
         cursor.execute(sql, params)
         values = cursor.fetchone()
     return _row(values) if values else None
+
+
+LOCAL_TIME_NEEDS_ZONE = (
+    "A date-time without a UTC offset is read in the task's time_zone, and this task "
+    "has none: add an offset (2025-01-31T17:00:00Z) or set a time_zone."
+)
+
+
+BULK_LOCAL_TIME = "A bulk update reads a local date-time in the time_zone it sends: send both."
+
+
+def _due_in_zone(fields: Mapping[str, Any], zone: Callable[[], str | None]) -> Mapping[str, Any]:
+    """`fields` with a local `due_date` (no offset) read in `zone()`, the task's zone,
+    as an instant. A local time that the zone skips (a spring-forward gap) moves
+    forward by the gap; one it has twice is the first."""
+    due: datetime | None = fields.get("due_date")
+    if due is None or due.tzinfo is not None:
+        return fields
+    name = zone()
+    if name is None:
+        raise ValidationError({"due_date": [LOCAL_TIME_NEEDS_ZONE]})
+    return {**fields, "due_date": due.replace(tzinfo=ZoneInfo(name)).astimezone(UTC)}
+
+
+def _is_local(due: datetime | None) -> bool:
+    return due is not None and due.tzinfo is None
 
 
 def _db_value(name: str, value: Any) -> Any:
@@ -410,6 +439,7 @@ def task_insert(*, user_id: str, fields: Mapping[str, Any]) -> TaskRow:
     writes isn't this one's): it is restored and the insert runs once more. No error
     is part of that, so it is as safe inside a transaction as outside.
     """
+    fields = _due_in_zone(fields, lambda: fields.get("time_zone") or _owner_zone(user_id))
     values = _new_task(user_id, fields, timezone.now())
     sql = _insert_sql(tuple(values))
     params = {name: _db_value(name, value) for name, value in values.items()}
@@ -441,6 +471,13 @@ def _insert_sql(names: tuple[str, ...]) -> str:
         f"AND NOT EXISTS (SELECT 1 FROM {_COUNT_TABLE} WHERE user_id = %(user_id)s "
         f"AND pending + completed + trashed >= %(cap)s) RETURNING {_RETURNING}"
     )
+
+
+def _owner_zone(user_id: str) -> str | None:
+    zone: str | None = (
+        BetterAuthUser.objects.filter(id=user_id).values_list("time_zone", flat=True).first()
+    )
+    return zone
 
 
 def tasks_held(user_id: str) -> int:
@@ -544,6 +581,13 @@ def task_update(
     if not fields:
         task = task_get(user_id=user_id, task_id=task_id)
         return task if task and (versions is None or task["version"] in versions) else None
+    if "time_zone" in fields:
+        fields = _due_in_zone(fields, lambda: fields["time_zone"])
+    elif _is_local(fields.get("due_date")):
+        # The task's own zone, one read more; a missing task is None, as below.
+        if (task := task_get(user_id=user_id, task_id=task_id)) is None:
+            return None
+        fields = _due_in_zone(fields, lambda: task["time_zone"])
     set_clause, params = _assignments(fields)
     return _update_owned(set_clause, params, user_id=user_id, task_id=task_id, versions=versions)
 
@@ -762,7 +806,11 @@ def tasks_update_owned(
     if trash:
         set_clause, params = _trashed_clause(True)
     else:
-        set_clause, params = _assignments(fields or {})
+        fields = fields or {}
+        if _is_local(fields.get("due_date")) and "time_zone" not in fields:
+            # Each task would read it in its own zone: one UPDATE can't.
+            raise ValidationError({"fields": {"due_date": [BULK_LOCAL_TIME]}})
+        set_clause, params = _assignments(_due_in_zone(fields, lambda: fields["time_zone"]))
     if task_ids is not None:
         listed, id_params = _parameter_list("id", sorted(set(task_ids)))
         where = f"user_id = %(user_id)s AND deleted_at IS NULL AND id IN ({listed})"

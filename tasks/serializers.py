@@ -61,6 +61,15 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().enforce_timezone(value)
 
 
+class DueDateField(AwareDateTimeField):
+    """A date-time with its offset, or a local one without (`2026-12-20T17:00`, what
+    `<input type="datetime-local">` sends), left naive: `tasks.queries` reads it in the
+    task's time zone."""
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        return value if value.tzinfo is None else super().enforce_timezone(value)
+
+
 class TagListField(serializers.ListField):
     """Up to 20 tags of 1..50 characters after trimming; case-insensitive repeats fold."""
 
@@ -120,7 +129,13 @@ class TaskSerializer(serializers.Serializer):
         help_text="Set by the server when `completed` turns true, cleared when false.",
     )
     priority = PriorityField(required=False, help_text="Default `medium`.")
-    due_date = AwareDateTimeField(allow_null=True, required=False, help_text="Default `null`.")
+    due_date = DueDateField(
+        allow_null=True,
+        required=False,
+        help_text="Default `null`. With a UTC offset, or local (`2026-12-20T17:00`) when the "
+        "task has a `time_zone` (the one sent, else the task's; on create, else the user's), "
+        "read in that zone. Answered in UTC.",
+    )
     tags = TagListField(required=False, max_length=MAX_TAGS, help_text="Default `[]`.")
     time_zone = TimeZoneField(
         required=False,

@@ -203,3 +203,18 @@ def test_settings_are_one_query_to_read_and_two_to_change(
         assert api.get("/api/me/settings").status_code == 200
     with django_assert_num_queries(2):
         assert api.patch("/api/me/settings", {"time_zone": "UTC"}, format="json").status_code == 200
+
+
+def test_a_local_due_date_costs_one_read_of_the_zone_unless_the_body_names_it(
+    api: APIClient, task: Any, django_assert_num_queries: Any
+) -> None:
+    local = {"title": "x", "due_date": "2026-12-20T09:00"}
+    api.patch("/api/me/settings", {"time_zone": "Europe/Berlin"}, format="json")
+
+    with django_assert_num_queries(1):
+        api.post("/api/me/tasks", {**local, "time_zone": "UTC"}, format="json")
+    with django_assert_num_queries(2):
+        assert api.post("/api/me/tasks", local, format="json").status_code == 201
+    api.patch(f"/api/me/tasks/{task.id}", {"time_zone": "Asia/Tokyo"}, format="json")
+    with django_assert_num_queries(2):
+        assert api.patch(f"/api/me/tasks/{task.id}", local, format="json").status_code == 200
