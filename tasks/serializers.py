@@ -1,5 +1,6 @@
 """The task's JSON shape: request validation as the contract words it, and the response."""
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from tasks.models import MAX_TASK_ID, Priority
 from tasks.queries import TaskRow
 
 MAX_TAGS = 20
+LOCAL_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
 
 
 class StrictCharField(serializers.CharField):
@@ -65,6 +67,19 @@ class DueDateField(AwareDateTimeField):
     """A date-time with its offset, or a local one without (`2026-12-20T17:00`, what
     `<input type="datetime-local">` sends), left naive: `tasks.queries` reads it in the
     task's time zone."""
+
+    default_error_messages = {
+        "local": "Send a local date-time as YYYY-MM-DDTHH:MM[:SS], or a UTC offset "
+        "(2025-01-31T17:00:00Z)."
+    }
+
+    def to_internal_value(self, value: Any) -> datetime:
+        when = super().to_internal_value(value)
+        # Python's ISO parser also takes `20261220`, week dates and a date alone; a
+        # local time is only what a browser's picker sends.
+        if when.tzinfo is None and not LOCAL_DATE_TIME.fullmatch(value):
+            self.fail("local")
+        return when
 
     def enforce_timezone(self, value: datetime) -> datetime:
         return value if value.tzinfo is None else super().enforce_timezone(value)
