@@ -7,10 +7,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.authentication import BetterAuthJWTAuthentication
-from accounts.models import BetterAuthUser
 from accounts.permissions import IsPathUser
 from accounts.ratelimit import RateLimitedViewMixin
 from accounts.schema import USER_ID_PARAMETER
+from accounts.selectors import user_time_zone
 from accounts.services import user_set_time_zone
 from accounts.timezones import TimeZoneField
 
@@ -57,12 +57,7 @@ class SettingsViewSet(OwnerViewSet):
     serializer_class = SettingsSerializer
 
     def retrieve(self, request: Request, user_id: str) -> Response:
-        time_zone = (
-            BetterAuthUser.objects.filter(id=self.owner_id)
-            .values_list("time_zone", flat=True)
-            .first()
-        )
-        return Response({"time_zone": time_zone})
+        return Response({"time_zone": user_time_zone(self.owner_id)})
 
     def partial_update(self, request: Request, user_id: str) -> Response:
         changes = _SETTINGS.run_validation(request.data)

@@ -42,7 +42,7 @@ from django.utils import timezone
 from psycopg.types.datetime import TimestamptzLoader
 from rest_framework.exceptions import ValidationError
 
-from accounts.models import BetterAuthUser
+from accounts.selectors import user_time_zone
 from accounts.services import user_restore
 from tasks import ordering
 from tasks.exceptions import TaskLimitReached
@@ -439,7 +439,7 @@ def task_insert(*, user_id: str, fields: Mapping[str, Any]) -> TaskRow:
     writes isn't this one's): it is restored and the insert runs once more. No error
     is part of that, so it is as safe inside a transaction as outside.
     """
-    fields = _due_in_zone(fields, lambda: fields.get("time_zone") or _owner_zone(user_id))
+    fields = _due_in_zone(fields, lambda: fields.get("time_zone") or user_time_zone(user_id))
     values = _new_task(user_id, fields, timezone.now())
     sql = _insert_sql(tuple(values))
     params = {name: _db_value(name, value) for name, value in values.items()}
@@ -471,13 +471,6 @@ def _insert_sql(names: tuple[str, ...]) -> str:
         f"AND NOT EXISTS (SELECT 1 FROM {_COUNT_TABLE} WHERE user_id = %(user_id)s "
         f"AND pending + completed + trashed >= %(cap)s) RETURNING {_RETURNING}"
     )
-
-
-def _owner_zone(user_id: str) -> str | None:
-    zone: str | None = (
-        BetterAuthUser.objects.filter(id=user_id).values_list("time_zone", flat=True).first()
-    )
-    return zone
 
 
 def tasks_held(user_id: str) -> int:
