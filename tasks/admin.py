@@ -18,12 +18,12 @@ from rest_framework.exceptions import ValidationError
 from tasks import queries
 from tasks.exceptions import TaskLimitReached
 from tasks.models import Task
-from tasks.serializers import TagListField
+from tasks.serializers import ReminderListField, TagListField
 
 
 class TaskForm(forms.ModelForm):
     """The model's form, with the API's rules for tags (at most 20 of 1..50 characters,
-    case-insensitive repeats folded) and its cap on a user's tasks."""
+    case-insensitive repeats folded) and reminders, and its cap on a user's tasks."""
 
     class Meta:
         model = Task
@@ -41,17 +41,26 @@ class TaskForm(forms.ModelForm):
         return self.cleaned_data
 
     def clean_tags(self) -> list[str]:
-        try:
-            tags: list[str] = TagListField().run_validation(self.cleaned_data["tags"])
-        except ValidationError as error:
-            raise forms.ValidationError(_messages(error.detail)) from None
-        return tags
+        return _validated(TagListField(), self.cleaned_data["tags"])
+
+    def clean_reminders(self) -> list[dict[str, Any]]:
+        return _validated(ReminderListField(), self.cleaned_data["reminders"])
+
+
+def _validated(field: Any, value: Any) -> Any:
+    """`value` as the API's `field` takes it, its errors as the form's."""
+    try:
+        return field.run_validation(value)
+    except ValidationError as error:
+        raise forms.ValidationError(_messages(error.detail)) from None
 
 
 def _messages(detail: Any) -> list[str]:
     if isinstance(detail, dict):
         return [
-            f"Tag {index + 1}: {message}" for index, errors in detail.items() for message in errors
+            f"Item {index + 1}: {message}"
+            for index, errors in detail.items()
+            for message in _messages(errors)
         ]
     return [str(message) for message in detail]
 

@@ -8,9 +8,17 @@ from django.utils import timezone
 
 from accounts.timezones import MAX_LENGTH as TIME_ZONE_LENGTH
 from accounts.timezones import validate_time_zone
+from tasks.recurrence import validate_recurrence
 
 # Ids are 64-bit: a larger number in a URL or cursor can name no task.
 MAX_TASK_ID = 2**63 - 1
+
+
+class RepeatFrom(models.TextChoices):
+    """What a recurring task's next due date follows (tasks.recurrence)."""
+
+    DUE = "due"
+    COMPLETION = "completion"
 
 
 class Priority(models.IntegerChoices):
@@ -52,12 +60,29 @@ class Task(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
     due_date = models.DateTimeField(null=True, blank=True)
+    # An all-day task's date, answered as its `due_date`; `due_date` then holds the end
+    # of that day in the task's zone, the instant that filters and sorts compare.
+    due_day = models.DateField(null=True, blank=True, editable=False)
     tags = models.JSONField(default=list, blank=True)
     # The zone of the task's local times (null: UTC). Null rather than "", as the JSON
     # answers it; a new task without one takes its owner's (accounts' settings).
     time_zone = models.CharField(  # noqa: DJ001
         max_length=TIME_ZONE_LENGTH, null=True, blank=True, validators=[validate_time_zone]
     )
+    # An RFC 5545 RRULE (tasks.recurrence); null for a task that does not repeat.
+    recurrence = models.CharField(  # noqa: DJ001
+        max_length=500, null=True, blank=True, validators=[validate_recurrence]
+    )
+    repeat_from = models.CharField(
+        max_length=10, choices=RepeatFrom.choices, default=RepeatFrom.DUE
+    )
+    # The first due date of the series (DTSTART), which COUNT and INTERVAL count from.
+    series_start = models.DateTimeField(null=True, blank=True, editable=False)
+    # Up to 10 of `{"before_minutes": n}` or `{"at": instant}`, each with the
+    # `remind_at` it fires at (null once fired or when it can't): tasks.schedule.
+    reminders = models.JSONField(default=list, blank=True)
+    # The earliest `remind_at` of the reminders, which the worker looks for.
+    next_remind_at = models.DateTimeField(null=True, blank=True, editable=False)
     tag_keys = models.TextField(default="", blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -83,6 +108,12 @@ class Task(models.Model):
             models.Index(fields=["user", "priority", "id"], name="task_user_priority"),
             models.Index(fields=["user", "position", "id"], name="task_user_position"),
             models.Index(fields=["user", "change_id", "id"], name="task_user_changed"),
+            # The reminders due, across users: what the worker fires.
+            models.Index(
+                fields=["next_remind_at"],
+                name="task_reminder_due",
+                condition=Q(next_remind_at__isnull=False),
+            ),
             # The trash alone: a live task is never in it.
             models.Index(
                 fields=["user", "deleted_at", "id"],
@@ -174,3 +205,39 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"
+
+
+class TaskCompletion(models.Model):
+    """One completed occurrence of a recurring task (`GET …/tasks/{id}/completions`)."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="completions")
+    completed_at = models.DateTimeField()
+    # The occurrence completed: its due date (the end of its day, for an all-day task).
+    due_date = models.DateTimeField()
+    due_day = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["task", "completed_at", "id"], name="completion_task")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} completed {self.completed_at:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """A reminder that fired (`GET /api/{user_id}/notifications`), kept with the task's
+    title as it was then."""
+
+    user = models.ForeignKey("accounts.BetterAuthUser", on_delete=models.CASCADE)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField(max_length=200)
+    remind_at = models.DateTimeField()
+    fired_at = models.DateTimeField()
+    read = models.BooleanField(default=False)
+    # Whether a push was sent: not for a reminder missed by over REMINDER_GRACE_MINUTES.
+    pushed = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "fired_at", "id"], name="notification_user_fired")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.remind_at:%Y-%m-%d %H:%M})"

@@ -31,9 +31,8 @@ The SQL is plain enough for PostgreSQL and SQLite alike.
 import functools
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import date, datetime
 from typing import Any, TypedDict, cast
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -46,7 +45,8 @@ from accounts.selectors import user_time_zone
 from accounts.services import user_restore
 from tasks import ordering
 from tasks.exceptions import TaskLimitReached
-from tasks.models import Task, TaskCount, TaskTombstone, tag_key, tag_keys
+from tasks.models import Task, TaskCompletion, TaskCount, TaskTombstone, tag_key, tag_keys
+from tasks.schedule import DERIVED_FIELDS, SCHEDULED_FIELDS, schedule
 
 
 class TaskRow(TypedDict):
@@ -61,8 +61,14 @@ class TaskRow(TypedDict):
     completed_at: datetime | None
     priority: int
     due_date: datetime | None
+    due_day: date | None
     tags: list[str]
     time_zone: str | None
+    recurrence: str | None
+    repeat_from: str
+    series_start: datetime | None
+    reminders: list[dict[str, Any]]
+    next_remind_at: datetime | None
     created_at: datetime
     updated_at: datetime
     version: int
@@ -159,30 +165,14 @@ def _fetch_one(sql: str, params: Mapping[str, Any]) -> TaskRow | None:
     return _row(values) if values else None
 
 
-LOCAL_TIME_NEEDS_ZONE = (
-    "A date-time without a UTC offset is read in the task's time_zone, and this task "
-    "has none: add an offset (2025-01-31T17:00:00Z) or set a time_zone."
+BULK_LOCAL_TIME = (
+    "A bulk update reads a local date-time or a date in the time_zone it sends: send both."
 )
 
 
-BULK_LOCAL_TIME = "A bulk update reads a local date-time in the time_zone it sends: send both."
-
-
-def _due_in_zone(fields: Mapping[str, Any], zone: Callable[[], str | None]) -> Mapping[str, Any]:
-    """`fields` with a local `due_date` (no offset) read in `zone()`, the task's zone,
-    as an instant. A local time that the zone skips (a spring-forward gap) moves
-    forward by the gap; one it has twice is the first."""
-    due: datetime | None = fields.get("due_date")
-    if due is None or due.tzinfo is not None:
-        return fields
-    name = zone()
-    if name is None:
-        raise ValidationError({"due_date": [LOCAL_TIME_NEEDS_ZONE]})
-    return {**fields, "due_date": due.replace(tzinfo=ZoneInfo(name)).astimezone(UTC)}
-
-
-def _is_local(due: datetime | None) -> bool:
-    return due is not None and due.tzinfo is None
+def _is_local(due: Any) -> bool:
+    """A validated `due_date` read in a zone: a local date-time, or a date alone."""
+    return isinstance(due, date) and not (isinstance(due, datetime) and due.tzinfo is not None)
 
 
 def _db_value(name: str, value: Any) -> Any:
@@ -190,8 +180,11 @@ def _db_value(name: str, value: Any) -> Any:
     return _FIELDS[name].get_db_prep_save(value, connection)
 
 
-def _writable(fields: Mapping[str, Any]) -> None:
-    if unknown := fields.keys() - set(WRITABLE_FIELDS):
+def _writable(fields: Mapping[str, Any], *, derived: bool = False) -> None:
+    """Refuse a key that is not a writable field (or, with `derived`, one that
+    tasks.schedule derives) before any SQL exists."""
+    allowed = set(WRITABLE_FIELDS) | (DERIVED_FIELDS if derived else set())
+    if unknown := fields.keys() - allowed:
         raise ValueError(f"Not writable task fields: {sorted(unknown)}")
 
 
@@ -408,12 +401,20 @@ def task_changes(*, user_id: str, after: tuple[int, int] | None, size: int) -> l
 
 
 def _new_task(user_id: str, fields: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    """Every column of a new task: `fields`, the model's defaults for the writable
-    fields they leave out, and the server-managed ones by the rules."""
+    """Every column of a new task: `fields` with what tasks.schedule derives from them,
+    the model's defaults for the writable fields they leave out, and the
+    server-managed ones by the rules."""
     _writable(fields)
+    scheduled = schedule(
+        None,
+        fields,
+        owner_zone=lambda: user_time_zone(user_id),
+        completions=lambda: 0,
+        now=now,
+    ).fields
     values = {
-        name: fields[name] if name in fields else _FIELDS[name].get_default()
-        for name in WRITABLE_FIELDS
+        name: scheduled[name] if name in scheduled else _FIELDS[name].get_default()
+        for name in (*WRITABLE_FIELDS, *DERIVED_FIELDS)
     }
     return values | {
         "user_id": user_id,
@@ -439,7 +440,6 @@ def task_insert(*, user_id: str, fields: Mapping[str, Any]) -> TaskRow:
     writes isn't this one's): it is restored and the insert runs once more. No error
     is part of that, so it is as safe inside a transaction as outside.
     """
-    fields = _due_in_zone(fields, lambda: fields.get("time_zone") or user_time_zone(user_id))
     values = _new_task(user_id, fields, timezone.now())
     sql = _insert_sql(tuple(values))
     params = {name: _db_value(name, value) for name, value in values.items()}
@@ -521,8 +521,9 @@ def _set_clause(
 
 
 def _assignments(fields: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The SET clause writing allow-listed `fields`, one parameter each, and its parameters."""
-    _writable(fields)
+    """The SET clause writing allow-listed `fields` (and derived ones), one parameter
+    each, and its parameters."""
+    _writable(fields, derived=True)
     set_clause, params = _set_clause(
         {name: f"%({name})s" for name in fields}, tags=fields.get("tags")
     )
@@ -560,6 +561,27 @@ def _update_owned(
     return _fetch_one(sql, {**params, **version_params, "id": task_id, "user_id": user_id})
 
 
+# A write of these alone needs no look at the task: no series or reminder to follow.
+_NO_SERIES = "recurrence IS NULL"
+_NO_REMINDERS = "reminders = '[]'" + ("::jsonb" if connection.vendor == "postgresql" else "")
+# Completing a task that repeats moves it to its next occurrence instead.
+_COMPLETES_PLAINLY = "(recurrence IS NULL OR completed)"
+
+
+def _guard(fields: Mapping[str, Any]) -> str | None:
+    """The condition under which one UPDATE of `fields` keeps the rules of tasks.schedule
+    (None: it always does), or raise LookupError when `schedule` must see the task."""
+    scheduled = fields.keys() & SCHEDULED_FIELDS
+    if scheduled - {"due_date"} or _is_local(fields.get("due_date")):
+        raise LookupError
+    conditions = []
+    if scheduled:  # a due date with its offset, or none
+        conditions += [_NO_SERIES, _NO_REMINDERS]
+    if fields.get("completed") is True:
+        conditions.append(_COMPLETES_PLAINLY)
+    return " AND ".join(conditions) or None
+
+
 def task_update(
     *,
     user_id: str,
@@ -567,22 +589,92 @@ def task_update(
     fields: Mapping[str, Any],
     versions: Collection[int] | None = None,
 ) -> TaskRow | None:
-    """Write `fields` to the owner's task in one UPDATE; the task as written, or None
-    if the owner has no such task (at one of `versions`, when given). Fields not given
-    keep their values; a write that changes nothing leaves `updated_at` and `version`
-    as they were."""
+    """Write `fields` to the owner's task; the task as written, or None if the owner has
+    no such task (at one of `versions`, when given). Fields not given keep their
+    values; a write that changes nothing leaves `updated_at` and `version` as they
+    were. Most writes are one UPDATE; one that tasks.schedule must see the task for
+    (its time zone, series or reminders) reads it first, locked."""
+    _writable(fields)
     if not fields:
         task = task_get(user_id=user_id, task_id=task_id)
         return task if task and (versions is None or task["version"] in versions) else None
-    if "time_zone" in fields:
-        fields = _due_in_zone(fields, lambda: fields["time_zone"])
-    elif _is_local(fields.get("due_date")):
-        # The task's own zone, one read more; a missing task is None, as below.
-        if (task := task_get(user_id=user_id, task_id=task_id)) is None:
+    try:
+        guard = _guard(fields)
+    except LookupError:
+        return _write_scheduled(user_id, task_id, fields, versions)
+    # A due date with its offset is no longer all-day.
+    set_clause, params = _assignments(
+        {**fields, "due_day": None} if "due_date" in fields else fields
+    )
+    where = _LIVE if guard is None else f"{_LIVE} AND {guard}"
+    task = _update_owned(
+        set_clause, params, user_id=user_id, task_id=task_id, versions=versions, where=where
+    )
+    if task is None and guard is not None:
+        return _write_scheduled(user_id, task_id, fields, versions)
+    return task
+
+
+def _write_scheduled(
+    user_id: str,
+    task_id: int,
+    fields: Mapping[str, Any],
+    versions: Collection[int] | None,
+    *,
+    toggle: bool = False,
+) -> TaskRow | None:
+    """Write `fields` (with `toggle`, the opposite of the task's completion) to the
+    owner's live task by the rules of tasks.schedule, reading it first, locked until
+    the write; record the occurrence it completes, if it completes one.
+
+    A write the rules refuse raises its ValidationError once the transaction is over,
+    having written nothing: inside a caller's transaction, that one stays usable."""
+    refused = None
+    # On SQLite the transaction holds the write lock from its start (IMMEDIATE,
+    # todo_project.database), so what it reads stays true until it writes.
+    with transaction.atomic(savepoint=False), _cursor() as cursor:
+        lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+        cursor.execute(_GET + lock, {"id": task_id, "user_id": user_id})
+        values = cursor.fetchone()
+        task = _row(values) if values else None
+        if task is None or (versions is not None and task["version"] not in versions):
             return None
-        fields = _due_in_zone(fields, lambda: task["time_zone"])
-    set_clause, params = _assignments(fields)
-    return _update_owned(set_clause, params, user_id=user_id, task_id=task_id, versions=versions)
+        if toggle:
+            fields = {**fields, "completed": not task["completed"]}
+        try:
+            scheduled = schedule(
+                task,
+                fields,
+                owner_zone=lambda: None,
+                completions=lambda: _completions_since(task_id, task["series_start"]),
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            refused = error
+        else:
+            if scheduled.completion is not None:
+                TaskCompletion.objects.create(task_id=task_id, **scheduled.completion)
+            set_clause, params = _assignments(scheduled.fields)
+            return _update_owned(
+                set_clause, params, user_id=user_id, task_id=task_id, versions=None
+            )
+    raise refused
+
+
+def _completions_since(task_id: int, series_start: datetime | None) -> int:
+    """How many occurrences of the task's series are recorded complete."""
+    completions = TaskCompletion.objects.filter(task_id=task_id)
+    if series_start is not None:
+        completions = completions.filter(due_date__gte=series_start)
+    return completions.count()
+
+
+def task_completions(*, user_id: str, task_id: int) -> list[TaskCompletion] | None:
+    """The owner's live task's recorded completions, newest first; None if there is
+    no such task."""
+    if task_get(user_id=user_id, task_id=task_id) is None:
+        return None
+    return list(TaskCompletion.objects.filter(task_id=task_id).order_by("-completed_at", "-id"))
 
 
 def task_set_completed(
@@ -593,13 +685,24 @@ def task_set_completed(
     versions: Collection[int] | None = None,
 ) -> TaskRow | None:
     """Toggle (`completed=None`, atomically in the database) or set completion of the
-    owner's task; the task as written, or None as `task_update` says."""
+    owner's task; the task as written, or None as `task_update` says. Completing a
+    recurring task moves it to its next occurrence (tasks.schedule)."""
     if completed is not None:
         return task_update(
             user_id=user_id, task_id=task_id, fields={"completed": completed}, versions=versions
         )
     set_clause, params = _set_clause({"completed": "NOT completed"})
-    return _update_owned(set_clause, params, user_id=user_id, task_id=task_id, versions=versions)
+    task = _update_owned(
+        set_clause,
+        params,
+        user_id=user_id,
+        task_id=task_id,
+        versions=versions,
+        where=f"{_LIVE} AND {_COMPLETES_PLAINLY}",
+    )
+    if task is None:
+        return _write_scheduled(user_id, task_id, {}, versions, toggle=True)
+    return task
 
 
 def _trashed_clause(trashed: bool) -> tuple[str, dict[str, Any]]:
@@ -643,12 +746,10 @@ Place = tuple[str, int]  # a task's (position, id): its place in the manual orde
 
 def _lock_order(cursor: Any, user_id: str) -> None:
     """Make the owner's moves take turns until this transaction ends: an advisory lock
-    on PostgreSQL (no row lock, so no deadlock with other writes), the write lock on
-    SQLite (taken by a write that changes nothing)."""
+    on PostgreSQL (no row lock, so no deadlock with other writes); on SQLite the
+    transaction holds the write lock from its start (IMMEDIATE, todo_project.database)."""
     if connection.vendor == "postgresql":
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"tasks.order:{user_id}"])
-    else:
-        cursor.execute(f"UPDATE {_TABLE} SET position = position WHERE id = 0")  # noqa: S608
 
 
 def _neighbours(
@@ -795,15 +896,28 @@ def tasks_update_owned(
     """Write `fields` to (or, with `trash`, move to the trash) the owner's live tasks
     named by `task_ids`, or else matching a validated TaskListQuery `query`, by the
     rules of `task_update`; the tasks as written, in id order. Call it in a
-    transaction to take back the write (the caller's all or nothing)."""
+    transaction to take back the write (the caller's all or nothing).
+
+    One UPDATE writes the tasks it can (`_guard`); each of the others (a series to
+    follow, reminders to move) is written on its own by the rules of tasks.schedule."""
+    fields = fields or {}
+    guard: str | None = None
+    one_by_one = False
+    set_clause, params = "", dict[str, Any]()
     if trash:
         set_clause, params = _trashed_clause(True)
     else:
-        fields = fields or {}
+        _writable(fields)
         if _is_local(fields.get("due_date")) and "time_zone" not in fields:
-            # Each task would read it in its own zone: one UPDATE can't.
+            # Each task would read it in its own zone: all alike only in the one sent.
             raise ValidationError({"fields": {"due_date": [BULK_LOCAL_TIME]}})
-        set_clause, params = _assignments(_due_in_zone(fields, lambda: fields["time_zone"]))
+        try:
+            guard = _guard(fields)
+            set_clause, params = _assignments(
+                {**fields, "due_day": None} if "due_date" in fields else fields
+            )
+        except LookupError:
+            one_by_one = True
     if task_ids is not None:
         listed, id_params = _parameter_list("id", sorted(set(task_ids)))
         where = f"user_id = %(user_id)s AND deleted_at IS NULL AND id IN ({listed})"
@@ -814,18 +928,41 @@ def tasks_update_owned(
     # No savepoint: the caller's transaction is all or nothing anyway.
     with transaction.atomic(savepoint=False), _cursor() as cursor:
         _lock_in_id_order(cursor, where, params)
-        cursor.execute(
-            f"UPDATE {_TABLE} SET {set_clause} WHERE {where} RETURNING {_RETURNING}",  # noqa: S608
-            params,
-        )
-        rows = [_row(values) for values in cursor.fetchall()]
+        rows: list[TaskRow] = []
+        if not one_by_one:
+            plain = where if guard is None else f"{where} AND {guard}"
+            cursor.execute(
+                f"UPDATE {_TABLE} SET {set_clause} WHERE {plain} RETURNING {_RETURNING}",  # noqa: S608
+                params,
+            )
+            rows = [_row(values) for values in cursor.fetchall()]
+        if task_ids is not None:  # those the UPDATE did not write, if any is the caller's
+            rest = sorted(set(task_ids) - {row["id"] for row in rows})
+        elif one_by_one or guard is not None:
+            unwritten = where if one_by_one else f"{where} AND NOT ({guard})"
+            cursor.execute(f"SELECT id FROM {_TABLE} WHERE {unwritten} ORDER BY id", params)  # noqa: S608
+            rest = [task_id for (task_id,) in cursor.fetchall()]
+        else:
+            rest = []
+        for task_id in rest:
+            if task := _write_scheduled(user_id, task_id, fields, None):
+                rows.append(task)
     return sorted(rows, key=lambda row: row["id"])
 
 
 def tasks_set_completed(*, task_ids: Iterable[int], completed: bool) -> int:
     """Set completion of these tasks, of any owners (the admin's bulk action), by the
     rules of `task_set_completed`; how many tasks there were."""
-    return _tasks_write(task_ids, *_assignments({"completed": completed}))
+    if not completed:
+        return _tasks_write(task_ids, *_assignments({"completed": False}))
+    ids = list(task_ids)
+    with transaction.atomic():
+        count = _tasks_write(ids, *_assignments({"completed": True}), where=_COMPLETES_PLAINLY)
+        # Those that repeat move to their next occurrence, one by one.
+        recurring = Task.objects.filter(id__in=ids, deleted_at__isnull=True, completed=False)
+        for task_id, user_id in recurring.values_list("id", "user_id"):
+            count += _write_scheduled(user_id, task_id, {"completed": True}, None) is not None
+    return count
 
 
 def tasks_set_trashed(*, task_ids: Iterable[int], trashed: bool) -> int:

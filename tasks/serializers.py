@@ -1,17 +1,24 @@
 """The task's JSON shape: request validation as the contract words it, and the response."""
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.timezones import TimeZoneField
-from tasks.models import MAX_TASK_ID, Priority
+from tasks.models import MAX_TASK_ID, Priority, RepeatFrom
 from tasks.queries import TaskRow
+from tasks.recurrence import MAX_LENGTH as RECURRENCE_LENGTH
+from tasks.recurrence import validate_recurrence
+from tasks.schedule import MAX_REMINDERS
 
 MAX_TAGS = 20
 LOCAL_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Four weeks: the longest a reminder may come before its due date.
+MAX_BEFORE_MINUTES = 40320
 
 
 class StrictCharField(serializers.CharField):
@@ -63,17 +70,28 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().enforce_timezone(value)
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}],
+        "nullable": True,
+    }
+)
 class DueDateField(AwareDateTimeField):
-    """A date-time with its offset, or a local one without (`2026-12-20T17:00`, what
-    `<input type="datetime-local">` sends), left naive: `tasks.queries` reads it in the
-    task's time zone."""
+    """A date-time with its offset; a local one without (`2026-12-20T17:00`, what
+    `<input type="datetime-local">` sends), left naive; or a date alone (`2026-12-20`,
+    all-day). tasks.schedule reads the last two in the task's time zone."""
 
     default_error_messages = {
-        "local": "Send a local date-time as YYYY-MM-DDTHH:MM[:SS], or a UTC offset "
-        "(2025-01-31T17:00:00Z)."
+        "local": "Send a local date-time as YYYY-MM-DDTHH:MM[:SS], a date as YYYY-MM-DD, "
+        "or a UTC offset (2025-01-31T17:00:00Z)."
     }
 
-    def to_internal_value(self, value: Any) -> datetime:
+    def to_internal_value(self, value: Any) -> datetime | date:  # type: ignore[override]
+        if isinstance(value, str) and DATE.fullmatch(value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                self.fail("local")
         when = super().to_internal_value(value)
         # Python's ISO parser also takes `20261220`, week dates and a date alone; a
         # local time is only what a browser's picker sends.
@@ -101,23 +119,66 @@ class TagListField(serializers.ListField):
         return list(folded.values())
 
 
+class ReminderSerializer(serializers.Serializer):
+    """One reminder: `before_minutes` (needs a due date) or `at`."""
+
+    before_minutes = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_BEFORE_MINUTES,
+        help_text="Minutes before the due date (0..40320); moves with it.",
+    )
+    at = AwareDateTimeField(required=False, help_text="An instant, with its UTC offset.")
+    remind_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When it fires (UTC); null once fired, or when it can't fire.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if len(attrs) != 1:
+            raise serializers.ValidationError("Send exactly one of `before_minutes` or `at`.")
+        return attrs
+
+
+class ReminderListField(serializers.ListField):
+    """Up to 10 reminders."""
+
+    child = ReminderSerializer()
+
+    def to_internal_value(self, data: Any) -> list[dict[str, Any]]:
+        if isinstance(data, list) and len(data) > MAX_REMINDERS:
+            self.fail("max_length", max_length=MAX_REMINDERS)
+        reminders: list[dict[str, Any]] = super().to_internal_value(data)
+        return reminders
+
+
 _PRIORITY_LABELS = dict(Priority.choices)
-
-
-def task_json(task: TaskRow) -> dict[str, Any]:
-    """The JSON shape of a live task's row (`deleted_at` is the trash's alone).
-
-    Date-times stay `datetime`s: the renderer writes them as ISO 8601 in UTC with
-    a `Z`, as DRF's DateTimeField would.
-    """
-    shown: dict[str, Any] = {**task, "priority": _PRIORITY_LABELS[task["priority"]]}
-    del shown["deleted_at"]
-    return shown
+# Stored beside the answered fields, answered in them or not at all.
+_INTERNAL = ("deleted_at", "due_day", "series_start", "next_remind_at")
 
 
 def trashed_task_json(task: TaskRow) -> dict[str, Any]:
-    """The JSON shape of a task in the trash: a task with its `deleted_at`."""
-    return {**task, "priority": _PRIORITY_LABELS[task["priority"]]}
+    """The JSON shape of a task in the trash: a task with its `deleted_at`.
+
+    Date-times stay `datetime`s: the renderer writes them as ISO 8601 in UTC with
+    a `Z`, as DRF's DateTimeField would. An all-day task's `due_date` is its date.
+    """
+    shown: dict[str, Any] = {
+        **task,
+        "priority": _PRIORITY_LABELS[task["priority"]],
+        "due_date": task["due_day"] or task["due_date"],
+    }
+    for name in _INTERNAL[1:]:
+        del shown[name]
+    return shown
+
+
+def task_json(task: TaskRow) -> dict[str, Any]:
+    """The JSON shape of a live task's row (`deleted_at` is the trash's alone)."""
+    shown = trashed_task_json(task)
+    del shown["deleted_at"]
+    return shown
 
 
 class TaskSerializer(serializers.Serializer):
@@ -147,15 +208,38 @@ class TaskSerializer(serializers.Serializer):
     due_date = DueDateField(
         allow_null=True,
         required=False,
-        help_text="Default `null`. With a UTC offset, or local (`2026-12-20T17:00`) when the "
+        help_text="Default `null`. With a UTC offset; local (`2026-12-20T17:00`) when the "
         "task has a `time_zone` (the one sent, else the task's; on create, else the user's), "
-        "read in that zone. Answered in UTC.",
+        "read in that zone; or a date alone (`2026-12-20`): all-day, due at the end of that "
+        "day in the task's zone, and answered as the date. Otherwise answered in UTC.",
     )
     tags = TagListField(required=False, max_length=MAX_TAGS, help_text="Default `[]`.")
     time_zone = TimeZoneField(
         required=False,
         help_text="The zone of the task's local times: an IANA name, or null (UTC). A new "
         "task sent without one (or with null) takes the user's `…/settings` zone.",
+    )
+    recurrence = StrictCharField(
+        required=False,
+        allow_null=True,
+        max_length=RECURRENCE_LENGTH,
+        validators=[validate_recurrence],
+        help_text="Null, or an RFC 5545 RRULE (`FREQ=WEEKLY;BYDAY=MO,WE`): FREQ DAILY, WEEKLY, "
+        "MONTHLY or YEARLY; INTERVAL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS, COUNT or UNTIL. "
+        "Needs a `due_date`, the series' start. Completing the task moves it to the next "
+        "occurrence, in local time of its `time_zone`.",
+    )
+    repeat_from = serializers.ChoiceField(
+        choices=RepeatFrom.values,
+        required=False,
+        help_text="`due` (default): the rule's next occurrence after the due date and now. "
+        "`completion`: the completion's date plus the interval (FREQ, INTERVAL, COUNT, UNTIL).",
+    )
+    reminders = ReminderListField(
+        required=False,
+        max_length=MAX_REMINDERS,
+        help_text='Up to 10, each `{"before_minutes": n}` or `{"at": date-time}`; '
+        "answered with `remind_at`.",
     )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)

@@ -99,6 +99,8 @@ def test_support_completes_one_task_in_its_form(support: Client, customer: Bette
             "completed": "on",
             "priority": task.priority,
             "tags": "[]",
+            "repeat_from": "due",
+            "reminders": "[]",
         },
     )
 
@@ -172,7 +174,14 @@ def test_an_add_beyond_the_task_cap_is_refused(
 
     response = root.post(
         reverse("admin:tasks_task_add"),
-        {"user": customer.id, "title": "Third", "priority": 2, "tags": "[]"},
+        {
+            "user": customer.id,
+            "title": "Third",
+            "priority": 2,
+            "tags": "[]",
+            "repeat_from": "due",
+            "reminders": "[]",
+        },
     )
 
     assert response.status_code == (403 if race else 200)

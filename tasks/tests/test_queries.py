@@ -39,8 +39,12 @@ def test_the_row_holds_every_column_but_the_tag_index_and_the_change_id() -> Non
 def test_the_serializers_show_every_row_field_deleted_at_in_the_trash_alone() -> None:
     row_fields = set(queries.TaskRow.__annotations__)
 
-    assert set(TaskSerializer().fields) == row_fields - {"deleted_at"}
-    assert set(TrashedTaskSerializer().fields) == row_fields
+    # Stored beside the fields they are answered in (an all-day due_date), or for
+    # the server's own use (the series' start, the worker's next reminder).
+    internal = {"due_day", "series_start", "next_remind_at"}
+
+    assert set(TaskSerializer().fields) == row_fields - internal - {"deleted_at"}
+    assert set(TrashedTaskSerializer().fields) == row_fields - internal
 
 
 def test_writable_fields_are_the_models_editable_ones() -> None:
@@ -52,11 +56,24 @@ def test_writable_fields_are_the_models_editable_ones() -> None:
         "due_date",
         "tags",
         "time_zone",
+        "recurrence",
+        "repeat_from",
+        "reminders",
     }
 
 
 @pytest.mark.parametrize(
-    "key", ["user_id", "id", "created_at", "completed_at", "tag_keys", "title = 'x'; --"]
+    "key",
+    [
+        "user_id",
+        "id",
+        "created_at",
+        "completed_at",
+        "tag_keys",
+        "due_day",
+        "next_remind_at",
+        "title = 'x'; --",
+    ],
 )
 @pytest.mark.django_db
 def test_a_key_off_the_allow_list_is_refused_before_any_sql(

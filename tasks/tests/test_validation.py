@@ -28,7 +28,7 @@ INVALID_BODIES = [
     ({"title": "ok", "priority": "HIGH"}, "priority"),
     ({"title": "ok", "priority": 3}, "priority"),
     ({"title": "ok", "due_date": "2030-01-01T10:00:00"}, "due_date"),
-    ({"title": "ok", "due_date": "2030-01-01"}, "due_date"),
+    ({"title": "ok", "due_date": "2030-02-30"}, "due_date"),
     ({"title": "ok", "due_date": "tomorrow"}, "due_date"),
     ({"title": "ok", "due_date": 1700000000}, "due_date"),
     ({"title": "ok", "due_date": "0001-01-01T00:00:00+01:00"}, "due_date"),

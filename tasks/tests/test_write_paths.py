@@ -68,6 +68,9 @@ def form(task: Task, **changes: Any) -> dict[str, Any]:
         "due_date_0": "",
         "due_date_1": "",
         "tags": str(task.tags).replace("'", '"'),
+        "recurrence": task.recurrence or "",
+        "repeat_from": task.repeat_from,
+        "reminders": str(task.reminders).replace("'", '"'),
         **changes,
     }
     if task.completed or changes.pop("completed", False):
