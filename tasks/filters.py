@@ -68,10 +68,16 @@ def parse_list_query(params: dict[str, str]) -> dict[str, Any]:
     return query
 
 
+def parse_page_query(params: dict[str, str]) -> dict[str, Any]:
+    """Paging parameters alone, validated as the list's are."""
+    page: dict[str, Any] = _PAGE_QUERY.run_validation(params)
+    return page
+
+
 def parse_trash_query(params: dict[str, str]) -> dict[str, Any]:
     """The trash's query: its paging parameters validated as the list's are, in its
     one order, most recently deleted first."""
-    page: dict[str, Any] = _PAGE_QUERY.run_validation(params)
+    page = parse_page_query(params)
     return {**page, "status": "all", "overdue": False, "sort": TRASH_SORT, "trash": True}
 
 

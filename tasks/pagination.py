@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.utils.urls import replace_query_param
 
 from tasks import queries
-from tasks.models import MAX_TASK_ID, Priority
+from tasks.models import MAX_TASK_ID, Notification, Priority
 from tasks.queries import TaskRow
 
 INVALID_CURSOR = "This cursor is not one this list handed out, or was made for another sort."
@@ -65,6 +65,8 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         cursor_sort, raw_value, task_id = json.loads(base64.urlsafe_b64decode(padded))
         if cursor_sort != sort or type(task_id) is not int or not 0 < task_id <= MAX_TASK_ID:
             raise ValueError
+        if sort == "notifications":  # newest first by id alone
+            return None, task_id
         return _decode_value(queries.sort_field(sort), raw_value), task_id
     except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error):
         raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
@@ -72,7 +74,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
 
 @dataclass(frozen=True)
 class Page:
-    tasks: list[TaskRow]
+    tasks: list[Any]
     total: int
     next_cursor: str | None
 
@@ -93,4 +95,20 @@ def paginate(*, user_id: str, query: dict[str, Any]) -> Page:
     if total is None:
         total = queries.task_count(user_id=user_id, query=query) if cursor else 0
     next_cursor = encode_cursor(sort, rows[limit - 1]) if len(rows) > limit else None
+    return Page(rows[:limit], total, next_cursor)
+
+
+def paginate_notifications(*, user_id: str, query: dict[str, Any]) -> Page:
+    """A page of the user's notifications, newest first (by id: they are numbered as
+    they fire), after a cursor naming the last one seen."""
+    limit, cursor = query["limit"], query.get("cursor")
+    notifications = Notification.objects.filter(user_id=user_id).order_by("-id")
+    total = notifications.count()
+    if cursor:
+        notifications = notifications.filter(id__lt=decode_cursor(cursor, "notifications")[1])
+    rows = list(notifications[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        payload = json.dumps(["notifications", None, rows[limit - 1].id], separators=(",", ":"))
+        next_cursor = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
     return Page(rows[:limit], total, next_cursor)

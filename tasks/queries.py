@@ -46,7 +46,7 @@ from accounts.services import user_restore
 from tasks import ordering
 from tasks.exceptions import TaskLimitReached
 from tasks.models import Task, TaskCompletion, TaskCount, TaskTombstone, tag_key, tag_keys
-from tasks.schedule import DERIVED_FIELDS, SCHEDULED_FIELDS, schedule
+from tasks.schedule import DERIVED_FIELDS, SCHEDULED_FIELDS, next_remind_at, schedule
 
 
 class TaskRow(TypedDict):
@@ -659,6 +659,19 @@ def _write_scheduled(
                 set_clause, params, user_id=user_id, task_id=task_id, versions=None
             )
     raise refused
+
+
+def task_reminders_spent(
+    *, user_id: str, task_id: int, reminders: list[dict[str, Any]]
+) -> TaskRow | None:
+    """Write the task's reminders as the worker left them (those fired or skipped with
+    a null `remind_at`), live or in the trash: a change, so its version steps."""
+    set_clause, params = _assignments(
+        {"reminders": reminders, "next_remind_at": next_remind_at(reminders)}
+    )
+    return _update_owned(
+        set_clause, params, user_id=user_id, task_id=task_id, versions=None, where=_OWNED
+    )
 
 
 def _completions_since(task_id: int, series_start: datetime | None) -> int:

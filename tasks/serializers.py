@@ -330,3 +330,35 @@ def validate_move(data: Any) -> dict[str, Any]:
     """A move body's one key (`before`, `after` or `to`) and its value."""
     move: dict[str, Any] = _MOVE.run_validation(data)
     return move
+
+
+class CompletionRecordSerializer(serializers.Serializer):
+    """A completed occurrence of a recurring task."""
+
+    completed_at = serializers.DateTimeField()
+    due_date = serializers.CharField(help_text="The occurrence completed: a date-time, or a date.")
+
+
+def completion_json(completion: Any) -> dict[str, Any]:
+    return {
+        "completed_at": completion.completed_at,
+        "due_date": completion.due_day or completion.due_date,
+    }
+
+
+class NotificationSerializer(serializers.Serializer):
+    """A reminder that fired."""
+
+    id = serializers.IntegerField()
+    task_id = serializers.IntegerField()
+    title = serializers.CharField(help_text="The task's title when it fired.")
+    remind_at = serializers.DateTimeField()
+    fired_at = serializers.DateTimeField()
+    read = serializers.BooleanField()
+
+
+_NOTIFICATION_FIELDS = ("id", "task_id", "title", "remind_at", "fired_at", "read")
+
+
+def notification_json(notification: Any) -> dict[str, Any]:
+    return {name: getattr(notification, name) for name in _NOTIFICATION_FIELDS}

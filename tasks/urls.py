@@ -3,7 +3,7 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from tasks.views import ChangesViewSet, TaskViewSet, TrashViewSet
+from tasks.views import ChangesViewSet, NotificationViewSet, TaskViewSet, TrashViewSet
 
 router = SimpleRouter()
 # A trailing slash is optional: both spellings are the same resource, no redirect.
@@ -18,6 +18,16 @@ urlpatterns = [
         r"^(?P<user_id>[^/]+)/changes/?$",
         ChangesViewSet.as_view({"get": "poll"}),
         name="changes",
+    ),
+    re_path(
+        r"^(?P<user_id>[^/]+)/notifications/?$",
+        NotificationViewSet.as_view({"get": "list"}),
+        name="notification-list",
+    ),
+    re_path(
+        r"^(?P<user_id>[^/]+)/notifications/(?P<pk>[^/]+)/read/?$",
+        NotificationViewSet.as_view({"post": "read"}),
+        name="notification-read",
     ),
     re_path(
         r"^(?P<user_id>[^/]+)/trash/?$",

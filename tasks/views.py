@@ -30,19 +30,24 @@ from tasks.filters import (
     TaskListQuery,
     parse_changes_query,
     parse_list_query,
+    parse_page_query,
     parse_trash_query,
 )
 from tasks.idempotency import idempotent
-from tasks.models import MAX_TASK_ID
-from tasks.pagination import paginate
+from tasks.models import MAX_TASK_ID, Notification
+from tasks.pagination import paginate, paginate_notifications
 from tasks.preconditions import etag, if_match_versions, not_modified
 from tasks.serializers import (
     BulkResultSerializer,
     ChangesSerializer,
+    CompletionRecordSerializer,
     CompletionSerializer,
     MoveSerializer,
+    NotificationSerializer,
     TaskSerializer,
     TrashedTaskSerializer,
+    completion_json,
+    notification_json,
     task_json,
     trashed_task_json,
     validate_completion,
@@ -226,6 +231,29 @@ class TaskViewSet(OwnerViewSet):
             user_id=self.owner_id, task_id=task_id, completed=completed, versions=versions
         )
         return self._found(task, task_id=task_id, versions=versions)
+
+    @extend_schema(
+        summary="Completions of a recurring task",
+        operation_id="tasks_completions",
+        description="The occurrences completed, newest first: when, and which (its due date).",
+        parameters=[USER_ID_PARAMETER, TASK_ID_PARAMETER],
+        responses={200: CompletionRecordSerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "Completions",
+                value=[
+                    {"completed_at": "2026-12-14T08:55:00Z", "due_date": "2026-12-14T08:00:00Z"}
+                ],
+                response_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["get"], url_path="completions")
+    def completions(self, request: Request, user_id: str, pk: str) -> Response:
+        completions = queries.task_completions(user_id=self.owner_id, task_id=_task_id(pk))
+        if completions is None:
+            raise NotFound()
+        return Response([completion_json(completion) for completion in completions])
 
     @extend_schema(
         summary="Act on many tasks at once",
@@ -437,3 +465,47 @@ class ChangesViewSet(OwnerViewSet):
                 "more": changes.more,
             }
         )
+
+
+class NotificationViewSet(OwnerViewSet):
+    """The caller's reminders that fired."""
+
+    serializer_class = NotificationSerializer
+
+    @extend_schema(
+        summary="List notifications",
+        operation_id="notifications_list",
+        description="Reminders that fired, newest first, keyset-paged like the task list.",
+        parameters=[USER_ID_PARAMETER, PageQuery],
+        responses={200: NotificationSerializer(many=True)},
+    )
+    def list(self, request: Request, user_id: str) -> Response:
+        query = parse_page_query(request.query_params.dict())
+        page = paginate_notifications(user_id=self.owner_id, query=query)
+        return Response(
+            [notification_json(item) for item in page.tasks], headers=page.headers(request)
+        )
+
+    @extend_schema(
+        summary="Mark a notification read",
+        operation_id="notifications_read",
+        parameters=[
+            USER_ID_PARAMETER,
+            OpenApiParameter(
+                "id",
+                OpenApiTypes.INT64,
+                OpenApiParameter.PATH,
+                description="The notification's id.",
+            ),
+        ],
+        request=None,
+        responses={200: NotificationSerializer},
+    )
+    def read(self, request: Request, user_id: str, pk: str) -> Response:
+        notification = Notification.objects.filter(id=_task_id(pk), user_id=self.owner_id).first()
+        if notification is None:
+            raise NotFound()
+        if not notification.read:
+            notification.read = True
+            notification.save(update_fields=["read"])
+        return Response(notification_json(notification))
