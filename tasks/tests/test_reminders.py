@@ -61,7 +61,7 @@ def test_a_bad_reminder_is_a_400(api: APIClient, body: dict[str, Any], field: st
     response = api.post("/api/me/tasks", {"title": "x", **body}, format="json")
 
     assert response.status_code == 400
-    assert list(response.json()["errors"])[0].startswith(field)
+    assert next(iter(response.json()["errors"])).startswith(field)
 
 
 def test_a_due_reminder_fires_once_as_a_notification_and_a_push(
