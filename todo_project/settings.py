@@ -363,6 +363,31 @@ METRICS_ALLOWED_IPS = env.list(
     "METRICS_ALLOWED_IPS", default=[] if SECURE_HTTPS else ["127.0.0.1", "::1"]
 )
 
+# --- Web Push (accounts/push.py) --------------------------------------------------
+# The VAPID key signs every push (RFC 8292): a raw P-256 private key in base64url, as
+# web-push tooling writes it; browsers subscribe with its public half. Required in
+# production; without one elsewhere nothing is pushed (`make run` writes one to .env).
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+if not re.fullmatch(r"[A-Za-z0-9_-]{43}=?", VAPID_PRIVATE_KEY) and (
+    VAPID_PRIVATE_KEY or (SECURE_HTTPS and not DEBUG)
+):
+    raise ImproperlyConfigured(
+        "VAPID_PRIVATE_KEY is missing or not a raw P-256 private key in base64url (43 "
+        "characters): use the private key of `npx web-push generate-vapid-keys`, or run "
+        "`make run` once to have one generated."
+    )
+# Who push services may contact about this sender: a mailto: or https: URL.
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="")
+_VAPID_SUBJECT = re.compile(r"mailto:[^@\s]+@[^@\s]+|https://[^\s/]+\S*")
+if VAPID_PRIVATE_KEY and not _VAPID_SUBJECT.fullmatch(VAPID_SUBJECT):
+    raise ImproperlyConfigured(
+        "VAPID_SUBJECT must be a mailto: or https: URL, e.g. mailto:ops@example.com."
+    )
+# Also admit http(s) endpoints on 127.0.0.1, [::1] and localhost: development and tests.
+PUSH_ALLOW_LOOPBACK = env.bool("PUSH_ALLOW_LOOPBACK", default=False)
+# A push failing this many times (5xx, 429, network) is given up.
+PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=8)
+
 # --- Logging --------------------------------------------------------------------
 # One JSON object per line (LOG_FORMAT=plain for people); each carries the request
 # id. Django's own 4xx warnings are left out: the request log line has them.

@@ -33,6 +33,11 @@ SUITE_ENVIRONMENT = {
     "TRASH_RETENTION_DAYS": "30",
     "METRICS_TOKEN": "",
     "METRICS_ALLOWED_IPS": "127.0.0.1,::1",
+    # A VAPID key for the tests alone; the tests that push to loopback turn the flag on.
+    "VAPID_PRIVATE_KEY": "qv5YvQAmzQzPjlWip4pi2r4FgVvfzDwfWh0POLtdH4c",
+    "VAPID_SUBJECT": "mailto:tests@example.com",
+    "PUSH_ALLOW_LOOPBACK": "false",
+    "PUSH_MAX_ATTEMPTS": "8",
     "CLIENT_IP_HEADER": "",
     "TRUSTED_PROXY_COUNT": "1",
     "ALLOWED_HOSTS": "localhost,127.0.0.1,[::1]",

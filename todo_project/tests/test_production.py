@@ -241,6 +241,8 @@ def test_deploy_check_is_clean_with_production_settings() -> None:
         SECURE_HTTPS="true",
         CORS_ALLOWED_ORIGINS="https://app.example.com",
         METRICS_TOKEN="m" * 40,
+        VAPID_PRIVATE_KEY="qv5YvQAmzQzPjlWip4pi2r4FgVvfzDwfWh0POLtdH4c",
+        VAPID_SUBJECT="mailto:ops@example.com",
     )
 
     result = subprocess.run(

@@ -9,6 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "s" * 64
+# A raw P-256 private key, base64url: what VAPID_PRIVATE_KEY takes.
+VAPID_KEY = "qv5YvQAmzQzPjlWip4pi2r4FgVvfzDwfWh0POLtdH4c"
 
 
 def start(code: str = "", **environment: str) -> subprocess.CompletedProcess[str]:
@@ -20,6 +22,8 @@ def start(code: str = "", **environment: str) -> subprocess.CompletedProcess[str
         "SECRET_KEY": GOOD_SECRET,
         "BETTER_AUTH_SECRET": GOOD_SECRET,
         "METRICS_TOKEN": GOOD_SECRET,
+        "VAPID_PRIVATE_KEY": VAPID_KEY,
+        "VAPID_SUBJECT": "mailto:ops@example.com",
         **environment,
     }
     return subprocess.run(
@@ -83,3 +87,29 @@ def test_production_trusts_no_address_with_the_metrics() -> None:
     shown = start("print(settings.METRICS_ALLOWED_IPS)")
 
     assert shown.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("value", ["", "change-me", "s" * 64, VAPID_KEY[:-1], VAPID_KEY + "!"])
+def test_production_needs_a_vapid_key_shaped_as_one(value: str) -> None:
+    result = start(VAPID_PRIVATE_KEY=value)
+
+    assert result.returncode != 0
+    assert "VAPID_PRIVATE_KEY" in result.stderr.strip().splitlines()[-1]
+
+
+def test_without_https_pushes_may_be_off() -> None:
+    """`make run` without a key: it starts, and the public-key route says 503."""
+    assert start(SECURE_HTTPS="false", METRICS_TOKEN="", VAPID_PRIVATE_KEY="").returncode == 0
+
+
+@pytest.mark.parametrize("subject", ["", "ops@example.com", "mailto:", "http://example.com"])
+def test_a_vapid_key_needs_a_mailto_or_https_subject(subject: str) -> None:
+    result = start(VAPID_SUBJECT=subject)
+
+    assert result.returncode != 0
+    assert "VAPID_SUBJECT" in result.stderr
+
+
+@pytest.mark.parametrize("subject", ["mailto:admin@localhost", "https://example.com/contact"])
+def test_a_mailto_or_https_subject_starts(subject: str) -> None:
+    assert start(VAPID_SUBJECT=subject).returncode == 0
