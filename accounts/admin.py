@@ -1,4 +1,7 @@
-"""The user pages of the Django admin: support staff find a user by e-mail."""
+"""The user pages of the Django admin: support staff find a user by e-mail, and see
+their browsers' push subscriptions and recent delivery failures."""
+
+from urllib.parse import urlsplit
 
 from django.contrib import admin
 from django.db.models import Count, QuerySet
@@ -7,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from accounts.models import BetterAuthUser
+from accounts.models import BetterAuthUser, PushFailure, PushSubscription
 
 
 @admin.register(BetterAuthUser)
@@ -45,3 +48,44 @@ class BetterAuthUserAdmin(admin.ModelAdmin):
         query = urlencode({"user__id__exact": user.id})
         url = f"{reverse('admin:tasks_task_changelist')}?{query}"
         return format_html('<a href="{}">See and fix the tasks of this user</a>', url)
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the service writes: support staff look, nobody adds or edits."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(PushSubscription)
+class PushSubscriptionAdmin(_ReadOnlyAdmin):
+    """A browser's subscription by its push service's host alone: the endpoint's path
+    and the keys are what it takes to push to that browser, so they are never shown."""
+
+    list_display = ("user", "push_service", "created_at", "updated_at")
+    list_select_related = ("user",)
+    search_fields = ("=user__id", "user__email")
+    search_help_text = "The user's e-mail or exact id."
+    fields = ("user", "push_service", "created_at", "updated_at")
+    readonly_fields = fields
+
+    @admin.display(description="push service")
+    def push_service(self, subscription: PushSubscription) -> str:
+        return urlsplit(subscription.endpoint).hostname or ""
+
+
+@admin.register(PushFailure)
+class PushFailureAdmin(_ReadOnlyAdmin):
+    """Pushes that failed, most recent first: a retry, a removed subscription, or one
+    given up."""
+
+    list_display = ("created_at", "user", "endpoint_host", "status_code", "reason")
+    list_select_related = ("user",)
+    list_filter = ("status_code", "created_at")
+    search_fields = ("=user__id", "user__email", "endpoint_host")
+    search_help_text = "The user's e-mail or exact id, or the push service's host."
+    fields = ("created_at", "user", "endpoint_host", "status_code", "reason")
+    readonly_fields = fields

@@ -1,6 +1,8 @@
-"""Reads of the user mirror."""
+"""Reads of the user mirror and of the user's push subscriptions."""
 
-from accounts.models import BetterAuthUser
+from django.db.models import QuerySet
+
+from accounts.models import BetterAuthUser, PushSubscription
 
 
 def user_time_zone(user_id: str) -> str | None:
@@ -9,3 +11,8 @@ def user_time_zone(user_id: str) -> str | None:
         BetterAuthUser.objects.filter(id=user_id).values_list("time_zone", flat=True).first()
     )
     return zone
+
+
+def push_subscriptions(user_id: str) -> QuerySet[PushSubscription]:
+    """The user's push subscriptions, oldest first."""
+    return PushSubscription.objects.filter(user_id=user_id).order_by("id")

@@ -6,14 +6,20 @@ for the case's sort (`FUZZ_CURSORS`, harvested from `Link` headers before the ru
 and so does a changes-feed token (`FUZZ_SINCE`).
 Cases meant to be invalid keep whatever the fuzzer made, as does every case when no
 cursors are given (a run by hand: expect made-up cursors reported as refused).
+
+Likewise a push subscription's keys: no generator makes a point on P-256, so a case
+meant to be valid carries a browser's real subscription (to a made-up push service).
 """
 
 import json
 import os
+import secrets
 from typing import Any
 
 import schemathesis
 from schemathesis.generation import GenerationMode
+
+from testing.push_service import browser_subscription
 
 CURSORS_BY_SORT: dict[str, str] = json.loads(os.environ.get("FUZZ_CURSORS", "{}"))
 # A changes-feed token is as opaque as a cursor: a valid case carries a real one.
@@ -27,6 +33,13 @@ def before_call(context: Any, case: Any, **kwargs: Any) -> None:
         # The trash has one order, named as the list's sorts are.
         default_sort = "-deleted" if case.path.endswith("/trash") else "-created"
         query["cursor"] = CURSORS_BY_SORT.get(query.get("sort", default_sort), query["cursor"])
+    if (
+        case.method == "POST"
+        and case.path.endswith("/push-subscriptions")
+        and case.meta.generation.mode == GenerationMode.POSITIVE
+    ):
+        endpoint = f"https://push.example.com/send/{secrets.token_urlsafe(16)}"
+        case.body = browser_subscription(endpoint).to_json()
     if (
         query
         and "since" in query

@@ -153,6 +153,8 @@ def test_support_group_has_exactly_the_least_privilege() -> None:
 
     assert sorted(permissions) == [
         ("accounts", "view_betterauthuser"),
+        ("accounts", "view_pushfailure"),
+        ("accounts", "view_pushsubscription"),
         ("axes", "delete_accessattempt"),
         ("axes", "view_accessattempt"),
         ("tasks", "change_task"),

@@ -56,11 +56,20 @@ def test_paths_are_the_contracts(schema: dict[str, Any]) -> None:
         "/api/{user_id}/trash/{id}",
         "/api/{user_id}/trash/{id}/restore",
         "/api/{user_id}/settings",
+        "/api/{user_id}/push-subscriptions",
+        "/api/{user_id}/push-subscriptions/{id}",
+        "/api/push/public-key",
     }
+
+
+# Routes every visitor may call, without a token.
+PUBLIC_PATHS = {"/api/push/public-key"}
 
 
 def test_every_operation_documents_bearer_auth_and_its_problems(schema: dict[str, Any]) -> None:
     for path, operations in schema["paths"].items():
+        if path in PUBLIC_PATHS:
+            continue
         for method, operation in operations.items():
             assert operation["security"] == [{"BetterAuthJWT": []}], (path, method)
             responses = operation["responses"]
@@ -69,6 +78,14 @@ def test_every_operation_documents_bearer_auth_and_its_problems(schema: dict[str
             assert "WWW-Authenticate" in responses["401"]["headers"]
             if "{id}" in path:
                 assert "404" in responses, (path, method)
+
+
+def test_the_push_key_needs_no_token_and_documents_its_problems(schema: dict[str, Any]) -> None:
+    operation = schema["paths"]["/api/push/public-key"]["get"]
+
+    assert "security" not in operation
+    for status in ("429", "503"):
+        assert "application/problem+json" in operation["responses"][status]["content"]
 
 
 def test_list_documents_every_query_parameter_and_paging_headers(schema: dict[str, Any]) -> None:
