@@ -1,5 +1,6 @@
 """`.env` is the local machine's: `make run` fills it in, the tests never read it."""
 
+import base64
 import os
 import shutil
 import subprocess
@@ -7,6 +8,9 @@ import sys
 from pathlib import Path
 
 from testing.live import ROOT, load_script
+
+# The order of the P-256 group: a private key is a scalar below it.
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
 def settings_in(env_file: Path) -> dict[str, str]:
@@ -27,19 +31,56 @@ def test_make_run_gets_fresh_secrets_and_the_local_frontends_origins(tmp_path: P
     assert env_file.stat().st_mode & 0o077 == 0
 
 
-def test_what_env_or_the_environment_gives_is_kept(tmp_path: Path) -> None:
-    env_file = tmp_path / ".env"
-    env_file.write_text("SECRET_KEY=mine\nCORS_ALLOWED_ORIGINS=https://app.example.com\n")
+def test_make_run_gets_a_fresh_vapid_key_and_may_push_to_loopback(tmp_path: Path) -> None:
+    script = load_script("scripts/ensure_env.py")
+    first, second = tmp_path / "first.env", tmp_path / "second.env"
 
-    written = load_script("scripts/ensure_env.py").ensure_env(
-        env_file, {"BETTER_AUTH_SECRET": "from the shell", "SECURE_HTTPS": "true"}
+    script.ensure_env(first, {})
+    script.ensure_env(second, {})
+
+    key = settings_in(first)["VAPID_PRIVATE_KEY"]
+    scalar = int.from_bytes(base64.urlsafe_b64decode(key + "="), "big")
+    assert len(key) == 43
+    assert 0 < scalar < P256_ORDER
+    assert key != settings_in(second)["VAPID_PRIVATE_KEY"]
+    assert settings_in(first)["VAPID_SUBJECT"] == "mailto:admin@localhost"
+    assert settings_in(first)["PUSH_ALLOW_LOOPBACK"] == "true"
+
+
+def test_the_written_env_starts_the_service_with_pushes_on(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    load_script("scripts/ensure_env.py").ensure_env(env_file, {})
+    show = "from accounts import push; print(push.public_key() is not None)"
+
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {show}"],
+        cwd=ROOT,
+        env={
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "todo_project.settings",
+            "DJANGO_READ_DOT_ENV_FILE": "false",
+            **settings_in(env_file),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
+    assert result.stdout.strip() == "True", result.stderr
+
+
+def test_what_env_or_the_environment_gives_is_kept(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    mine = {"SECRET_KEY": "mine", "CORS_ALLOWED_ORIGINS": "https://app.example.com"}
+    mine["VAPID_PRIVATE_KEY"] = "qv5YvQAmzQzPjlWip4pi2r4FgVvfzDwfWh0POLtdH4c"
+    env_file.write_text("".join(f"{name}={value}\n" for name, value in mine.items()))
+    shell = {"BETTER_AUTH_SECRET": "from the shell", "SECURE_HTTPS": "true"}
+    shell |= {"VAPID_SUBJECT": "mailto:me@example.com", "PUSH_ALLOW_LOOPBACK": "false"}
+
+    written = load_script("scripts/ensure_env.py").ensure_env(env_file, shell)
+
     assert written == []
-    assert settings_in(env_file) == {
-        "SECRET_KEY": "mine",
-        "CORS_ALLOWED_ORIGINS": "https://app.example.com",
-    }
+    assert settings_in(env_file) == mine
 
 
 def test_the_suites_settings_ignore_a_developers_env(tmp_path: Path) -> None:
