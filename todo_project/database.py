@@ -20,6 +20,20 @@ logger = logging.getLogger(__name__)
 
 REFUSED_STARTUP_PARAMETER = "unsupported startup parameter"
 
+# On SQLite the web process and the worker write one file at once (`make run`).
+# WAL lets readers go on beside the one writer. IMMEDIATE takes the write lock when a
+# transaction begins, so a transaction that reads and then writes waits its turn
+# (up to `timeout`) instead of failing at once with "database is locked", as a
+# deferred one does when another writer commits between its read and its write.
+# synchronous=NORMAL is WAL's durable-across-crashes setting: a commit survives the
+# process dying, and only the last few may be lost with the machine's power.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    # Seconds a writer waits for the lock: well below gunicorn's worker timeout (30 s).
+    "timeout": 20,
+}
+
 
 def database_settings(
     url: str,
@@ -38,6 +52,9 @@ def database_settings(
     # a connection dropped sooner, at the price of one extra round trip per request.
     config["CONN_MAX_AGE"] = conn_max_age
     config["CONN_HEALTH_CHECKS"] = health_checks
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = SQLITE_OPTIONS | config.get("OPTIONS", {})
+        return config
     if config["ENGINE"] != "django.db.backends.postgresql":
         return config
     config.setdefault("OPTIONS", {}).setdefault("connect_timeout", connect_timeout_s)

@@ -52,6 +52,16 @@ def test_sqlite_gets_no_postgres_options(tmp_path: Any) -> None:
     assert "OPTIONS" not in config or "options" not in config["OPTIONS"]
 
 
+def test_sqlite_writers_wait_their_turn_instead_of_finding_it_locked(tmp_path: Any) -> None:
+    """The web process and the worker share the file (`make run`): a transaction takes
+    the write lock when it begins, and waits for it (test_worker.py has both at once)."""
+    options = settings_for(f"sqlite:///{tmp_path}/db.sqlite3")["OPTIONS"]
+
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert "PRAGMA journal_mode=WAL" in options["init_command"].split("; ")
+    assert options["timeout"] >= 5
+
+
 @pytest.mark.django_db
 @needs_postgres
 def test_migrate_leaves_the_statement_timeout_on_the_role_for_new_connections() -> None:
