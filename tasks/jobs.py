@@ -1,0 +1,31 @@
+"""The tasks app's background jobs: plain functions the worker runs on the schedule
+in `todo_project/worker.py` (and commands may call by hand)."""
+
+from datetime import timedelta
+from typing import NamedTuple
+
+from django.conf import settings
+from django.utils import timezone
+
+from tasks import idempotency, queries
+from tasks.changes import TOMBSTONE_MARGIN
+
+
+class Purged(NamedTuple):
+    """How many of each `purge_trash` deleted."""
+
+    tasks: int
+    tombstones: int
+    idempotency_keys: int
+
+
+def purge_trash() -> Purged:
+    """Delete for good what has been in the trash for TRASH_RETENTION_DAYS, forget the
+    changes feed's tombstones no token can need, and the kept responses of
+    Idempotency-Keys older than a day; how many of each. Safe to run at any time."""
+    retention = timedelta(days=settings.TRASH_RETENTION_DAYS)
+    now = timezone.now()
+    tasks, tombstones = queries.trash_purge(
+        deleted_before=now - retention, buried_before=now - retention - TOMBSTONE_MARGIN
+    )
+    return Purged(tasks, tombstones, idempotency.forget_expired())
