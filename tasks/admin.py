@@ -17,7 +17,7 @@ from rest_framework.exceptions import ValidationError
 
 from tasks import queries
 from tasks.exceptions import TaskLimitReached
-from tasks.models import Task
+from tasks.models import Notification, Task, TaskCompletion
 from tasks.serializers import ReminderListField, TagListField
 
 
@@ -86,6 +86,7 @@ class TaskAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
     readonly_fields = (
         "completed_at",
+        "next_remind_at",
         "created_at",
         "updated_at",
         "version",
@@ -152,3 +153,38 @@ class TaskAdmin(admin.ModelAdmin):
         count = queries.tasks_set_completed(task_ids=task_ids, completed=completed)
         state = "completed" if completed else "not completed"
         self.message_user(request, f"{count} task(s) marked {state}.", messages.SUCCESS)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the service alone writes: support staff look, and change nothing."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """The reminders that fired, per user: when, for which task, pushed or not, read."""
+
+    list_display = ("title", "user", "remind_at", "fired_at", "pushed", "read")
+    list_filter = ("pushed", "read", "fired_at")
+    list_select_related = ("user",)
+    search_fields = ("title", "user__email", "=user__id")
+    search_help_text = "Title, or the owner's e-mail or exact user id."
+    ordering = ("-fired_at", "-id")
+
+
+@admin.register(TaskCompletion)
+class TaskCompletionAdmin(ReadOnlyAdmin):
+    """The completed occurrences of recurring tasks."""
+
+    list_display = ("task", "due_date", "completed_at")
+    list_select_related = ("task",)
+    search_fields = ("task__title", "=task__user__id")
+    ordering = ("-completed_at", "-id")

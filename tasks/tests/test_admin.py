@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import BetterAuthUser
 from accounts.tests.factories import UserFactory
-from tasks.models import Task
+from tasks.models import Notification, Task
 from tasks.tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -158,7 +158,9 @@ def test_support_group_has_exactly_the_least_privilege() -> None:
         ("axes", "delete_accessattempt"),
         ("axes", "view_accessattempt"),
         ("tasks", "change_task"),
+        ("tasks", "view_notification"),
         ("tasks", "view_task"),
+        ("tasks", "view_taskcompletion"),
     ]
 
 
@@ -218,3 +220,23 @@ def test_a_task_in_the_trash_is_read_only_in_the_admin(
     page = support.get(reverse("admin:tasks_task_change", args=[task.id])).content.decode()
 
     assert 'name="title"' not in page
+
+
+def test_support_sees_a_users_notifications_read_only(
+    support: Client, customer: BetterAuthUser
+) -> None:
+    task = Task.objects.filter(user_id=customer.id).first()
+    assert task is not None
+    notification = Notification.objects.create(
+        user=customer,
+        task=task,
+        title=task.title,
+        remind_at=task.created_at,
+        fired_at=task.created_at,
+    )
+
+    listing = support.get(reverse("admin:tasks_notification_changelist"), {"q": customer.email})
+
+    assert task.title in listing.content.decode()
+    change = reverse("admin:tasks_notification_change", args=[notification.id])
+    assert 'name="title"' not in support.get(change).content.decode()
