@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_q",
     "accounts",
     "tasks",
 ]
@@ -333,6 +334,48 @@ if WEB_PROXY not in ("nginx", "none"):
 WEB_HEADER_TIMEOUT_SECONDS = env.int("WEB_HEADER_TIMEOUT_SECONDS", default=10)
 WEB_BODY_TIMEOUT_SECONDS = env.int("WEB_BODY_TIMEOUT_SECONDS", default=10)
 
+# --- The background worker (todo_project/worker.py, django-q2) ---------------------
+# Jobs go through the database (the ORM broker) unless WORKER_REDIS_URL names a Redis
+# of the queue's own: CACHE_URL's Redis may evict keys, and a queue must lose none.
+WORKER_REDIS_URL = env.str("WORKER_REDIS_URL", default="")
+WORKER_PROCESSES = env.int("WORKER_PROCESSES", default=2)
+# A job still running after this is stopped with its process (and counted a failure).
+WORKER_TASK_TIMEOUT_SECONDS = env.int("WORKER_TASK_TIMEOUT_SECONDS", default=120)
+# How often the worker looks for schedules that are due: django-q2's own look, every
+# 30 s and not configurable, is off, as reminders are due every 15 s.
+WORKER_SCHEDULE_SCAN_SECONDS = env.float("WORKER_SCHEDULE_SCAN_SECONDS", default=5)
+if WORKER_PROCESSES < 1 or WORKER_TASK_TIMEOUT_SECONDS < 1 or WORKER_SCHEDULE_SCAN_SECONDS <= 0:
+    raise ImproperlyConfigured(
+        "WORKER_PROCESSES, WORKER_TASK_TIMEOUT_SECONDS and WORKER_SCHEDULE_SCAN_SECONDS "
+        "must be positive."
+    )
+Q_CLUSTER = {
+    # The queue's name, and the salt its jobs are signed with (with SECRET_KEY): every
+    # web process and worker of one deployment must share both.
+    "name": "todo",
+    "label": "Background jobs",
+    "workers": WORKER_PROCESSES,
+    # A job is taken from the queue for `retry` seconds; one still unacknowledged then
+    # (its worker was killed) is handed out again, so `retry` must outlast `timeout`.
+    "timeout": WORKER_TASK_TIMEOUT_SECONDS,
+    "retry": WORKER_TASK_TIMEOUT_SECONDS + 60,
+    # Every scheduled job runs again soon: a failure is logged and kept (the admin's
+    # "Failed tasks"), not retried, so max_attempts has nothing more to bound.
+    "ack_failures": True,
+    "max_attempts": 1,
+    # A cluster takes at most this many jobs ahead of its free processes, so none
+    # waits out its `retry` in a busy cluster while another machine's is idle.
+    "queue_limit": WORKER_PROCESSES,
+    # A schedule missed while no worker ran runs once, not once per missed interval.
+    "catch_up": False,
+    "scheduler": False,
+    # Successful runs kept for the admin; failures are forgotten after a week.
+    "save_limit": 100,
+    # Seconds between two looks at an empty ORM queue (one small query each).
+    "poll": 1,
+    **({"redis": WORKER_REDIS_URL} if WORKER_REDIS_URL else {"orm": "default"}),
+}
+
 # --- CORS (the Next.js frontend on another origin) --------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
@@ -415,5 +458,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        # django-q2 logs four INFO lines per job run (8 runs a minute); failures are ERRORs.
+        "django-q": {"level": "WARNING"},
+    },
 }
