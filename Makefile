@@ -1,4 +1,5 @@
-# The two commands: `make run` serves the API, `make test` runs the whole suite.
+# The two commands: `make run` serves the API (and runs its worker), `make test` runs the
+# whole suite.
 # Both create .venv and install what they need first.
 
 PYTHON ?= python3
@@ -29,16 +30,18 @@ setup-run: $(VENV)/.run-installed
 
 # Plain HTTP on loopback, so no HTTPS redirect or secure-only cookies; otherwise
 # production's settings, gunicorn.conf.py, and nginx in front when it is installed.
+# The Procfile's web and worker run together (scripts/run_local.py).
 run: setup-run
 	@echo
 	@echo "Docs:  http://127.0.0.1:$(PORT)/api/docs/"
 	@echo "Token for user demo-user (1 hour):"
 	@$(BIN)/python manage.py issue_token demo-user --ttl 3600
 	@echo "Try:   curl -H \"Authorization: Bearer <token>\" http://127.0.0.1:$(PORT)/api/me/tasks"
+	@echo "Worker: reminders, pushes and the daily trash purge run beside the server; Ctrl-C stops both."
 	@echo
 	SECURE_HTTPS=false LOG_FORMAT=$${LOG_FORMAT:-plain} HOST=127.0.0.1 PORT=$(PORT) \
 		WEB_PROXY=$${WEB_PROXY:-$$(command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] && echo nginx || echo none)} \
-		$(BIN)/python -m todo_project.serve
+		$(BIN)/python scripts/run_local.py
 
 # The real Better Auth server the interop tests start. Without npm, or without its
 # registry, those tests are skipped (in CI they fail instead).
