@@ -4,13 +4,20 @@ that isn't public. Every push here goes to a loopback push service that decrypts
 verifies it as a browser and a push service would."""
 
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from django.db import connection
 from django.utils import timezone
 
@@ -516,3 +523,66 @@ def test_a_failed_dns_lookup_is_retried(
 
     assert PushMessage.objects.get().attempts == 1
     assert PushFailure.objects.get().reason.startswith("DNS lookup failed")
+
+
+@pytest.fixture
+def tls_server(tmp_path: Any) -> Iterator[tuple[int, str]]:
+    """An HTTPS server on 127.0.0.1 whose certificate names push.example alone; its port
+    and the certificate's file (to trust it)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "push.example")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("push.example")]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(201)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server.server_port, str(cert_file)
+    server.shutdown()
+    server.server_close()
+
+
+def test_tls_to_the_checked_address_is_verified_for_the_endpoints_host(
+    tls_server: tuple[int, str],
+) -> None:
+    port, certificate = tls_server
+    right, wrong = push._PinnedSession("push.example"), push._PinnedSession("other.example")
+    right.verify = wrong.verify = certificate
+    url = f"https://127.0.0.1:{port}/send/abc"
+
+    assert right.post(url, data=b"x", timeout=5).status_code == 201
+    with pytest.raises(requests.exceptions.SSLError):
+        wrong.post(url, data=b"x", timeout=5)
