@@ -14,7 +14,8 @@ def grant(apps, schema_editor):
     create_permissions(tasks, apps=apps, verbosity=0)
     tasks.models_module = None
     Permission = apps.get_model("auth", "Permission")
-    group = apps.get_model("auth", "Group").objects.get(name="support")
+    # 0003 creates the group; a database flushed since (as tests do) may lack it.
+    group, _ = apps.get_model("auth", "Group").objects.get_or_create(name="support")
     for app_label, codename in PERMISSIONS:
         group.permissions.add(
             Permission.objects.get(content_type__app_label=app_label, codename=codename)

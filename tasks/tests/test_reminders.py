@@ -29,12 +29,12 @@ def create(api: APIClient, **body: Any) -> Any:
 
 
 def test_remind_at_is_the_due_date_less_before_minutes_or_the_at(api: APIClient) -> None:
-    due = soon(120)
-    task = create(api, due_date=iso(due), reminders=[{"before_minutes": 30}, {"at": iso(soon())}])
+    due, at = soon(120), soon()
+    task = create(api, due_date=iso(due), reminders=[{"before_minutes": 30}, {"at": iso(at)}])
 
     assert [r["remind_at"] for r in task["reminders"]] == [
         iso(due - timedelta(minutes=30)),
-        iso(soon()),
+        iso(at),
     ]
 
 
