@@ -3,7 +3,6 @@
 import base64
 import binascii
 import re
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from rest_framework import serializers
@@ -59,7 +58,8 @@ class PushKeysSerializer(serializers.Serializer):
 
 
 class NewPushSubscriptionSerializer(serializers.Serializer):
-    """A browser's `PushSubscription.toJSON()`; its `expirationTime` is ignored."""
+    """A browser's `PushSubscription.toJSON()`; its `expirationTime`, like any other key,
+    is ignored."""
 
     endpoint = serializers.CharField(
         max_length=2048,
@@ -68,9 +68,6 @@ class NewPushSubscriptionSerializer(serializers.Serializer):
         "characters).",
     )
     keys = PushKeysSerializer()
-    expirationTime = serializers.FloatField(  # the browser's own name: ms since 1970
-        required=False, allow_null=True, help_text="Ignored."
-    )
 
     def validate_endpoint(self, value: str) -> str:
         if not _URL_CHARACTERS.fullmatch(value):
@@ -78,11 +75,6 @@ class NewPushSubscriptionSerializer(serializers.Serializer):
         if refusal := push.url_refusal(value):
             raise serializers.ValidationError(f"Must be a push service's https URL: {refusal}.")
         return value
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        fields: dict[str, Any] = super().to_internal_value(data)
-        fields.pop("expirationTime", None)
-        return fields
 
 
 class PushSubscriptionSerializer(serializers.ModelSerializer):

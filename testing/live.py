@@ -77,6 +77,8 @@ def service_env(**settings: str) -> dict[str, str]:
         "DJANGO_READ_DOT_ENV_FILE": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "BETTER_AUTH_SECRET": secrets.token_urlsafe(40),
+        "VAPID_PRIVATE_KEY": load_script("scripts/ensure_env.py").vapid_private_key(),
+        "VAPID_SUBJECT": "mailto:tests@example.com",
         "SECURE_HTTPS": "false",
         **settings,
     }
