@@ -31,6 +31,7 @@ SUITE_ENVIRONMENT = {
     "MAX_BODY_BYTES": "65536",
     "MAX_TASKS_PER_USER": "100000",
     "TRASH_RETENTION_DAYS": "30",
+    "REMINDER_GRACE_MINUTES": "60",
     "METRICS_TOKEN": "",
     "METRICS_ALLOWED_IPS": "127.0.0.1,::1",
     # A VAPID key for the tests alone; the tests that push to loopback turn the flag on.
