@@ -169,11 +169,11 @@ MAX_TASKS_PER_USER = env.int("MAX_TASKS_PER_USER", default=100_000)
 # Trashed tasks are deleted for good after this many days (`manage.py purge_trash`);
 # a changes-feed token older than that is refused (410).
 TRASH_RETENTION_DAYS = env.int("TRASH_RETENTION_DAYS", default=30)
+if TRASH_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("TRASH_RETENTION_DAYS must be at least 1.")
 # A reminder missed by more than this while the service was down is listed in the
 # notifications but not pushed: a push that late would only confuse.
 REMINDER_GRACE_MINUTES = env.int("REMINDER_GRACE_MINUTES", default=60)
-if TRASH_RETENTION_DAYS < 1:
-    raise ImproperlyConfigured("TRASH_RETENTION_DAYS must be at least 1.")
 
 # --- The admin's door (staff sign-in) -----------------------------------------------
 # django-axes refuses sign-in (429, the lockout page, the right password too) for
