@@ -46,7 +46,13 @@ from accounts.services import user_restore
 from tasks import ordering
 from tasks.exceptions import TaskLimitReached
 from tasks.models import Task, TaskCompletion, TaskCount, TaskTombstone, tag_key, tag_keys
-from tasks.schedule import DERIVED_FIELDS, SCHEDULED_FIELDS, next_remind_at, schedule
+from tasks.schedule import (
+    DERIVED_FIELDS,
+    SCHEDULED_FIELDS,
+    next_remind_at,
+    read_in_zone,
+    schedule,
+)
 
 
 class TaskRow(TypedDict):
@@ -168,11 +174,6 @@ def _fetch_one(sql: str, params: Mapping[str, Any]) -> TaskRow | None:
 BULK_LOCAL_TIME = (
     "A bulk update reads a local date-time or a date in the time_zone it sends: send both."
 )
-
-
-def _is_local(due: Any) -> bool:
-    """A validated `due_date` read in a zone: a local date-time, or a date alone."""
-    return isinstance(due, date) and not (isinstance(due, datetime) and due.tzinfo is not None)
 
 
 def _db_value(name: str, value: Any) -> Any:
@@ -572,7 +573,7 @@ def _guard(fields: Mapping[str, Any]) -> str | None:
     """The condition under which one UPDATE of `fields` keeps the rules of tasks.schedule
     (None: it always does), or raise LookupError when `schedule` must see the task."""
     scheduled = fields.keys() & SCHEDULED_FIELDS
-    if scheduled - {"due_date"} or _is_local(fields.get("due_date")):
+    if scheduled - {"due_date"} or read_in_zone(fields.get("due_date")):
         raise LookupError
     conditions = []
     if scheduled:  # a due date with its offset, or none
@@ -921,7 +922,7 @@ def tasks_update_owned(
         set_clause, params = _trashed_clause(True)
     else:
         _writable(fields)
-        if _is_local(fields.get("due_date")) and "time_zone" not in fields:
+        if read_in_zone(fields.get("due_date")) and "time_zone" not in fields:
             # Each task would read it in its own zone: all alike only in the one sent.
             raise ValidationError({"fields": {"due_date": [BULK_LOCAL_TIME]}})
         try:

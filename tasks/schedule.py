@@ -57,6 +57,11 @@ def _due_of(value: Any, zone: str | None) -> Due | None:
     return Due.on_day(value, zone)
 
 
+def read_in_zone(due: Any) -> bool:
+    """Whether a validated `due_date` is read in a zone: a local date-time, or a date."""
+    return isinstance(due, date) and not (isinstance(due, datetime) and due.tzinfo is not None)
+
+
 def _stored_due(task: Mapping[str, Any] | None) -> Due | None:
     if task is None or task["due_date"] is None:
         return None
@@ -137,12 +142,16 @@ def schedule(
             return fields[name]
         return current[name] if current is not None else default
 
-    if "time_zone" in fields:
+    if current is None:
+        # A new task without a zone takes its owner's, as the insert does: read it only
+        # where it matters (a local or all-day due date, a rule on local time).
+        zone = fields.get("time_zone")
+        if zone is None and (read_in_zone(fields.get("due_date")) or fields.get("recurrence")):
+            zone = owner_zone()
+    elif "time_zone" in fields:
         zone = fields["time_zone"]
-    elif current is not None:
+    else:
         zone = current["time_zone"]
-    else:  # a new task takes its owner's zone, as the insert does
-        zone = owner_zone() if fields.get("due_date") is not None else None
 
     if "due_date" in fields:
         due = _due_of(fields["due_date"], zone)

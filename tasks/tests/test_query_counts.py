@@ -72,22 +72,20 @@ def test_get_is_one_query(api: APIClient, task: Any, django_assert_num_queries: 
 
 
 @pytest.mark.django_db(transaction=True)  # autocommit, as in production: no savepoint
-def test_create_is_one_query(api: APIClient, django_assert_num_queries: Any) -> None:
+@pytest.mark.parametrize("due", [{}, {"due_date": "2030-01-01T09:00:00Z"}])
+def test_create_is_one_query(api: APIClient, due: Any, django_assert_num_queries: Any) -> None:
     with django_assert_num_queries(1):
-        assert (
-            api.post("/api/me/tasks", {"title": "x", "tags": ["a"]}, format="json").status_code
-            == 201
-        )
+        body = {"title": "x", "tags": ["a"], **due}
+        assert api.post("/api/me/tasks", body, format="json").status_code == 201
 
 
 @pytest.mark.parametrize("method", ["put", "patch"])
 def test_update_is_one_query(
     api: APIClient, task: Any, method: str, django_assert_num_queries: Any
 ) -> None:
+    body = {"title": "y", "completed": True, "due_date": "2030-01-01T09:00:00Z"}
     with django_assert_num_queries(1):
-        response = getattr(api, method)(
-            f"/api/me/tasks/{task.id}", {"title": "y", "completed": True}, format="json"
-        )
+        response = getattr(api, method)(f"/api/me/tasks/{task.id}", body, format="json")
     assert response.status_code == 200
 
 
@@ -221,3 +219,17 @@ def test_a_local_due_date_costs_one_read_of_the_zone_unless_the_body_names_it(
     api.patch(f"/api/me/tasks/{task.id}", {"time_zone": "Asia/Tokyo"}, format="json")
     with django_assert_num_queries(2):
         assert api.patch(f"/api/me/tasks/{task.id}", local, format="json").status_code == 200
+
+
+def test_completing_a_recurring_task_reads_it_locked_and_records_the_completion(
+    api: APIClient, django_assert_num_queries: Any
+) -> None:
+    """The plain toggle's UPDATE (which leaves a recurring task alone), the locked read,
+    the completion, the write."""
+    body = {"title": "Daily", "due_date": "2030-01-01T09:00:00Z", "recurrence": "FREQ=DAILY"}
+    task = api.post("/api/me/tasks", body, format="json").json()
+
+    with django_assert_num_queries(4):
+        done = api.patch(f"/api/me/tasks/{task['id']}/complete", format="json")
+
+    assert done.json()["due_date"] == "2030-01-02T09:00:00Z"
