@@ -3,9 +3,10 @@ python-dateutil on local wall-clock time, so that "every Monday 09:00" stays 09:
 the task's zone across daylight saving changes (tasks.due_dates turns a local time
 into an instant).
 
-Every search for an occurrence is bounded: a rule is looked at over SEARCH_YEARS at
-most, so no rule can take long to expand. A rule with no occurrence in that span
-from its start is refused; a series with none left in it has ended.
+Every search for an occurrence is bounded: it looks SEARCH_YEARS past the moment it
+starts from at most, so no rule can take long to expand. A rule with no occurrence in
+that span from its start is refused; a series with none in it after its current due
+date has ended.
 """
 
 import re
@@ -96,13 +97,23 @@ def _until(raw: str, zone: str | None, all_day: bool) -> datetime:
 
 
 def _rule(parts: dict[str, str], start: datetime, *, zone: str | None, all_day: bool) -> rrule:
-    """The rule from `start` (local wall-clock), ending at SEARCH_YEARS at the latest."""
+    """The rule from `start`, on local wall-clock time (UNTIL too)."""
     body = ";".join(f"{name}={value}" for name, value in parts.items() if name != "UNTIL")
     rule = rrulestr(body, dtstart=start)
     assert isinstance(rule, rrule)  # one RRULE, never a set
-    horizon = _add_years(start, SEARCH_YEARS)
-    until = min(_until(parts["UNTIL"], zone, all_day), horizon) if "UNTIL" in parts else horizon
-    return rule.replace(until=until)
+    return rule.replace(until=_until(parts["UNTIL"], zone, all_day)) if "UNTIL" in parts else rule
+
+
+def _first_after(rule: rrule, moment: datetime, *, inc: bool = False) -> datetime | None:
+    """The rule's first occurrence after `moment` (or at it, with `inc`), looked for
+    until SEARCH_YEARS after it: None if there is none by then."""
+    horizon = _add_years(moment, SEARCH_YEARS)
+    for occurrence in rule:
+        if occurrence > horizon:
+            return None
+        if occurrence > moment or (inc and occurrence == moment):
+            return occurrence
+    return None
 
 
 def _add_years(moment: datetime, years: int) -> datetime:
@@ -122,7 +133,8 @@ def first_occurrence(parts: dict[str, str], *, start: Due, zone: str | None) -> 
     """Refuse a rule with no occurrence within SEARCH_YEARS of the series start."""
     all_day = start.day is not None
     local_start = _start(start, zone, all_day=all_day)
-    if _rule(parts, local_start, zone=zone, all_day=all_day).after(local_start, inc=True) is None:
+    rule = _rule(parts, local_start, zone=zone, all_day=all_day)
+    if _first_after(rule, local_start, inc=True) is None:
         raise _invalid(f"This rule has no occurrence within {SEARCH_YEARS} years of the due date.")
 
 
@@ -138,7 +150,7 @@ def next_occurrence(
     if all_day:
         # An occurrence today is still ahead: it is due at the end of the day.
         now_local = datetime.combine(now_local.date(), time()) - timedelta(microseconds=1)
-    found = rule.after(max(_start(due, zone, all_day=all_day), now_local))
+    found = _first_after(rule, max(_start(due, zone, all_day=all_day), now_local))
     if found is None:
         return None
     return Due.on_day(found.date(), zone) if all_day else Due.local(found, zone)

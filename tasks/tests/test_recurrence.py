@@ -237,3 +237,29 @@ def test_a_bad_rule_is_a_400_naming_the_field(
 
     assert response.status_code == 400, response.json()
     assert list(response.json()["errors"]) == [field]
+
+
+def test_a_series_that_started_long_ago_goes_on() -> None:
+    start = Due.local(datetime(2001, 1, 1, 9), "UTC")
+    now = datetime(2026, 6, 10, 12, tzinfo=UTC)
+
+    following = recurrence.next_occurrence(
+        recurrence.parse_parts("FREQ=WEEKLY;BYDAY=MO"),
+        start=start.instant,
+        due=start,
+        now=now,
+        zone="UTC",
+    )
+
+    assert following == Due(datetime(2026, 6, 15, 9, tzinfo=UTC))
+
+
+def test_a_rule_whose_next_occurrence_is_decades_away_ends_quickly() -> None:
+    # 29 February on a Monday: 2016, then 2044.
+    start = Due.local(datetime(2016, 2, 29, 9), "UTC")
+    parts = recurrence.parse_parts("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO")
+
+    assert (
+        recurrence.next_occurrence(parts, start=start.instant, due=start, now=PAST, zone=None)
+        is None
+    )
