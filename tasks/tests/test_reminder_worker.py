@@ -14,7 +14,7 @@ import pytest
 
 from testing.live import ROOT
 from testing.postgres import needs_postgres, scratch_postgres
-from todo_project.tests.test_worker import start_worker, stop, wait_for, worker_env
+from testing.worker import start_worker, stop, wait_for, worker_env
 
 pytestmark = needs_postgres
 

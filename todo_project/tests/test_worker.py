@@ -8,8 +8,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -26,10 +25,10 @@ from testing.live import (
     free_port,
     live_service,
     live_token,
-    service_env,
     wait_until_up,
 )
 from testing.postgres import scratch_postgres
+from testing.worker import start_worker, stop, wait_for, worker_env
 from todo_project import worker
 from todo_project.worker import SCHEDULE_PREFIX, SCHEDULES, Changes, Job, ensure_schedules
 
@@ -173,16 +172,6 @@ def record(tmp_path: Path) -> Path:
     return tmp_path / "record.txt"
 
 
-def worker_env(database: str, record: Path, **settings: str) -> dict[str, str]:
-    return service_env(
-        DATABASE_URL=database,
-        WORKER_TEST_RECORD=str(record),
-        WORKER_SCHEDULE_SCAN_SECONDS="0.5",
-        WORKER_PROCESSES="2",
-        **settings,
-    )
-
-
 SCHEDULE_NOW = """
 from django.core.management import call_command
 from django.utils import timezone
@@ -199,34 +188,8 @@ def migrate_and_schedule(env: dict[str, str], func: str) -> None:
     subprocess.run(shell, cwd=ROOT, env=env, check=True)
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> float:
-    """Poll `condition` until it holds; the seconds it took."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(0.1)
-    return time.monotonic() - start
-
-
 def lines(record: Path) -> list[str]:
     return record.read_text().splitlines() if record.exists() else []
-
-
-def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "todo_project.worker"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-
-
-def stop(process: subprocess.Popen[bytes], signum: int = signal.SIGTERM) -> int:
-    """Send `signum` and wait for the exit status; kill it if it takes 20 s."""
-    process.send_signal(signum)
-    try:
-        return process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        raise
 
 
 def test_the_worker_runs_a_due_job_within_seconds_and_stops_on_sigterm(
