@@ -332,7 +332,8 @@ def deliver_due(*, now: datetime | None = None, limit: int = 100) -> int:
 
 def _claim(now: datetime, count: int) -> list[PushMessage]:
     """Take up to `count` due messages for this worker for LEASE, committed before any
-    is sent: other workers skip them meanwhile."""
+    is sent: other workers skip them meanwhile. (SQLite has no row locks: there, run
+    one worker.)"""
     with transaction.atomic():
         due = PushMessage.objects.filter(next_attempt_at__lte=now).order_by("next_attempt_at", "id")
         ids = list(due.select_for_update(skip_locked=True).values_list("id", flat=True)[:count])
