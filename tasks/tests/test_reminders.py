@@ -7,9 +7,11 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from accounts import push
 from accounts.models import PushMessage, PushSubscription
 from tasks.models import Notification, Task
 from tasks.reminders import fire_due
+from testing.push_service import running_push_service
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +148,33 @@ def test_completing_a_recurring_task_rearms_its_relative_reminder(api: APIClient
     done = api.patch(f"/api/me/tasks/{task['id']}/complete", format="json").json()
 
     assert done["reminders"][0]["remind_at"] == iso(due + timedelta(days=1, minutes=-15))
+
+
+def test_a_fired_reminder_reaches_the_browser_encrypted_and_signed(
+    api: APIClient, settings: Any
+) -> None:
+    """The whole way: the API subscribes a browser of a push service on loopback, the
+    reminder fires, the push is sent, and the service decrypts it as the browser
+    would and verifies its VAPID signature."""
+    settings.PUSH_ALLOW_LOOPBACK = True
+    at = soon()
+    with running_push_service(push.public_key() or "") as service:
+        browser = service.subscribe()
+        subscribed = api.post("/api/me/push-subscriptions", browser.to_json(), format="json")
+        assert subscribed.status_code == 201, subscribed.json()
+        task = create(api, due_date=iso(at + timedelta(hours=1)), reminders=[{"at": iso(at)}])
+
+        fire_due(now=at)
+        assert push.deliver_due() == 1
+
+    (received,) = service.received
+    (notification,) = api.get("/api/me/notifications").json()
+    assert received.problem is None
+    assert received.payload == {
+        "type": "reminder",
+        "notification_id": notification["id"],
+        "task": {"id": task["id"], "title": "Call the dentist", "due_date": task["due_date"]},
+        "remind_at": iso(at),
+    }
+    assert received.headers["topic"] == f"task-{task['id']}-0"
+    assert received.headers["urgency"] == "high"
