@@ -31,14 +31,30 @@ class TaskForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         super().clean()
-        owner = self.cleaned_data.get("user")
+        owner = self.cleaned_data.get("user") or getattr(self.instance, "user", None)
         if (
             self.instance.pk is None
             and owner is not None
             and queries.tasks_held(owner.pk) >= settings.MAX_TASKS_PER_USER
         ):
             raise forms.ValidationError(TaskLimitReached.default_detail)
+        if owner is not None and not self.errors:
+            try:  # the rules of the task's time (a rule needs a due date, and so on)
+                queries.task_check_write(
+                    user_id=owner.pk, task_id=self.instance.pk, fields=self.written_fields()
+                )
+            except ValidationError as error:
+                for field, messages in error.detail.items():  # type: ignore[union-attr]
+                    self.add_error(field if field in self.fields else None, _messages(messages))
         return self.cleaned_data
+
+    def written_fields(self) -> dict[str, Any]:
+        """The task fields this form writes: all of a new task's, a task's changed ones."""
+        return {
+            name: self.cleaned_data[name]
+            for name in queries.WRITABLE_FIELDS
+            if name in self.cleaned_data and (self.instance.pk is None or name in self.changed_data)
+        }
 
     def clean_tags(self) -> list[str]:
         return _validated(TagListField(), self.cleaned_data["tags"])
@@ -110,11 +126,8 @@ class TaskAdmin(admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: Task, form: forms.ModelForm, change: bool
     ) -> None:
-        fields = {
-            name: form.cleaned_data[name]
-            for name in queries.WRITABLE_FIELDS
-            if name in form.cleaned_data and (not change or name in form.changed_data)
-        }
+        assert isinstance(form, TaskForm)
+        fields = form.written_fields()
         if not change:
             try:
                 obj.pk = queries.task_insert(user_id=obj.user_id, fields=fields)["id"]

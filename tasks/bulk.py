@@ -103,7 +103,13 @@ def _create(user_id: str, raw_tasks: list[Any]) -> list[TaskRow]:
             errors[str(index)] = error.detail
     if errors:
         raise ValidationError({"tasks": errors})
-    return [queries.task_insert(user_id=user_id, fields=task) for task in fields]
+    created = []
+    for index, task in enumerate(fields):
+        try:  # the rules of a task's time, which need its owner's zone
+            created.append(queries.task_insert(user_id=user_id, fields=task))
+        except ValidationError as error:
+            raise ValidationError({"tasks": {str(index): error.detail}}) from None
+    return created
 
 
 @transaction.atomic
@@ -119,13 +125,13 @@ def bulk_apply(*, user_id: str, data: Any) -> BulkResult:
         raise ValidationError({"ids": ["Send either `ids` or `where`, not both."]})
     fields = None if action == "delete" else _fields(request)
     ids = request.get("ids")
-    written = queries.tasks_update_owned(
-        user_id=user_id,
-        task_ids=ids,
-        query=None if ids is not None else _where(request["where"]),
-        fields=fields,
-        trash=action == "delete",
-    )
+    query = None if ids is not None else _where(request["where"])
+    try:
+        written = queries.tasks_update_owned(
+            user_id=user_id, task_ids=ids, query=query, fields=fields, trash=action == "delete"
+        )
+    except ValidationError as error:  # the rules of a task's time, task by task
+        raise ValidationError({"fields": error.detail}) from None
     if ids is not None:
         found = {task["id"] for task in written}
         if missing := [index for index, task_id in enumerate(ids) if task_id not in found]:

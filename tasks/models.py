@@ -76,8 +76,12 @@ class Task(models.Model):
     repeat_from = models.CharField(
         max_length=10, choices=RepeatFrom.choices, default=RepeatFrom.DUE
     )
-    # The first due date of the series (DTSTART), which COUNT and INTERVAL count from.
-    series_start = models.DateTimeField(null=True, blank=True, editable=False)
+    # Where the series goes on from: the wall-clock time (ISO 8601, no offset) in the
+    # task's zone of the occurrence now due, and how many of COUNT came before it.
+    series_start = models.CharField(  # noqa: DJ001
+        max_length=26, null=True, blank=True, editable=False
+    )
+    series_done = models.PositiveIntegerField(default=0, editable=False)
     # Up to 10 of `{"before_minutes": n}` or `{"at": instant}`, each with the
     # `remind_at` it fires at (null once fired or when it can't): tasks.schedule.
     reminders = models.JSONField(default=list, blank=True)
@@ -237,7 +241,8 @@ class Notification(models.Model):
     pushed = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "fired_at", "id"], name="notification_user_fired")]
+        # Newest first: by id, as they are numbered when they fire.
+        indexes = [models.Index(fields=["user", "id"], name="notification_user")]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.remind_at:%Y-%m-%d %H:%M})"

@@ -8,10 +8,12 @@ deep it is, and tasks created or deleted during a walk never shift the others.
 
 import base64
 import binascii
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import models
 from rest_framework.exceptions import ValidationError
@@ -22,6 +24,7 @@ from tasks import queries
 from tasks.models import MAX_TASK_ID, Notification, Priority
 from tasks.queries import TaskRow
 
+Row = TypeVar("Row")
 INVALID_CURSOR = "This cursor is not one this list handed out, or was made for another sort."
 # Longer than any cursor this list hands out (after a title of 200 characters that
 # JSON escapes, about 1,650).
@@ -48,33 +51,42 @@ def _decode_value(field: models.Field, raw: Any) -> Any:
     return raw
 
 
+def _cursor(order: str, value: Any, row_id: int) -> str:
+    """A cursor pointing after the row (`value` in the `order`, then `row_id`)."""
+    # UTF-8 rather than \u escapes: a title of 200 emoji stays a 1 KB cursor, not 3 KB.
+    payload = json.dumps([order, value, row_id], separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def _pointed(cursor: str, order: str, decode: Callable[[Any], Any]) -> tuple[Any, int]:
+    """The (value, id) a cursor of this `order` points after, the value as `decode`
+    reads it; a 400 naming `cursor` if it is bad."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        cursor_order, raw_value, row_id = json.loads(base64.urlsafe_b64decode(padded))
+        if cursor_order != order or type(row_id) is not int or not 0 < row_id <= MAX_TASK_ID:
+            raise ValueError
+        return decode(raw_value), row_id
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error):
+        raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
+
+
 def encode_cursor(sort: str, task: TaskRow) -> str:
     """A cursor pointing after this task in the `sort` order."""
     position = task[queries.sort_field(sort).attname]  # type: ignore[literal-required]
     if isinstance(position, datetime):
         position = position.isoformat()
-    # UTF-8 rather than \u escapes: a title of 200 emoji stays a 1 KB cursor, not 3 KB.
-    payload = json.dumps([sort, position, task["id"]], separators=(",", ":"), ensure_ascii=False)
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    return _cursor(sort, position, task["id"])
 
 
 def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
     """The (sort value, id) a cursor points after; a 400 naming `cursor` if it is bad."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        cursor_sort, raw_value, task_id = json.loads(base64.urlsafe_b64decode(padded))
-        if cursor_sort != sort or type(task_id) is not int or not 0 < task_id <= MAX_TASK_ID:
-            raise ValueError
-        if sort == "notifications":  # newest first by id alone
-            return None, task_id
-        return _decode_value(queries.sort_field(sort), raw_value), task_id
-    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error):
-        raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
+    return _pointed(cursor, sort, functools.partial(_decode_value, queries.sort_field(sort)))
 
 
 @dataclass(frozen=True)
-class Page:
-    tasks: list[Any]
+class Page(Generic[Row]):
+    items: list[Row]
     total: int
     next_cursor: str | None
 
@@ -86,7 +98,7 @@ class Page:
         return headers
 
 
-def paginate(*, user_id: str, query: dict[str, Any]) -> Page:
+def paginate(*, user_id: str, query: dict[str, Any]) -> Page[TaskRow]:
     """The page a validated TaskListQuery asks for: one query, two if it is empty
     after a cursor (the count can't ride along with no rows)."""
     sort, limit, cursor = query["sort"], query["limit"], query.get("cursor")
@@ -98,17 +110,24 @@ def paginate(*, user_id: str, query: dict[str, Any]) -> Page:
     return Page(rows[:limit], total, next_cursor)
 
 
-def paginate_notifications(*, user_id: str, query: dict[str, Any]) -> Page:
-    """A page of the user's notifications, newest first (by id: they are numbered as
-    they fire), after a cursor naming the last one seen."""
+# The notifications' one order: newest first, by id (they are numbered as they fire).
+NOTIFICATION_ORDER = "-id"
+
+
+def _nothing(raw: Any) -> None:
+    if raw is not None:
+        raise ValueError
+
+
+def paginate_notifications(*, user_id: str, query: dict[str, Any]) -> Page[Notification]:
+    """A page of the user's notifications, newest first, after the cursor's."""
     limit, cursor = query["limit"], query.get("cursor")
     notifications = Notification.objects.filter(user_id=user_id).order_by("-id")
     total = notifications.count()
     if cursor:
-        notifications = notifications.filter(id__lt=decode_cursor(cursor, "notifications")[1])
+        _, last_id = _pointed(cursor, NOTIFICATION_ORDER, _nothing)
+        notifications = notifications.filter(id__lt=last_id)
     rows = list(notifications[: limit + 1])
-    next_cursor = None
-    if len(rows) > limit:
-        payload = json.dumps(["notifications", None, rows[limit - 1].id], separators=(",", ":"))
-        next_cursor = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    more = len(rows) > limit
+    next_cursor = _cursor(NOTIFICATION_ORDER, None, rows[limit - 1].id) if more else None
     return Page(rows[:limit], total, next_cursor)

@@ -72,7 +72,8 @@ class TaskRow(TypedDict):
     time_zone: str | None
     recurrence: str | None
     repeat_from: str
-    series_start: datetime | None
+    series_start: str | None
+    series_done: int
     reminders: list[dict[str, Any]]
     next_remind_at: datetime | None
     created_at: datetime
@@ -406,13 +407,7 @@ def _new_task(user_id: str, fields: Mapping[str, Any], now: datetime) -> dict[st
     the model's defaults for the writable fields they leave out, and the
     server-managed ones by the rules."""
     _writable(fields)
-    scheduled = schedule(
-        None,
-        fields,
-        owner_zone=lambda: user_time_zone(user_id),
-        completions=lambda: 0,
-        now=now,
-    ).fields
+    scheduled = schedule(None, fields, owner_zone=lambda: user_time_zone(user_id), now=now).fields
     values = {
         name: scheduled[name] if name in scheduled else _FIELDS[name].get_default()
         for name in (*WRITABLE_FIELDS, *DERIVED_FIELDS)
@@ -643,13 +638,7 @@ def _write_scheduled(
         if toggle:
             fields = {**fields, "completed": not task["completed"]}
         try:
-            scheduled = schedule(
-                task,
-                fields,
-                owner_zone=lambda: None,
-                completions=lambda: _completions_since(task_id, task["series_start"]),
-                now=timezone.now(),
-            )
+            scheduled = schedule(task, fields, owner_zone=lambda: None, now=timezone.now())
         except ValidationError as error:
             refused = error
         else:
@@ -675,12 +664,12 @@ def task_reminders_spent(
     )
 
 
-def _completions_since(task_id: int, series_start: datetime | None) -> int:
-    """How many occurrences of the task's series are recorded complete."""
-    completions = TaskCompletion.objects.filter(task_id=task_id)
-    if series_start is not None:
-        completions = completions.filter(due_date__gte=series_start)
-    return completions.count()
+def task_check_write(*, user_id: str, task_id: int | None, fields: Mapping[str, Any]) -> None:
+    """Raise the ValidationError that writing `fields` to the owner's task (None: a new
+    one) would, by the rules of tasks.schedule, writing nothing: for the admin's form."""
+    _writable(fields)
+    current = None if task_id is None else task_get(user_id=user_id, task_id=task_id)
+    schedule(current, fields, owner_zone=lambda: user_time_zone(user_id), now=timezone.now())
 
 
 def task_completions(*, user_id: str, task_id: int) -> list[TaskCompletion] | None:
@@ -924,7 +913,7 @@ def tasks_update_owned(
         _writable(fields)
         if read_in_zone(fields.get("due_date")) and "time_zone" not in fields:
             # Each task would read it in its own zone: all alike only in the one sent.
-            raise ValidationError({"fields": {"due_date": [BULK_LOCAL_TIME]}})
+            raise ValidationError({"due_date": [BULK_LOCAL_TIME]})
         try:
             guard = _guard(fields)
             set_clause, params = _assignments(

@@ -10,6 +10,8 @@ next run fires what it had not. A reminder of a task completed or trashed by the
 firing; one missed by more than REMINDER_GRACE_MINUTES is listed but not pushed.
 """
 
+import hashlib
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,20 +50,29 @@ def _fire(task: Task, now: datetime) -> int:
     live = task.deleted_at is None and not task.completed
     fired = 0
     reminders: list[dict[str, Any]] = []
-    for index, reminder in enumerate(task.reminders):
+    for reminder in task.reminders:
         remind_at = reminder.get("remind_at")
         if remind_at is None or datetime.fromisoformat(remind_at) > now:
             reminders.append(reminder)
             continue
         reminders.append({**reminder, "remind_at": None})
         if live:
-            _notify(task, index, datetime.fromisoformat(remind_at), now, grace)
+            _notify(task, reminder, datetime.fromisoformat(remind_at), now, grace)
             fired += 1
     queries.task_reminders_spent(user_id=task.user_id, task_id=task.id, reminders=reminders)
     return fired
 
 
-def _notify(task: Task, index: int, remind_at: datetime, now: datetime, grace: timedelta) -> None:
+def _topic(task: Task, reminder: dict[str, Any]) -> str:
+    """The push's Topic: one per reminder of the task (whatever its place in the list),
+    so a newer push of it replaces one not yet delivered. At most 32 characters."""
+    spec = json.dumps({k: v for k, v in reminder.items() if k != "remind_at"}, sort_keys=True)
+    return f"t{task.id}-{hashlib.blake2s(spec.encode(), digest_size=4).hexdigest()}"
+
+
+def _notify(
+    task: Task, reminder: dict[str, Any], remind_at: datetime, now: datetime, grace: timedelta
+) -> None:
     pushed = now - remind_at <= grace
     notification = Notification.objects.create(
         user_id=task.user_id,
@@ -84,8 +95,7 @@ def _notify(task: Task, index: int, remind_at: datetime, now: datetime, grace: t
                 },
                 "remind_at": remind_at,
             },
-            # One per reminder: a newer push of it replaces one not yet delivered.
-            topic=f"task-{task.id}-{index}",
+            topic=_topic(task, reminder),
             ttl=int(grace.total_seconds()),
             urgency="high",
         )

@@ -154,8 +154,9 @@ class ReminderListField(serializers.ListField):
 
 
 _PRIORITY_LABELS = dict(Priority.choices)
-# Stored beside the answered fields, answered in them or not at all.
-_INTERNAL = ("deleted_at", "due_day", "series_start", "next_remind_at")
+# Stored beside the answered fields: answered in them (an all-day `due_date`), or not
+# at all (the series' place, the worker's next reminder).
+_INTERNAL = ("due_day", "series_start", "series_done", "next_remind_at")
 
 
 def trashed_task_json(task: TaskRow) -> dict[str, Any]:
@@ -169,7 +170,7 @@ def trashed_task_json(task: TaskRow) -> dict[str, Any]:
         "priority": _PRIORITY_LABELS[task["priority"]],
         "due_date": task["due_day"] or task["due_date"],
     }
-    for name in _INTERNAL[1:]:
+    for name in _INTERNAL:
         del shown[name]
     return shown
 

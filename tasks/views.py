@@ -66,6 +66,9 @@ TASK_EXAMPLE = {
     "due_date": "2025-06-01T17:00:00Z",
     "tags": ["groceries"],
     "time_zone": "Europe/Berlin",
+    "recurrence": None,
+    "repeat_from": "due",
+    "reminders": [{"before_minutes": 30, "remind_at": "2025-06-01T16:30:00Z"}],
     "created_at": "2025-05-30T08:12:00Z",
     "updated_at": "2025-05-30T08:12:00Z",
     "version": 1,
@@ -159,7 +162,7 @@ class TaskViewSet(OwnerViewSet):
         # if it were absent, and an empty value should be a 400, not the default.
         query = parse_list_query(request.query_params.dict())
         page = paginate(user_id=self.owner_id, query=query)
-        return Response([task_json(task) for task in page.tasks], headers=page.headers(request))
+        return Response([task_json(task) for task in page.items], headers=page.headers(request))
 
     def create(self, request: Request, user_id: str) -> Response:
         return idempotent(self, request, lambda: self._create(request))
@@ -383,7 +386,7 @@ class TrashViewSet(OwnerViewSet):
         query = parse_trash_query(request.query_params.dict())
         page = paginate(user_id=self.owner_id, query=query)
         return Response(
-            [trashed_task_json(task) for task in page.tasks], headers=page.headers(request)
+            [trashed_task_json(task) for task in page.items], headers=page.headers(request)
         )
 
     @extend_schema(
@@ -483,7 +486,7 @@ class NotificationViewSet(OwnerViewSet):
         query = parse_page_query(request.query_params.dict())
         page = paginate_notifications(user_id=self.owner_id, query=query)
         return Response(
-            [notification_json(item) for item in page.tasks], headers=page.headers(request)
+            [notification_json(item) for item in page.items], headers=page.headers(request)
         )
 
     @extend_schema(

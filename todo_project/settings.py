@@ -174,6 +174,8 @@ if TRASH_RETENTION_DAYS < 1:
 # A reminder missed by more than this while the service was down is listed in the
 # notifications but not pushed: a push that late would only confuse.
 REMINDER_GRACE_MINUTES = env.int("REMINDER_GRACE_MINUTES", default=60)
+if REMINDER_GRACE_MINUTES < 0:
+    raise ImproperlyConfigured("REMINDER_GRACE_MINUTES must be 0 or more.")
 
 # --- The admin's door (staff sign-in) -----------------------------------------------
 # django-axes refuses sign-in (429, the lockout page, the right password too) for

@@ -77,7 +77,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='task',
             name='series_start',
-            field=models.DateTimeField(blank=True, editable=False, null=True),
+            field=models.CharField(blank=True, editable=False, max_length=26, null=True),
+        ),
+        migrations.AddField(
+            model_name='task',
+            name='series_done',
+            field=models.PositiveIntegerField(default=0, editable=False),
         ),
         migrations.AddIndex(
             model_name='task',
@@ -100,7 +105,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='notification',
-            index=models.Index(fields=['user', 'fired_at', 'id'], name='notification_user_fired'),
+            index=models.Index(fields=['user', 'id'], name='notification_user'),
         ),
         migrations.AddIndex(
             model_name='taskcompletion',

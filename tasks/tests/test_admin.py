@@ -240,3 +240,26 @@ def test_support_sees_a_users_notifications_read_only(
     assert task.title in listing.content.decode()
     change = reverse("admin:tasks_notification_change", args=[notification.id])
     assert 'name="title"' not in support.get(change).content.decode()
+
+
+def test_a_rule_the_task_cant_keep_is_a_form_error_not_a_500(
+    support: Client, customer: BetterAuthUser
+) -> None:
+    task = Task.objects.get(title="Pay rent")
+
+    response = support.post(
+        reverse("admin:tasks_task_change", args=[task.id]),
+        {
+            "title": task.title,
+            "description": "",
+            "priority": task.priority,
+            "tags": "[]",
+            "recurrence": "FREQ=DAILY",
+            "repeat_from": "due",
+            "reminders": "[]",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "A recurring task needs a due_date." in response.content.decode()
+    assert Task.objects.get(id=task.id).recurrence is None

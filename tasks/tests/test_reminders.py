@@ -1,6 +1,7 @@
 """Reminders (contract Part 3): remind_at, firing once through the worker's job,
 notifications, and the push each firing queues."""
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -176,5 +177,21 @@ def test_a_fired_reminder_reaches_the_browser_encrypted_and_signed(
         "task": {"id": task["id"], "title": "Call the dentist", "due_date": task["due_date"]},
         "remind_at": iso(at),
     }
-    assert received.headers["topic"] == f"task-{task['id']}-0"
+    assert received.headers["topic"].startswith(f"t{task['id']}-")
     assert received.headers["urgency"] == "high"
+
+
+def test_an_edit_keeps_a_reminder_that_is_due_but_not_fired_yet(api: APIClient) -> None:
+    at = datetime.now(UTC) + timedelta(seconds=1)
+    task = create(api, reminders=[{"at": iso(at)}])
+    time.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds()) + 0.1)
+
+    # Due now, and the worker has not run yet; an edit form sends the task back.
+    edited = api.put(
+        f"/api/me/tasks/{task['id']}",
+        {"title": "Call the dentist", "reminders": task["reminders"]},
+        format="json",
+    )
+
+    assert edited.json()["reminders"][0]["remind_at"] == iso(at)
+    assert fire_due(now=at + timedelta(seconds=20)) == 1
