@@ -93,15 +93,16 @@ TASK_ID_PARAMETER = OpenApiParameter(
 )
 
 
-def _task_id(raw: str) -> int:
-    """The id in the URL; one that can't name a task is a 404 like a missing one."""
+def _path_id(raw: str) -> int:
+    """The id in the URL (a task's, a notification's); one that can't name a row (ids
+    are 64-bit) is a 404 like a missing one."""
     # The length bound comes first: int() refuses a string of over 4,300 digits.
     if len(raw) > len(str(MAX_TASK_ID)) or not raw.isascii() or not raw.isdigit():
         raise NotFound()
-    task_id = int(raw)
-    if not 0 < task_id <= MAX_TASK_ID:
+    row_id = int(raw)
+    if not 0 < row_id <= MAX_TASK_ID:
         raise NotFound()
-    return task_id
+    return row_id
 
 
 @extend_schema_view(
@@ -183,7 +184,7 @@ class TaskViewSet(OwnerViewSet):
         )
 
     def retrieve(self, request: Request, user_id: str, pk: str) -> Response:
-        task = queries.task_get(user_id=self.owner_id, task_id=_task_id(pk))
+        task = queries.task_get(user_id=self.owner_id, task_id=_path_id(pk))
         if task is None:
             raise NotFound()
         headers = {"ETag": etag(task["version"])}
@@ -198,7 +199,7 @@ class TaskViewSet(OwnerViewSet):
         return self._write(pk, request, partial=True)
 
     def _write(self, pk: str, request: Request, *, partial: bool) -> Response:
-        task_id = _task_id(pk)
+        task_id = _path_id(pk)
         fields = validate_task(request.data, partial=partial)
         versions = if_match_versions(request)
         task = queries.task_update(
@@ -207,7 +208,7 @@ class TaskViewSet(OwnerViewSet):
         return self._found(task, task_id=task_id, versions=versions)
 
     def destroy(self, request: Request, user_id: str, pk: str) -> Response:
-        task_id = _task_id(pk)
+        task_id = _path_id(pk)
         versions = if_match_versions(request)
         if queries.task_trash(user_id=self.owner_id, task_id=task_id, versions=versions) is None:
             self._refuse(task_id, versions=versions)
@@ -227,7 +228,7 @@ class TaskViewSet(OwnerViewSet):
     )
     @action(detail=True, methods=["patch"], url_path="complete")
     def complete(self, request: Request, user_id: str, pk: str) -> Response:
-        task_id = _task_id(pk)
+        task_id = _path_id(pk)
         completed = validate_completion(request.data)
         versions = if_match_versions(request)
         task = queries.task_set_completed(
@@ -253,7 +254,7 @@ class TaskViewSet(OwnerViewSet):
     )
     @action(detail=True, methods=["get"], url_path="completions")
     def completions(self, request: Request, user_id: str, pk: str) -> Response:
-        completions = queries.task_completions(user_id=self.owner_id, task_id=_task_id(pk))
+        completions = queries.task_completions(user_id=self.owner_id, task_id=_path_id(pk))
         if completions is None:
             raise NotFound()
         return Response([completion_json(completion) for completion in completions])
@@ -330,7 +331,7 @@ class TaskViewSet(OwnerViewSet):
     )
     @action(detail=True, methods=["post"], url_path="move")
     def move(self, request: Request, user_id: str, pk: str) -> Response:
-        task_id = _task_id(pk)
+        task_id = _path_id(pk)
         move = validate_move(request.data)
         if task_id in (move.get("before"), move.get("after")):
             raise ValidationError({key: ["Name a task other than the one moved."] for key in move})
@@ -407,7 +408,7 @@ class TrashViewSet(OwnerViewSet):
         responses={204: OpenApiResponse(description="Deleted for good; no body.")},
     )
     def destroy(self, request: Request, user_id: str, pk: str) -> Response:
-        if not queries.task_purge(user_id=self.owner_id, task_id=_task_id(pk)):
+        if not queries.task_purge(user_id=self.owner_id, task_id=_path_id(pk)):
             raise NotFound()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -421,7 +422,7 @@ class TrashViewSet(OwnerViewSet):
         examples=[TASK_RESPONSE_EXAMPLE],
     )
     def restore(self, request: Request, user_id: str, pk: str) -> Response:
-        task = queries.task_restore(user_id=self.owner_id, task_id=_task_id(pk))
+        task = queries.task_restore(user_id=self.owner_id, task_id=_path_id(pk))
         if task is None:
             raise NotFound()
         return Response(task_json(task), headers={"ETag": etag(task["version"])})
@@ -505,7 +506,7 @@ class NotificationViewSet(OwnerViewSet):
         responses={200: NotificationSerializer},
     )
     def read(self, request: Request, user_id: str, pk: str) -> Response:
-        notification = Notification.objects.filter(id=_task_id(pk), user_id=self.owner_id).first()
+        notification = Notification.objects.filter(id=_path_id(pk), user_id=self.owner_id).first()
         if notification is None:
             raise NotFound()
         if not notification.read:
