@@ -3,8 +3,9 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+from accounts import support_group
 
 # Support staff see each user's push subscriptions (endpoint host only) and failures.
 SUPPORT_PERMISSIONS = [
@@ -14,28 +15,11 @@ SUPPORT_PERMISSIONS = [
 
 
 def grant_support(apps, schema_editor):
-    # Permissions are normally created after all migrations; these are needed now. The
-    # group is tasks' 0003's; whichever of the two runs first creates it.
-    accounts = apps.get_app_config("accounts")
-    accounts.models_module = True
-    create_permissions(accounts, apps=apps, verbosity=0)
-    accounts.models_module = None
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = apps.get_model("auth", "Group").objects.get_or_create(name="support")
-    for app_label, codename in SUPPORT_PERMISSIONS:
-        group.permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
+    support_group.grant(apps, SUPPORT_PERMISSIONS)
 
 
 def revoke_support(apps, schema_editor):
-    Permission = apps.get_model("auth", "Permission")
-    group = apps.get_model("auth", "Group").objects.filter(name="support").first()
-    if group:
-        for app_label, codename in SUPPORT_PERMISSIONS:
-            group.permissions.remove(
-                *Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-            )
+    support_group.revoke(apps, SUPPORT_PERMISSIONS)
 
 
 class Migration(migrations.Migration):
