@@ -478,3 +478,15 @@ def _record(subscription: PushSubscription, status: int | None, reason: str) -> 
             )
     except IntegrityError:
         pass  # the user was deleted meanwhile, and with them what support could look at
+
+
+# Support staff look at recent failures; older ones only fill the table.
+FAILURES_KEPT_FOR = timedelta(days=30)
+
+
+def forget_old_failures(*, now: datetime | None = None) -> int:
+    """Delete the delivery failures recorded more than FAILURES_KEPT_FOR ago; how many.
+    The worker runs it daily."""
+    before = (now or timezone.now()) - FAILURES_KEPT_FOR
+    deleted: int = PushFailure.objects.filter(created_at__lt=before).delete()[0]
+    return deleted

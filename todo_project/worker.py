@@ -50,6 +50,7 @@ SCHEDULES: tuple[Job, ...] = (
     Job("fire_reminders", "tasks.reminders.fire_due", 15),
     Job("deliver_push", "accounts.push.deliver_due", 15),
     Job("forget_old_failures", "todo_project.worker.forget_old_failures", DAY),
+    Job("forget_push_failures", "accounts.push.forget_old_failures", DAY),
 )
 
 

@@ -586,3 +586,17 @@ def test_tls_to_the_checked_address_is_verified_for_the_endpoints_host(
     assert right.post(url, data=b"x", timeout=5).status_code == 201
     with pytest.raises(requests.exceptions.SSLError):
         wrong.post(url, data=b"x", timeout=5)
+
+
+def test_delivery_failures_are_forgotten_after_30_days(user: BetterAuthUser) -> None:
+    now = timezone.now()
+    for age in (31, 29):
+        PushFailure.objects.create(
+            user=user,
+            endpoint_host="push.example.com",
+            reason="500",
+            created_at=now - timedelta(days=age),
+        )
+
+    assert push.forget_old_failures(now=now) == 1
+    assert PushFailure.objects.count() == 1
