@@ -36,6 +36,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 from py_vapid import jwt as vapid_jwt  # type: ignore[import-untyped]
 from pywebpush import WebPusher, WebPushException  # type: ignore[import-untyped]
 from requests.adapters import HTTPAdapter
@@ -490,3 +491,9 @@ def forget_old_failures(*, now: datetime | None = None) -> int:
     before = (now or timezone.now()) - FAILURES_KEPT_FOR
     deleted: int = PushFailure.objects.filter(created_at__lt=before).delete()[0]
     return deleted
+
+
+def deliver_soon() -> None:
+    """Queue a run of `deliver_due` on the worker's queue now, instead of waiting up to
+    15 s for its next scheduled run: what fires a reminder calls it once it queued pushes."""
+    async_task("accounts.push.deliver_due")

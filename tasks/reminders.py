@@ -27,9 +27,10 @@ BATCH = 100
 
 
 def fire_due(*, now: datetime | None = None) -> int:
-    """Fire every reminder due by `now` (default: the present); how many fired."""
+    """Fire every reminder due by `now` (default: the present); how many fired. When it
+    queued pushes, a delivery run is queued at once (`push.deliver_soon`)."""
     now = now or timezone.now()
-    fired = 0
+    fired = pushes = 0
     while True:
         with transaction.atomic():
             due = list(
@@ -39,16 +40,21 @@ def fire_due(*, now: datetime | None = None) -> int:
                 .values_list("id", flat=True)[:BATCH]
             )
             for task_id in due:
-                fired += _fire(Task.objects.get(id=task_id), now)
+                task_fired, task_pushes = _fire(Task.objects.get(id=task_id), now)
+                fired, pushes = fired + task_fired, pushes + task_pushes
         if len(due) < BATCH:
-            return fired
+            break
+    if pushes:
+        push.deliver_soon()
+    return fired
 
 
-def _fire(task: Task, now: datetime) -> int:
-    """Fire the task's reminders due by `now`; how many fired."""
+def _fire(task: Task, now: datetime) -> tuple[int, int]:
+    """Fire the task's reminders due by `now`; how many fired, and how many pushes
+    that queued."""
     grace = timedelta(minutes=settings.REMINDER_GRACE_MINUTES)
     live = task.deleted_at is None and not task.completed
-    fired = 0
+    fired = pushes = 0
     reminders: list[dict[str, Any]] = []
     for reminder in task.reminders:
         remind_at = reminder.get("remind_at")
@@ -57,10 +63,10 @@ def _fire(task: Task, now: datetime) -> int:
             continue
         reminders.append({**reminder, "remind_at": None})
         if live:
-            _notify(task, reminder, datetime.fromisoformat(remind_at), now, grace)
+            pushes += _notify(task, reminder, datetime.fromisoformat(remind_at), now, grace)
             fired += 1
     queries.task_reminders_spent(user_id=task.user_id, task_id=task.id, reminders=reminders)
-    return fired
+    return fired, pushes
 
 
 def _topic(task: Task, reminder: dict[str, Any]) -> str:
@@ -72,7 +78,8 @@ def _topic(task: Task, reminder: dict[str, Any]) -> str:
 
 def _notify(
     task: Task, reminder: dict[str, Any], remind_at: datetime, now: datetime, grace: timedelta
-) -> None:
+) -> int:
+    """Record the notification, and queue its push unless it is late; how many pushes."""
     pushed = now - remind_at <= grace
     notification = Notification.objects.create(
         user_id=task.user_id,
@@ -82,20 +89,21 @@ def _notify(
         fired_at=now,
         pushed=pushed,
     )
-    if pushed:
-        push.enqueue(
-            user_id=task.user_id,
-            payload={
-                "type": "reminder",
-                "notification_id": notification.id,
-                "task": {
-                    "id": task.id,
-                    "title": task.title,
-                    "due_date": task.due_day or task.due_date,
-                },
-                "remind_at": remind_at,
+    if not pushed:
+        return 0
+    return push.enqueue(
+        user_id=task.user_id,
+        payload={
+            "type": "reminder",
+            "notification_id": notification.id,
+            "task": {
+                "id": task.id,
+                "title": task.title,
+                "due_date": task.due_day or task.due_date,
             },
-            topic=_topic(task, reminder),
-            ttl=int(grace.total_seconds()),
-            urgency="high",
-        )
+            "remind_at": remind_at,
+        },
+        topic=_topic(task, reminder),
+        ttl=int(grace.total_seconds()),
+        urgency="high",
+    )

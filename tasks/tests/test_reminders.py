@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django_q.models import OrmQ
 from rest_framework.test import APIClient
 
 from accounts import push
@@ -85,6 +86,8 @@ def test_a_due_reminder_fires_once_as_a_notification_and_a_push(
     assert (notification["title"], notification["read"]) == ("Call the dentist", False)
     assert api.get(f"/api/me/tasks/{task['id']}").json()["reminders"][0]["remind_at"] is None
     (message,) = PushMessage.objects.all()
+    # And a delivery run queued for the worker now, not at its next scheduled run.
+    assert [queued.func() for queued in OrmQ.objects.all()] == ["accounts.push.deliver_due"]
     assert message.payload["type"] == "reminder"
     assert message.payload["notification_id"] == notification["id"]
     assert message.payload["task"]["id"] == task["id"]
@@ -115,6 +118,7 @@ def test_a_reminder_missed_beyond_the_grace_is_listed_not_pushed(
 
     assert Notification.objects.get().pushed is False
     assert not PushMessage.objects.exists()
+    assert not OrmQ.objects.exists()
 
 
 def test_notifications_are_the_owners_newest_first_paged_and_marked_read(
