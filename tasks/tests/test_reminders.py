@@ -26,6 +26,13 @@ def soon(minutes: int = 30) -> datetime:
     return (datetime.now(UTC) + timedelta(minutes=minutes)).replace(microsecond=0)
 
 
+def subscribe(user_id: str) -> None:
+    """A push subscription of the user's (its pushes are queued, never sent here)."""
+    PushSubscription.objects.create(
+        user_id=user_id, endpoint="https://push.example.com/a", p256dh="k", auth="a"
+    )
+
+
 def create(api: APIClient, **body: Any) -> Any:
     response = api.post("/api/me/tasks", {"title": "Call the dentist", **body}, format="json")
     assert response.status_code == 201, response.json()
@@ -71,9 +78,7 @@ def test_a_bad_reminder_is_a_400(api: APIClient, body: dict[str, Any], field: st
 def test_a_due_reminder_fires_once_as_a_notification_and_a_push(
     api: APIClient, user_id: str
 ) -> None:
-    PushSubscription.objects.create(
-        user_id=user_id, endpoint="https://push.example.com/a", p256dh="k", auth="a"
-    )
+    subscribe(user_id)
     at = soon()
     task = create(api, reminders=[{"at": iso(at)}])
 
@@ -108,9 +113,7 @@ def test_a_reminder_of_a_completed_or_trashed_task_does_not_fire(api: APIClient)
 def test_a_reminder_missed_beyond_the_grace_is_listed_not_pushed(
     api: APIClient, user_id: str
 ) -> None:
-    PushSubscription.objects.create(
-        user_id=user_id, endpoint="https://push.example.com/a", p256dh="k", auth="a"
-    )
+    subscribe(user_id)
     at = soon()
     create(api, reminders=[{"at": iso(at)}])
 
