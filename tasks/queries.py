@@ -602,6 +602,15 @@ def _guard(fields: Mapping[str, Any]) -> str | None:
     return " AND ".join(conditions) or None
 
 
+def _plain_write(fields: Mapping[str, Any]) -> tuple[str | None, str, dict[str, Any]]:
+    """The `_guard` of one UPDATE of `fields`, its SET clause and parameters; raise
+    LookupError as `_guard` does."""
+    guard = _guard(fields)
+    # A due date with its offset is no longer all-day.
+    written = {**fields, "due_day": None} if "due_date" in fields else fields
+    return guard, *_assignments(written)
+
+
 def task_update(
     *,
     user_id: str,
@@ -619,13 +628,9 @@ def task_update(
         task = task_get(user_id=user_id, task_id=task_id)
         return task if task and (versions is None or task["version"] in versions) else None
     try:
-        guard = _guard(fields)
+        guard, set_clause, params = _plain_write(fields)
     except LookupError:
         return _write_scheduled(user_id, task_id, fields, versions)
-    # A due date with its offset is no longer all-day.
-    set_clause, params = _assignments(
-        {**fields, "due_day": None} if "due_date" in fields else fields
-    )
     where = _LIVE if guard is None else f"{_LIVE} AND {guard}"
     task = _update_owned(
         set_clause, params, user_id=user_id, task_id=task_id, versions=versions, where=where
@@ -939,10 +944,7 @@ def tasks_update_owned(
             # Each task would read it in its own zone: all alike only in the one sent.
             raise ValidationError({"due_date": [BULK_LOCAL_TIME]})
         try:
-            guard = _guard(fields)
-            set_clause, params = _assignments(
-                {**fields, "due_day": None} if "due_date" in fields else fields
-            )
+            guard, set_clause, params = _plain_write(fields)
         except LookupError:
             one_by_one = True
     if task_ids is not None:
@@ -963,14 +965,14 @@ def tasks_update_owned(
                 params,
             )
             rows = [_row(values) for values in cursor.fetchall()]
-        if task_ids is not None:  # those the UPDATE did not write, if any is the caller's
+        rest: list[int] = []
+        if task_ids is not None and (one_by_one or guard is not None):
+            # Those the UPDATE did not write, if any is the caller's.
             rest = sorted(set(task_ids) - {row["id"] for row in rows})
         elif one_by_one or guard is not None:
             unwritten = where if one_by_one else f"{where} AND NOT ({guard})"
             cursor.execute(f"SELECT id FROM {_TABLE} WHERE {unwritten} ORDER BY id", params)  # noqa: S608
             rest = [task_id for (task_id,) in cursor.fetchall()]
-        else:
-            rest = []
         for task_id in rest:
             if task := _write_scheduled(user_id, task_id, fields, None):
                 rows.append(task)
