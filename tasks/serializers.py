@@ -103,15 +103,30 @@ class DueDateField(AwareDateTimeField):
         return value if value.tzinfo is None else super().enforce_timezone(value)
 
 
-class TagListField(serializers.ListField):
+class ShortListField(serializers.ListField):
+    """A list of at most `max_items`, refused whole when longer, before any of its items
+    is validated (a list of 100,000 costs no work per item)."""
+
+    max_items: int
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", self.max_items)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if isinstance(data, list) and len(data) > self.max_items:
+            self.fail("max_length", max_length=self.max_items)
+        items: list[Any] = super().to_internal_value(data)
+        return items
+
+
+class TagListField(ShortListField):
     """Up to 20 tags of 1..50 characters after trimming; case-insensitive repeats fold."""
 
     child = StrictCharField(max_length=50)
+    max_items = MAX_TAGS
 
     def to_internal_value(self, data: Any) -> list[str]:
-        # Refuse an over-long list before validating each of its items.
-        if isinstance(data, list) and len(data) > MAX_TAGS:
-            self.fail("max_length", max_length=MAX_TAGS)
         tags: list[str] = super().to_internal_value(data)
         folded: dict[str, str] = {}
         for tag in tags:
@@ -141,16 +156,11 @@ class ReminderSerializer(serializers.Serializer):
         return attrs
 
 
-class ReminderListField(serializers.ListField):
+class ReminderListField(ShortListField):
     """Up to 10 reminders."""
 
     child = ReminderSerializer()
-
-    def to_internal_value(self, data: Any) -> list[dict[str, Any]]:
-        if isinstance(data, list) and len(data) > MAX_REMINDERS:
-            self.fail("max_length", max_length=MAX_REMINDERS)
-        reminders: list[dict[str, Any]] = super().to_internal_value(data)
-        return reminders
+    max_items = MAX_REMINDERS
 
 
 _PRIORITY_LABELS = dict(Priority.choices)
@@ -214,7 +224,7 @@ class TaskSerializer(serializers.Serializer):
         "read in that zone; or a date alone (`2026-12-20`): all-day, due at the end of that "
         "day in the task's zone, and answered as the date. Otherwise answered in UTC.",
     )
-    tags = TagListField(required=False, max_length=MAX_TAGS, help_text="Default `[]`.")
+    tags = TagListField(required=False, help_text="Default `[]`.")
     time_zone = TimeZoneField(
         required=False,
         help_text="The zone of the task's local times: an IANA name, or null (UTC). A new "
@@ -238,7 +248,6 @@ class TaskSerializer(serializers.Serializer):
     )
     reminders = ReminderListField(
         required=False,
-        max_length=MAX_REMINDERS,
         help_text='Up to 10, each `{"before_minutes": n}` or `{"at": date-time}`; '
         "answered with `remind_at`.",
     )
