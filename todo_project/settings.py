@@ -440,6 +440,7 @@ PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=8)
 # One JSON object per line (LOG_FORMAT=plain for people); each carries the request
 # id. Django's own 4xx warnings are left out: the request log line has them.
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING_CONFIG = "todo_project.logformat.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
