@@ -50,5 +50,5 @@ def configure(config: dict[str, Any]) -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    logging._srcfile = None  # type: ignore[attr-defined]
+    logging._srcfile = None
     logging.config.dictConfig(config)
