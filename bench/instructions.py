@@ -10,9 +10,10 @@ service executes, the same count on a busy machine as on a quiet one. For each s
 it runs this file twice under `valgrind --tool=callgrind` (100 and 300 requests through
 the WSGI application, production settings, a scratch PostgreSQL database, each after
 300 warm-up requests) and prints (total of 300 - total of 100) / 200: what one request
-costs, start-up excluded. What it leaves out: gunicorn (≈160 µs a request) and nginx,
-which are the same for every change to the app, and the time PostgreSQL takes, which
-runs on another CPU. Compare two commits by running this in each (a git worktree).
+costs, start-up excluded. What it leaves out: gunicorn (bench/server_instructions.py
+counts the whole worker) and nginx, which are the same for every change to the app,
+and the time PostgreSQL takes, which runs on another CPU. Compare two commits by
+running this in each (a git worktree).
 Needs valgrind (`apt-get install valgrind`); a run takes about a minute per scenario.
 """
 
@@ -61,15 +62,10 @@ def environment(database_url: str) -> dict[str, str]:
     }
 
 
-def serve_requests(scenario: str, count: int) -> None:
-    """The measured process: warm up, then `count` requests of `scenario`."""
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+def request_function(scenario: str, application: Any, tasks: int = 1) -> Callable[[], bytes]:
+    """One request of `scenario` through the WSGI `application`, after creating
+    `tasks` tasks for it (the last is the one read and toggled)."""
     import jwt
-
-    from todo_project.wsgi import application
 
     token = jwt.encode({"sub": "bench-user", "exp": int(time.time()) + 3600}, SECRET)
 
@@ -100,7 +96,7 @@ def serve_requests(scenario: str, count: int) -> None:
             raise SystemExit(f"{method} {path}: {statuses[0]} {answer[:300]!r}")
         return answer
 
-    for _ in range(50):
+    for _ in range(tasks):
         task_id = json.loads(call("POST", "/api/me/tasks", BODY))["id"]
     requests: dict[str, Callable[[], bytes]] = {
         "get": lambda: call("GET", f"/api/me/tasks/{task_id}"),
@@ -108,7 +104,18 @@ def serve_requests(scenario: str, count: int) -> None:
         "create": lambda: call("POST", "/api/me/tasks", BODY),
         "list": lambda: call("GET", "/api/me/tasks", query="limit=50"),
     }
-    request = requests[scenario]
+    return requests[scenario]
+
+
+def serve_requests(scenario: str, count: int) -> None:
+    """The measured process: warm up, then `count` requests of `scenario`."""
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from todo_project.wsgi import application
+
+    request = request_function(scenario, application, tasks=50)
     for _ in range(WARM_UP + count):
         request()
 
