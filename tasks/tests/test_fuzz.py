@@ -1,7 +1,8 @@
 """Schemathesis against the service's own OpenAPI document, on a live gunicorn on
 PostgreSQL with a valid token: every operation, valid and invalid data, stateful
 sequences along the schema's links, every check (no 5xx, statuses, content types,
-headers and bodies as documented). Settings: schemathesis.toml beside this file.
+headers and bodies as documented). Settings: schemathesis.toml beside this file;
+FUZZ_MAX_EXAMPLES overrides its examples per operation.
 """
 
 import json
@@ -70,6 +71,8 @@ def test_schemathesis_finds_nothing(service: tuple[str, str], tmp_path: Path) ->
         f"Authorization: Bearer {token}",
         "--no-color",
     ]
+    if examples := os.environ.get("FUZZ_MAX_EXAMPLES"):
+        command += ["--max-examples", examples]
 
     run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
 
