@@ -43,12 +43,12 @@ class PlainFormatter(logging.Formatter):
 def configure(config: dict[str, Any]) -> None:
     """Django's LOGGING_CONFIG: `dictConfig`, with records that skip what no line shows.
 
-    Neither format names a thread, a process or a source line, so finding them for
-    every record (about a tenth of what a small API request costs) is turned off, as
-    the logging HOWTO's "Optimization" section describes.
+    No format names a thread or a source line, so finding them for every record
+    (about a tenth of what a small API request costs) is turned off, as the logging
+    HOWTO's "Optimization" section describes. The process id stays: gunicorn's own
+    lines, in the same process, show it.
     """
     logging.logThreads = False
-    logging.logProcesses = False
     logging.logMultiprocessing = False
     logging._srcfile = None
     logging.config.dictConfig(config)

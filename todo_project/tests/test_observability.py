@@ -2,6 +2,7 @@
 
 import json
 import logging
+import os
 from typing import Any
 
 import pytest
@@ -189,3 +190,13 @@ def test_made_up_methods_add_no_metric_series() -> None:
 
     assert "OTHER" in methods()
     assert methods() <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"}
+
+
+def test_log_records_keep_the_process_id_that_gunicorns_own_lines_show() -> None:
+    # gunicorn formats its lines with "[%(process)d]" in the app's process, after
+    # LOGGING_CONFIG (todo_project.logformat.configure) has run.
+    record = logging.getLogger("gunicorn.error").makeRecord(
+        "gunicorn.error", logging.INFO, __file__, 1, "Booting worker", (), None
+    )
+    line = logging.Formatter("[%(process)d] %(message)s").format(record)
+    assert line == f"[{os.getpid()}] Booting worker"
