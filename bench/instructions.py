@@ -62,12 +62,31 @@ def environment(database_url: str) -> dict[str, str]:
     }
 
 
+def scratch_database(pg: str, name: str, **settings: str) -> dict[str, str]:
+    """Create the database `name` afresh at `pg`, migrate it, and return the
+    environment() that uses it, with `settings` added."""
+    import psycopg
+
+    with psycopg.connect(f"{pg}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    env = environment(f"{pg}/{name}") | settings
+    manage = [sys.executable, "manage.py", "migrate", "-v0"]
+    subprocess.run(manage, cwd=ROOT, env=env, check=True)
+    return env
+
+
+def bench_token() -> str:
+    """A bearer token of the benchmark's user, valid for an hour."""
+    import jwt
+
+    return jwt.encode({"sub": "bench-user", "exp": int(time.time()) + 3600}, SECRET)
+
+
 def request_function(scenario: str, application: Any, tasks: int = 1) -> Callable[[], bytes]:
     """One request of `scenario` through the WSGI `application`, after creating
     `tasks` tasks for it (the last is the one read and toggled)."""
-    import jwt
-
-    token = jwt.encode({"sub": "bench-user", "exp": int(time.time()) + 3600}, SECRET)
+    token = bench_token()
 
     def call(method: str, path: str, body: bytes = b"", query: str = "") -> bytes:
         environ = {
@@ -142,14 +161,7 @@ def main() -> int:
         serve_requests(args.serve[0], int(args.serve[1]))
         return 0
 
-    import psycopg
-
-    with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{args.db}"')
-    env = environment(f"{args.pg}/{args.db}")
-    manage = [sys.executable, "manage.py", "migrate", "-v0"]
-    subprocess.run(manage, cwd=ROOT, env=env, check=True)
+    env = scratch_database(args.pg, args.db)
     with tempfile.TemporaryDirectory(prefix="instructions-") as tmp:
         for scenario in args.scenarios.split(","):
             fewer, more = (instructions(scenario, n, env, Path(tmp)) for n in (100, 300))

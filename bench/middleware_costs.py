@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from instructions import ROOT, WARM_UP, environment, request_function
+from instructions import ROOT, WARM_UP, request_function, scratch_database
 
 COUNT = 150
 
@@ -69,13 +69,7 @@ def main() -> int:
         serve(args.serve)
         return 0
 
-    import psycopg
-
-    with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{args.db}"')
-    env = environment(f"{args.pg}/{args.db}")
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    env = scratch_database(args.pg, args.db)
     with tempfile.TemporaryDirectory(prefix="middleware-") as tmp:
         out = Path(tmp) / "callgrind.out"
         command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]

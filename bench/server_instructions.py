@@ -22,8 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import jwt
-from instructions import BODY, ROOT, SECRET, environment
+from instructions import BODY, ROOT, bench_token, scratch_database
 
 PORT = 8020
 WARM_UP = 200
@@ -31,9 +30,9 @@ WARM_UP = 200
 
 def requests_through(port: int, count: int) -> None:
     """`count` requests of GET /tasks/{id}, one after another on one connection."""
-    token = jwt.encode({"sub": "bench-user", "exp": int(time.time()) + 3600}, SECRET)
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    client = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Authorization": f"Bearer {bench_token()}", "Content-Type": "application/json"}
+    # Under valgrind, and beside other work, the first requests take long.
+    client = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     client.request("POST", "/api/me/tasks", body=BODY, headers=headers)
     task_id = json.loads(client.getresponse().read())["id"]
     for _ in range(count):
@@ -80,16 +79,7 @@ def main() -> int:
     parser.add_argument("--db", default="bench_server_instructions")
     args = parser.parse_args()
 
-    import psycopg
-
-    with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{args.db}"')
-    env = environment(f"{args.pg}/{args.db}") | {
-        "WEB_CONCURRENCY": "1",
-        "GUNICORN_MAX_REQUESTS": "0",
-    }
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    env = scratch_database(args.pg, args.db, WEB_CONCURRENCY="1", GUNICORN_MAX_REQUESTS="0")
     with tempfile.TemporaryDirectory(prefix="server-instructions-") as tmp:
         fewer, more = (worker_instructions(n, env, Path(tmp)) for n in (200, 600))
     print(f"get      {(more - fewer) / 400:>12,.0f} instructions/request (gunicorn worker)")
