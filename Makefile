@@ -29,7 +29,7 @@ setup-run: $(VENV)/.run-installed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
 # Plain HTTP on loopback, so no HTTPS redirect or secure-only cookies; otherwise
-# production's settings, gunicorn.conf.py, and nginx in front when it is installed.
+# production's settings and gunicorn.conf.py.
 # The Procfile's web and worker run together (scripts/run_local.py).
 run: setup-run
 	@echo
@@ -40,7 +40,6 @@ run: setup-run
 	@echo "Worker: reminders, pushes and the daily trash purge run beside the server; Ctrl-C stops both."
 	@echo
 	SECURE_HTTPS=false LOG_FORMAT=$${LOG_FORMAT:-plain} HOST=127.0.0.1 PORT=$(PORT) \
-		WEB_PROXY=$${WEB_PROXY:-$$(command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] && echo nginx || echo none)} \
 		$(BIN)/python scripts/run_local.py
 
 # The real Better Auth server the interop tests start. Without npm, or without its

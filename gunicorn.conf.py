@@ -7,17 +7,15 @@ import os
 import shutil
 import tempfile
 
-# todo_project/serve.py binds gunicorn to a unix socket behind nginx.
-_address = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
-bind = os.environ.get("GUNICORN_BIND", _address)
-# todo_project/serve.py sets 0o007: its socket may be reached by nginx's group alone.
-umask = int(os.environ.get("GUNICORN_UMASK", "0"), 8)
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Threads let a worker keep serving while one request waits on the database.
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-worker_class = "gthread" if threads > 1 else "sync"
-# A request still running after this is killed with its worker; the database's
-# statement timeout (DB_STATEMENT_TIMEOUT_MS) should end queries well before.
+# gunicorn's asyncio worker, so that a slow client holds a connection, never a thread;
+# the application (todo_project/asgi.py) runs Django on GUNICORN_THREADS threads.
+worker_class = "todo_project.http_worker.BoundedConnectionWorker"
+# Open connections per worker; one more is closed at once (todo_project/http_worker.py).
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
+# A worker whose event loop stops answering for this long is restarted. A request's
+# thread is bounded by the database's statement timeout (DB_STATEMENT_TIMEOUT_MS).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
@@ -28,9 +26,8 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "10000"
 # a 200-character title, all of it 4-byte UTF-8) is about 4.6 KB: over gunicorn's
 # 4094-byte default, within this, its maximum.
 limit_request_line = 8190
-# Parse request heads in C (gunicorn_h1c), in about a third less time than gunicorn's
-# Python parser (bench/parse_head.py); "fast" refuses to start without it rather
-# than falling back.
+# Parse request heads in C (gunicorn_h1c); "fast" refuses to start without it rather
+# than falling back to gunicorn's Python parser.
 http_parser = "fast"
 # The app logs every request itself, as JSON with its request id.
 accesslog = None

@@ -11,7 +11,7 @@ it runs this file twice under `valgrind --tool=callgrind` (100 and 300 requests 
 the WSGI application, production settings, a scratch PostgreSQL database, each after
 300 warm-up requests) and prints (total of 300 - total of 100) / 200: what one request
 costs, start-up excluded. What it leaves out: gunicorn (bench/server_instructions.py
-counts the whole worker) and nginx, which are the same for every change to the app,
+counts the whole worker), which is the same for every change to the app,
 and the time PostgreSQL takes, which runs on another CPU. Compare two commits by
 running this in each (a git worktree).
 Needs valgrind (`apt-get install valgrind`); a run takes about a minute per scenario.

@@ -6,16 +6,15 @@
 #
 #   bash bench/pair.sh [pair.py options...]        # from the repo root
 #   bash bench/pair.sh --scenarios toggle,create,update --rounds 5
-#   WEB_PROXY=none bash bench/pair.sh              # gunicorn alone, without nginx
 #
 # What it does:
 #   1. copies the harness (SHARED_BENCH, default ../shared/bench beside the repo) to
 #      BENCH_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/todo-bench) and creates
 #      its two venvs there if they are missing;
 #   2. recreates the databases bench_pair_django and bench_pair_peer, migrates ours;
-#   3. starts ours on :8001 (`taskset -c 0 .venv/bin/python -m todo_project.serve`:
-#      nginx and gunicorn with gunicorn.conf.py, WEB_CONCURRENCY=1) and the peer on
-#      :8002, both on CPU 0;
+#   3. starts ours on :8001 (`taskset -c 0 .venv/bin/gunicorn todo_project.asgi`, the
+#      Procfile's web with gunicorn.conf.py, WEB_CONCURRENCY=1) and the peer on :8002,
+#      both on CPU 0;
 #   4. runs pair.py (wrk and PostgreSQL on CPU 1) and writes
 #      bench/results/pair-<UTC stamp>/{pair.json,django.log,peer.log};
 #   5. stops both servers on exit.
@@ -86,7 +85,7 @@ trap stop_servers EXIT
 trap 'exit 130' INT TERM
 
 (cd "$REPO" && WEB_CONCURRENCY=1 HOST=127.0.0.1 PORT=$OURS_PORT \
-  exec taskset -c 0 .venv/bin/python -m todo_project.serve) >"$OUT_DIR/django.log" 2>&1 &
+  exec taskset -c 0 .venv/bin/gunicorn todo_project.asgi) >"$OUT_DIR/django.log" 2>&1 &
 OURS_PID=$!
 PEER_URL="postgres@/$PEER_DB?host=$PG_SOCKET"
 DATABASE_URL="postgresql+psycopg://$PEER_URL" ASYNC_DATABASE_URL="postgresql+asyncpg://$PEER_URL" \

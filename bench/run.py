@@ -127,7 +127,7 @@ class Service:
         log = (self.workdir / "service.log").open("wb")
         command = ["taskset", "-c", self.args.server_cpus, sys.executable, "-m", "gunicorn"]
         self.server = subprocess.Popen(
-            [*command, "todo_project.wsgi"], cwd=ROOT, env=self.env, stdout=log, stderr=log
+            [*command, "todo_project.asgi"], cwd=ROOT, env=self.env, stdout=log, stderr=log
         )
         for _ in range(100):
             try:

@@ -8,8 +8,8 @@ under `valgrind --tool=callgrind --trace-children=yes` on a scratch PostgreSQL
 database, sends 200 warm-up requests and then N more over one keep-alive
 connection, stops it, and reads the worker's total; N = 200 and N = 600 give
 (difference) / 400 per request. gunicorn parses with its Python parser here:
-valgrind stops on an instruction of gunicorn_h1c (bench/parse_head.py times the two
-parsers instead). Needs valgrind; a run takes a few minutes.
+valgrind stops on an instruction of gunicorn_h1c. Needs valgrind; a run takes a few
+minutes.
 """
 
 import argparse
@@ -49,7 +49,7 @@ def worker_instructions(count: int, env: dict[str, str], out: Path) -> int:
         old.unlink()
     command = ["valgrind", "--tool=callgrind", "--trace-children=yes"]
     command += [f"--callgrind-out-file={out}/callgrind.%p", sys.executable, "-m", "gunicorn"]
-    command += ["--bind", f"127.0.0.1:{PORT}", "--http-parser", "python", "todo_project.wsgi"]
+    command += ["--bind", f"127.0.0.1:{PORT}", "--http-parser", "python", "todo_project.asgi"]
     server = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

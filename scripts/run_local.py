@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = {
-    "web": [sys.executable, "-m", "todo_project.serve"],
+    "web": [sys.executable, "-m", "gunicorn", "todo_project.asgi"],
     "worker": [sys.executable, "-m", "todo_project.worker"],
 }
 

@@ -91,7 +91,7 @@ def live_service(env: dict[str, str], *command: str) -> Iterator[str]:
     env = {**env, "PORT": str(port)}
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    web = command or (sys.executable, "-m", "gunicorn", "todo_project.wsgi")
+    web = command or (sys.executable, "-m", "gunicorn", "todo_project.asgi")
     server = subprocess.Popen(web, cwd=ROOT, env=env)
     try:
         wait_until_up(f"http://127.0.0.1:{port}/healthz")

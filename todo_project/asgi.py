@@ -1,9 +1,181 @@
-"""ASGI entry point, for servers that speak ASGI."""
+"""The web process's application: `gunicorn todo_project.asgi` (the Procfile's web).
 
+gunicorn's asyncio worker (todo_project/http_worker.py) reads each request head; this
+reads the body whole, on the event loop, and only then hands the request to Django's
+WSGI handler on a pool of `GUNICORN_THREADS` threads. A client that sends slowly, or
+not at all, holds a connection, never a thread, so no handful of slow clients can stop
+the service and no proxy has to stand in front of it. Django stays synchronous: one
+thread per request in flight, each with its own persistent database connection, as
+under a threaded WSGI server. (Django's own ASGI handler starts a thread, and so a
+database connection, per request.)
+
+A body declared longer than `MAX_BODY_BYTES` is not read: Django answers it with 413
+by its Content-Length (BodySizeLimitMiddleware), and a chunked one with 411. A client
+that stops sending mid-body for `WEB_BODY_TIMEOUT_SECONDS` gets 408.
+"""
+
+import asyncio
+import io
 import os
+import sys
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import unquote_to_bytes
 
-from django.core.asgi import get_asgi_application
+import orjson
+from django.conf import settings
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "todo_project.settings")
+# Django is set up by the WSGI module before anything else of the project is imported.
+from todo_project.wsgi import application as django_application
 
-application = get_asgi_application()
+# isort: split
+from todo_project.problems import problem
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+WsgiApplication = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# Status, headers, body.
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+# Answers that never carry a body (RFC 9110 6.4.1); Django's handler leaves that to
+# the server.
+BODILESS_STATUSES = frozenset({204, 304})
+BODY_TIMEOUT = 408, "The request body stopped arriving."
+
+
+class WsgiOnThreads:
+    """An ASGI application that runs a WSGI application on a thread pool, each request
+    once its body is in."""
+
+    def __init__(self, wsgi: WsgiApplication, threads: int) -> None:
+        self.wsgi = wsgi
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="request")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":  # a WebSocket upgrade: nothing here speaks it
+            await send({"type": "websocket.close", "code": 1003})
+            return
+        try:
+            body = await read_body(scope, receive)
+        except TimeoutError:
+            status, headers, content = problem_answer(*BODY_TIMEOUT)
+        else:
+            if body is None:  # the client went away
+                return
+            environ = wsgi_environ(scope, body)
+            loop = asyncio.get_running_loop()
+            status, headers, content = await loop.run_in_executor(self.pool, self.call, environ)
+        if scope["method"] == "HEAD" or status in BODILESS_STATUSES:
+            content = b""
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+    def call(self, environ: dict[str, Any]) -> Answer:
+        """Run the WSGI application on this thread, and return its answer."""
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> None:
+            started[:] = [status, headers]
+
+        result = self.wsgi(environ, start_response)
+        try:
+            content = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()  # Django's request_finished: connections go back, and so on
+        status, headers = started
+        # Names as Django spells them: some clients read headers case-sensitively.
+        encoded = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+        return int(status[:3]), encoded, content
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.pool.shutdown(wait=True)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def read_body(scope: Scope, receive: Receive) -> bytes | None:
+    """The request's whole body; b"" when it is not to be read (no Content-Length, or
+    one over MAX_BODY_BYTES: Django refuses those by their headers); None when the
+    client disconnects. Raises TimeoutError when it stalls."""
+    declared = header(scope, b"content-length")
+    if declared is None or not declared.isdigit() or int(declared) > settings.MAX_BODY_BYTES:
+        return b""
+    chunks = []
+    more = True
+    while more:
+        async with asyncio.timeout(settings.WEB_BODY_TIMEOUT_SECONDS):
+            message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def wsgi_environ(scope: Scope, body: bytes) -> dict[str, Any]:
+    """PEP 3333's environ for the HTTP request in `scope`, as a WSGI server builds it."""
+    server = scope.get("server") or ("localhost", 80)
+    client = scope.get("client") or ("", 0)
+    raw_path = scope.get("raw_path") or scope["path"].encode()
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope["method"],
+        "SCRIPT_NAME": scope.get("root_path", "").encode().decode("latin-1"),
+        # The path's bytes, percent-decoded, one character per byte (PEP 3333).
+        "PATH_INFO": unquote_to_bytes(raw_path).decode("latin-1"),
+        "QUERY_STRING": scope["query_string"].decode("latin-1"),
+        "SERVER_NAME": str(server[0]),
+        "SERVER_PORT": str(server[1] or 80),
+        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+        "REMOTE_ADDR": client[0],
+        "REMOTE_PORT": str(client[1]),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").upper()
+        value = raw_value.decode("latin-1")
+        if name == "CONTENT-TYPE":
+            environ["CONTENT_TYPE"] = value
+        elif name == "CONTENT-LENGTH":
+            environ["CONTENT_LENGTH"] = value
+        elif "_" not in name:  # else X_Real_IP would pass for X-Real-IP
+            key = "HTTP_" + name.replace("-", "_")
+            environ[key] = f"{environ[key]},{value}" if key in environ else value
+    return environ
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """The first value of the request header `name` (lower case)."""
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def problem_answer(status: int, detail: str) -> Answer:
+    """A problem+json answer given without Django; the connection closes after it."""
+    headers = [(b"content-type", b"application/problem+json"), (b"connection", b"close")]
+    return status, headers, orjson.dumps(problem(status, detail))
+
+
+application = WsgiOnThreads(
+    django_application, threads=int(os.environ.get("GUNICORN_THREADS", "4"))
+)

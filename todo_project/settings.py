@@ -330,12 +330,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 
-# --- The web process (todo_project/serve.py) -------------------------------------
-# nginx reads each request whole before gunicorn sees it; `none`: gunicorn alone.
-WEB_PROXY = env.str("WEB_PROXY", default="nginx")
-if WEB_PROXY not in ("nginx", "none"):
-    raise ImproperlyConfigured("WEB_PROXY must be nginx or none.")
-# How long a client may take to send its headers, and between two reads of its body.
+# --- The web process (gunicorn.conf.py, todo_project/asgi.py) ----------------------
+# How long a new connection may take to send its first request head
+# (todo_project/http_worker.py), and a client may pause while sending a body.
 WEB_HEADER_TIMEOUT_SECONDS = env.int("WEB_HEADER_TIMEOUT_SECONDS", default=10)
 WEB_BODY_TIMEOUT_SECONDS = env.int("WEB_BODY_TIMEOUT_SECONDS", default=10)
 

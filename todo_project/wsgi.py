@@ -1,4 +1,5 @@
-"""WSGI entry point: `gunicorn todo_project.wsgi`."""
+"""Django's WSGI application, which todo_project/asgi.py serves on threads (and any
+WSGI server can serve as it is)."""
 
 import os
 

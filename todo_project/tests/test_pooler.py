@@ -15,7 +15,7 @@ import pytest
 
 from testing.live import ROOT, fetch, live_service, live_token, service_env
 from testing.postgres import POOLER_URL, needs_postgres, scratch_postgres
-from todo_project.tests.test_production import needs_nginx, procfile
+from todo_project.tests.test_production import procfile
 
 # CI must have the pooler: fail there rather than skip.
 needs_pooler = pytest.mark.skipif(
@@ -53,7 +53,6 @@ def mixed_load(base: str, token: str, rounds: int) -> Counter[int]:
 
 @needs_postgres
 @needs_pooler
-@needs_nginx
 def test_the_procfile_behind_a_transaction_pooler_serves_and_times_out() -> None:
     assert POOLER_URL, "CI sets TEST_POOLER_URL (.ci/run)"
     with scratch_postgres() as pooled:

@@ -1,5 +1,5 @@
-"""The service as a platform runs it: the Procfile's nginx and gunicorn, on PostgreSQL,
-with Redis.
+"""The service as a platform runs it: the Procfile's gunicorn, on PostgreSQL, with
+Redis.
 
 These start real processes. The PostgreSQL ones run in CI's PostgreSQL pass (each
 on a database of its own, never the shared one's data); Redis ones need the local
@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -37,11 +36,6 @@ def redis_is_up() -> bool:
 
 
 needs_redis = pytest.mark.skipif(not redis_is_up(), reason="needs Redis on 127.0.0.1:6379")
-# The Procfile's web line puts nginx in front of gunicorn; CI installs it.
-needs_nginx = pytest.mark.skipif(
-    not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()) and not os.environ.get("CI"),
-    reason="needs nginx (Debian: apt-get install nginx-light)",
-)
 
 
 LOCAL_FRONTEND = "http://localhost:3000"
@@ -56,7 +50,6 @@ def procfile(process: str) -> str:
 
 
 @needs_postgres
-@needs_nginx
 def test_gunicorn_as_the_procfile_says_serves_the_api_and_the_admin(postgres_url: str) -> None:
     env = service_env(DATABASE_URL=postgres_url)
     release = subprocess.run(["sh", "-c", procfile("release")], cwd=ROOT, env=env, check=False)
@@ -258,26 +251,43 @@ def test_deploy_check_is_clean_with_production_settings() -> None:
     assert "no issues" in result.stdout
 
 
-def half_sent_and_idle(base: str, half_sent: int, idle: int) -> list[socket.socket]:
-    """Connections a slow or hostile client leaves open: requests stopped in the middle
-    of their headers, and connections that never send a byte."""
+HALF_SENT_HEAD = b"GET /api/me/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+HALF_SENT_BODY = b"POST /api/me/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 20\r\n\r\n{"
+
+
+def held_open(base: str, *starts: bytes) -> list[socket.socket]:
+    """Connections a slow or hostile client leaves open, each after sending one of
+    `starts` (b"" sends nothing)."""
     address = urlsplit(base).hostname, urlsplit(base).port
     held = []
-    for _ in range(half_sent):
+    for start in starts:
         connection = socket.create_connection(address)
-        connection.sendall(b"GET /api/me/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        connection.sendall(start)
         held.append(connection)
-    held += [socket.create_connection(address) for _ in range(idle)]
     return held
 
 
-@needs_nginx
+def closed_by_server(connection: socket.socket, within: float) -> bool:
+    """Whether the server closes `connection` (after any answer) within `within` s."""
+    connection.settimeout(within)
+    try:
+        while connection.recv(4096):
+            pass
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        pass
+    return True
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_slow_clients_do_not_stop_the_service(tmp_path: Path, workers: str) -> None:
     env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", WEB_CONCURRENCY=workers)
     with live_service(env, "sh", "-c", f"exec {procfile('web')}") as base:
         token = live_token(env)
-        held = half_sent_and_idle(base, half_sent=40, idle=12)
+        # Requests stopped mid-head and mid-body (more than there are threads), and
+        # connections that never send a byte.
+        held = held_open(base, *[HALF_SENT_HEAD] * 40, *[HALF_SENT_BODY] * 8, *[b""] * 12)
         try:
             timings = []
             for _ in range(5):
@@ -293,14 +303,61 @@ def test_slow_clients_do_not_stop_the_service(tmp_path: Path, workers: str) -> N
     assert max(seconds for _, seconds in timings) < 2
 
 
-@needs_nginx
-def test_behind_nginx_a_client_cannot_choose_its_address(tmp_path: Path) -> None:
-    """nginx sets X-Real-IP to the address it was called from, whatever the client sent,
-    so anonymous rate limits still count per real client."""
-    env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", RATE_LIMIT_ANON="2/m")
+def test_what_slow_clients_leave_open_is_closed(tmp_path: Path) -> None:
+    env = service_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        WEB_HEADER_TIMEOUT_SECONDS="1",
+        WEB_BODY_TIMEOUT_SECONDS="1",
+    )
+    with live_service(env, "sh", "-c", f"exec {procfile('web')}") as base:
+        idle, half_head, half_body = held_open(base, b"", HALF_SENT_HEAD, HALF_SENT_BODY)
+        started = time.monotonic()
+        closed = [closed_by_server(connection, within=5) for connection in (idle, half_head)]
+        seconds = time.monotonic() - started
+        half_body.settimeout(5)
+        answer = half_body.recv(4096)
+        for connection in (idle, half_head, half_body):
+            connection.close()
+
+    assert closed == [True, True]
+    assert seconds < 4
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b"application/problem+json" in answer
+
+
+def test_connections_beyond_the_limit_are_closed(tmp_path: Path) -> None:
+    env = service_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        WEB_CONCURRENCY="1",
+        GUNICORN_WORKER_CONNECTIONS="5",
+    )
+    with live_service(env, "sh", "-c", f"exec {procfile('web')}") as base:
+        held = held_open(base, *[b""] * 5)
+        time.sleep(0.5)  # all five accepted
+        (one_more,) = held_open(base, b"")
+        refused = closed_by_server(one_more, within=3)
+        for connection in [*held, one_more]:
+            connection.close()
+        time.sleep(0.5)
+        after = fetch(f"{base}/healthz")[0]
+
+    assert refused
+    assert after == 200
+
+
+def test_a_client_cannot_choose_its_address(tmp_path: Path) -> None:
+    """Without CLIENT_IP_HEADER the client is the address that connected, whatever
+    X-Real-IP (or X_Real_IP) says, so anonymous rate limits count per real client."""
+    # One worker: without Redis, each worker counts for itself.
+    env = service_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        RATE_LIMIT_ANON="2/m",
+        WEB_CONCURRENCY="1",
+    )
     with live_service(env, "sh", "-c", f"exec {procfile('web')}") as base:
         statuses = [
-            fetch(f"{base}/api/me/tasks", **{"X-Real-IP": f"203.0.113.{n}"})[0] for n in range(4)
+            fetch(f"{base}/api/me/tasks", **{"X-Real-IP": f"203.0.113.{n}", "X_Real_IP": "x"})[0]
+            for n in range(4)
         ]
 
     # Were the header trusted, each call would count for another address: all 401.

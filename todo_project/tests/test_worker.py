@@ -313,7 +313,7 @@ def test_make_runs_supervisor_runs_web_and_worker_and_one_ctrl_c_stops_both(
     database: str, record: Path
 ) -> None:
     port = free_port()
-    env = worker_env(database, record, WEB_PROXY="none", HOST="127.0.0.1", PORT=str(port))
+    env = worker_env(database, record, HOST="127.0.0.1", PORT=str(port))
     migrate_and_schedule(env, "testing.worker_jobs.record_run")
 
     supervisor = subprocess.Popen(
