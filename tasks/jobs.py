@@ -7,7 +7,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.utils import timezone
 
-from tasks import idempotency, queries
+from tasks import idempotency, queries, reminders
 from tasks.changes import TOMBSTONE_MARGIN
 
 
@@ -17,15 +17,20 @@ class Purged(NamedTuple):
     tasks: int
     tombstones: int
     idempotency_keys: int
+    notifications: int
 
 
 def purge_trash() -> Purged:
     """Delete for good what has been in the trash for TRASH_RETENTION_DAYS, forget the
-    changes feed's tombstones no token can need, and the kept responses of
-    Idempotency-Keys older than a day; how many of each. Safe to run at any time."""
+    changes feed's tombstones no token can need, the kept responses of
+    Idempotency-Keys older than a day, and notifications older than
+    NOTIFICATION_RETENTION_DAYS; how many of each. Safe to run at any time."""
     retention = timedelta(days=settings.TRASH_RETENTION_DAYS)
     now = timezone.now()
     tasks, tombstones = queries.trash_purge(
         deleted_before=now - retention, buried_before=now - retention - TOMBSTONE_MARGIN
     )
-    return Purged(tasks, tombstones, idempotency.forget_expired())
+    notifications = reminders.forget_notifications(
+        fired_before=now - timedelta(days=settings.NOTIFICATION_RETENTION_DAYS)
+    )
+    return Purged(tasks, tombstones, idempotency.forget_expired(), notifications)

@@ -76,6 +76,12 @@ def _topic(task: Task, reminder: dict[str, Any]) -> str:
     return f"t{task.id}-{hashlib.blake2s(spec.encode(), digest_size=4).hexdigest()}"
 
 
+def forget_notifications(*, fired_before: datetime) -> int:
+    """Delete the notifications that fired before `fired_before`; how many."""
+    deleted, _ = Notification.objects.filter(fired_at__lt=fired_before).delete()
+    return deleted
+
+
 def _notify(
     task: Task, reminder: dict[str, Any], remind_at: datetime, now: datetime, grace: timedelta
 ) -> int:

@@ -176,6 +176,10 @@ if TRASH_RETENTION_DAYS < 1:
 REMINDER_GRACE_MINUTES = env.int("REMINDER_GRACE_MINUTES", default=60)
 if REMINDER_GRACE_MINUTES < 0:
     raise ImproperlyConfigured("REMINDER_GRACE_MINUTES must be 0 or more.")
+# Notifications are deleted this many days after they fired (the daily purge).
+NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=90)
+if NOTIFICATION_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("NOTIFICATION_RETENTION_DAYS must be at least 1.")
 
 # --- The admin's door (staff sign-in) -----------------------------------------------
 # django-axes refuses sign-in (429, the lockout page, the right password too) for

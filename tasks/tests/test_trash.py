@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tasks.models import Task, TaskTombstone
+from tasks.models import Notification, Task, TaskTombstone
 from tasks.tests.factories import TaskFactory
 from testing.pages import walk
 
@@ -154,3 +154,23 @@ def test_the_purge_deletes_what_outlived_the_retention_and_old_tombstones(
     assert list(Task.objects.filter(user_id=user_id).values_list("id", flat=True)) == [recent.id]
     assert set(TaskTombstone.objects.values_list("task_id", flat=True)) == {old.id}
     assert "Deleted 1 task(s) from the trash, 1 tombstone(s), 0 expired" in out.getvalue()
+
+
+def test_the_purge_forgets_notifications_after_their_retention(
+    api: APIClient, user_id: str, settings: Any
+) -> None:
+    settings.NOTIFICATION_RETENTION_DAYS = 90
+    task = TaskFactory.create(user_id=user_id)
+    now = timezone.now()
+    for days_ago in (91, 89):
+        fired = now - timedelta(days=days_ago)
+        Notification.objects.create(
+            user_id=user_id, task=task, title=task.title, remind_at=fired, fired_at=fired
+        )
+    out = StringIO()
+
+    call_command("purge_trash", stdout=out)
+
+    (kept,) = Notification.objects.filter(user_id=user_id)
+    assert kept.fired_at == now - timedelta(days=89)
+    assert out.getvalue().rstrip().endswith("1 old notification(s).")
