@@ -158,11 +158,21 @@ def _convert(convert: Callable[..., Any], value: Any, *, column: Any) -> Any:
     return convert(value, column, connection)
 
 
+def _rows(rows: Iterable[Iterable[Any]]) -> list[TaskRow]:
+    """Raw rows as the ORM would give them, the converters looked up once: through
+    Django's connection proxy, each lookup costs about what converting a row does."""
+    converters = _converters(connection.vendor)
+    tasks = []
+    for values in rows:
+        row = dict(zip(_ROW_NAMES, values, strict=True))
+        for name, convert in converters:
+            row[name] = convert(row[name])
+        tasks.append(row)
+    return tasks  # type: ignore[return-value]  # keys are TaskRow's, typed by the converters
+
+
 def _row(values: Iterable[Any]) -> TaskRow:
-    row = dict(zip(_ROW_NAMES, values, strict=True))
-    for name, convert in _converters(connection.vendor):
-        row[name] = convert(row[name])
-    return row  # type: ignore[return-value]  # its keys are TaskRow's, typed by the converters
+    return _rows((values,))[0]
 
 
 @contextmanager
@@ -346,7 +356,7 @@ def task_page(
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     total = rows[0][-1] if rows else None
-    return [_row(values[:-1]) for values in rows], total
+    return _rows(values[:-1] for values in rows), total
 
 
 def task_count(*, user_id: str, query: Mapping[str, Any]) -> int:
@@ -964,7 +974,7 @@ def tasks_update_owned(
                 f"UPDATE {_TABLE} SET {set_clause} WHERE {plain} RETURNING {_RETURNING}",  # noqa: S608
                 params,
             )
-            rows = [_row(values) for values in cursor.fetchall()]
+            rows = _rows(cursor.fetchall())
         rest: list[int] = []
         if task_ids is not None and (one_by_one or guard is not None):
             # Those the UPDATE did not write, if any is the caller's.
