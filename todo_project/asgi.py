@@ -11,7 +11,7 @@ database connection, per request.)
 
 A body declared longer than `MAX_BODY_BYTES` is not read: Django answers it with 413
 by its Content-Length (BodySizeLimitMiddleware), and a chunked one with 411. A client
-that stops sending mid-body for `WEB_BODY_TIMEOUT_SECONDS` gets 408.
+whose body has not all arrived within `WEB_BODY_TIMEOUT_SECONDS` gets 408.
 """
 
 import asyncio
@@ -21,7 +21,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlsplit
 
 import orjson
 from django.conf import settings
@@ -115,13 +115,15 @@ async def read_body(scope: Scope, receive: Receive) -> bytes | None:
         return b""
     chunks = []
     more = True
-    while more:
-        async with asyncio.timeout(settings.WEB_BODY_TIMEOUT_SECONDS):
+    # One deadline for the whole body: a byte every few seconds must not keep a
+    # connection for days.
+    async with asyncio.timeout(settings.WEB_BODY_TIMEOUT_SECONDS):
+        while more:
             message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
+            if message["type"] == "http.disconnect":
+                return None
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
     return b"".join(chunks)
 
 
@@ -130,6 +132,8 @@ def wsgi_environ(scope: Scope, body: bytes) -> dict[str, Any]:
     server = scope.get("server") or ("localhost", 80)
     client = scope.get("client") or ("", 0)
     raw_path = scope.get("raw_path") or scope["path"].encode()
+    if not raw_path.startswith(b"/"):  # the absolute form, `GET http://host/path`
+        raw_path = urlsplit(raw_path).path or b"/"
     environ: dict[str, Any] = {
         "REQUEST_METHOD": scope["method"],
         "SCRIPT_NAME": scope.get("root_path", "").encode().decode("latin-1"),

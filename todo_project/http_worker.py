@@ -23,9 +23,11 @@ class BoundedConnectionProtocol(ASGIProtocol):
 
     def connection_made(self, transport: BaseTransport) -> None:
         super().connection_made(transport)
+        if self._callback_parser is None:  # not HTTP/1 (HTTP/2, uWSGI: both off here)
+            return
         if self.worker.nr_conns > self.worker.worker_connections:
             self._keepalive_timeout()  # closes the connection
-        elif self._callback_parser is not None:  # HTTP/1 (HTTP/2 has timers of its own)
+        else:
             # gunicorn cancels this timer once the head is in, as it does its own.
             self._keepalive_handle = self.worker.loop.call_later(
                 settings.WEB_HEADER_TIMEOUT_SECONDS, self._keepalive_timeout

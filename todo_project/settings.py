@@ -336,7 +336,8 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 
 # --- The web process (gunicorn.conf.py, todo_project/asgi.py) ----------------------
 # How long a new connection may take to send its first request head
-# (todo_project/http_worker.py), and a client may pause while sending a body.
+# (todo_project/http_worker.py), and a client may take to send a whole body
+# (todo_project/asgi.py). Keep both under GUNICORN_TIMEOUT, gunicorn's own wait.
 WEB_HEADER_TIMEOUT_SECONDS = env.int("WEB_HEADER_TIMEOUT_SECONDS", default=10)
 WEB_BODY_TIMEOUT_SECONDS = env.int("WEB_BODY_TIMEOUT_SECONDS", default=10)
 

@@ -112,6 +112,14 @@ def test_the_environ_is_what_a_wsgi_server_builds() -> None:
     assert environ["SERVER_PROTOCOL"] == "HTTP/1.1"
 
 
+def test_a_target_in_absolute_form_gives_its_path() -> None:
+    echo = Echo()
+
+    run(WsgiOnThreads(echo, threads=1), http_scope(raw_path=b"http://example.org/api/x%20y"))
+
+    assert echo.environ["PATH_INFO"] == "/api/x y"
+
+
 def test_the_body_is_read_whole_before_the_application_runs() -> None:
     echo = Echo()
     scope = http_scope("POST", headers=[(b"content-length", b"5")])
@@ -149,16 +157,22 @@ def test_a_body_django_refuses_by_its_headers_is_not_read(headers: list[Any]) ->
     assert sent[1]["body"] == b"got "
 
 
-@override_settings(WEB_BODY_TIMEOUT_SECONDS=0.05)
-def test_a_body_that_stops_arriving_is_408_without_the_application() -> None:
+@override_settings(WEB_BODY_TIMEOUT_SECONDS=0.2)
+def test_a_body_not_in_within_the_timeout_is_408_without_the_application() -> None:
     echo = Echo()
     scope = http_scope("POST", headers=[(b"content-length", b"10")])
+    trickle = iter([b"a", b"b", b"c", b"d", b"e", b"f", b"g", b"h", b"i", b"j"])
 
-    sent = run(
-        WsgiOnThreads(echo, threads=1),
-        scope,
-        {"type": "http.request", "body": b"abc", "more_body": True},
-    )
+    async def receive() -> Message:
+        await asyncio.sleep(0.05)  # each byte in time, the whole body not
+        return {"type": "http.request", "body": next(trickle), "more_body": True}
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(WsgiOnThreads(echo, threads=1)(scope, receive, send))
 
     assert echo.environ == {}
     assert sent[0]["status"] == 408
