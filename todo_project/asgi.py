@@ -61,14 +61,15 @@ class WsgiOnThreads:
         if scope["type"] != "http":  # a WebSocket upgrade: nothing here speaks it
             await send({"type": "websocket.close", "code": 1003})
             return
+        environ = wsgi_environ(scope)
         try:
-            body = await read_body(scope, receive)
+            body = await read_body(environ.get("CONTENT_LENGTH"), receive)
         except TimeoutError:
             status, headers, content = problem_answer(*BODY_TIMEOUT)
         else:
             if body is None:  # the client went away
                 return
-            environ = wsgi_environ(scope, body)
+            environ["wsgi.input"] = io.BytesIO(body)
             loop = asyncio.get_running_loop()
             status, headers, content = await loop.run_in_executor(self.pool, self.call, environ)
         if scope["method"] == "HEAD" or status in BODILESS_STATUSES:
@@ -106,11 +107,11 @@ class WsgiOnThreads:
                 return
 
 
-async def read_body(scope: Scope, receive: Receive) -> bytes | None:
-    """The request's whole body; b"" when it is not to be read (no Content-Length, or
-    one over MAX_BODY_BYTES: Django refuses those by their headers); None when the
-    client disconnects. Raises TimeoutError when it stalls."""
-    declared = header(scope, b"content-length")
+async def read_body(declared: str | None, receive: Receive) -> bytes | None:
+    """The request's whole body, of `declared` (Content-Length) bytes; b"" when it is
+    not to be read (no Content-Length, or one over MAX_BODY_BYTES: Django refuses those
+    by their headers); None when the client disconnects. Raises TimeoutError when it
+    stalls."""
     if declared is None or not declared.isdigit() or int(declared) > settings.MAX_BODY_BYTES:
         return b""
     chunks = []
@@ -127,8 +128,9 @@ async def read_body(scope: Scope, receive: Receive) -> bytes | None:
     return b"".join(chunks)
 
 
-def wsgi_environ(scope: Scope, body: bytes) -> dict[str, Any]:
-    """PEP 3333's environ for the HTTP request in `scope`, as a WSGI server builds it."""
+def wsgi_environ(scope: Scope) -> dict[str, Any]:
+    """PEP 3333's environ for the HTTP request in `scope`, as a WSGI server builds it,
+    but for `wsgi.input`, which comes once the body is in."""
     server = scope.get("server") or ("localhost", 80)
     client = scope.get("client") or ("", 0)
     raw_path = scope.get("raw_path") or scope["path"].encode()
@@ -147,7 +149,6 @@ def wsgi_environ(scope: Scope, body: bytes) -> dict[str, Any]:
         "REMOTE_PORT": str(client[1]),
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": scope.get("scheme", "http"),
-        "wsgi.input": io.BytesIO(body),
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
@@ -164,14 +165,6 @@ def wsgi_environ(scope: Scope, body: bytes) -> dict[str, Any]:
             key = "HTTP_" + name.replace("-", "_")
             environ[key] = f"{environ[key]},{value}" if key in environ else value
     return environ
-
-
-def header(scope: Scope, name: bytes) -> str | None:
-    """The first value of the request header `name` (lower case)."""
-    for key, value in scope["headers"]:
-        if key.lower() == name:
-            return str(value.decode("latin-1"))
-    return None
 
 
 def problem_answer(status: int, detail: str) -> Answer:
