@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -86,19 +87,35 @@ def service_env(**settings: str) -> dict[str, str]:
 
 @contextmanager
 def live_service(env: dict[str, str], *command: str) -> Iterator[str]:
-    """Migrate, then run `command` (default: the Procfile's web) on a free port; yield its URL."""
-    port = free_port()
-    env = {**env, "PORT": str(port)}
+    """Migrate, then run gunicorn's `command` (default: the Procfile's web) on loopback;
+    yield its URL.
+
+    Nothing the server holds is shared with another test or another checkout's suite
+    running at the same time: it serves on a socket this function bound (handed over
+    as gunicorn's `fd://`, so no other process can take the port between a probe and
+    the bind), and has a temp directory of its own (TMPDIR, unless `env` names one)."""
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     web = command or (sys.executable, "-m", "gunicorn", "todo_project.asgi")
-    server = subprocess.Popen(web, cwd=ROOT, env=env)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/healthz")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with (
+        socket.socket() as listener,
+        tempfile.TemporaryDirectory(prefix="todo-live-") as own_tmp,
+    ):
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        server_env = {
+            "TMPDIR": own_tmp,
+            **env,
+            "PORT": str(port),
+            "GUNICORN_CMD_ARGS": f"--bind fd://{listener.fileno()}",
+        }
+        server = subprocess.Popen(web, cwd=ROOT, env=server_env, pass_fds=[listener.fileno()])
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}/healthz")
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def live_token(env: dict[str, str], sub: str = "u1") -> str:

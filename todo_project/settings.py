@@ -358,8 +358,9 @@ if WORKER_PROCESSES < 1 or WORKER_TASK_TIMEOUT_SECONDS < 1 or WORKER_SCHEDULE_SC
     )
 Q_CLUSTER = {
     # The queue's name, and the salt its jobs are signed with (with SECRET_KEY): every
-    # web process and worker of one deployment must share both.
-    "name": "todo",
+    # web process and worker of one deployment must share both, and two deployments
+    # sharing one Redis need names of their own.
+    "name": env.str("WORKER_QUEUE_NAME", default="todo"),
     "label": "Background jobs",
     "workers": WORKER_PROCESSES,
     # A job is taken from the queue for `retry` seconds; one still unacknowledged then

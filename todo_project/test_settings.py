@@ -52,6 +52,7 @@ SUITE_ENVIRONMENT = {
     "DATABASE_POOLER": "true",
     "DB_STATEMENT_TIMEOUT_MS": "5000",
     "WORKER_REDIS_URL": "",
+    "WORKER_QUEUE_NAME": "todo",
     "WORKER_PROCESSES": "2",
     "WORKER_TASK_TIMEOUT_SECONDS": "120",
     "WORKER_SCHEDULE_SCAN_SECONDS": "5",
@@ -62,3 +63,9 @@ from todo_project.settings import *  # noqa: E402, F403
 
 # Staff passwords are hashed for real in production; here the admin tests log in often.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# A test database of this run's own (Django's default is `test_<NAME>`), so two suites
+# on one PostgreSQL server at once, from two checkouts, never drop each other's. (On
+# SQLite each run's test database is in its own memory.)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}

@@ -13,9 +13,9 @@ import re
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -210,17 +210,16 @@ def test_a_database_outage_is_503_and_heals_without_a_restart(postgres_url: str)
 
 @needs_redis
 def test_the_rate_limit_holds_across_two_workers_on_redis(tmp_path: Any) -> None:
-    redis_db = "15"
-    subprocess.run(["redis-cli", "-n", redis_db, "FLUSHDB"], check=True, capture_output=True)
     env = service_env(
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        CACHE_URL=f"redis://127.0.0.1:6379/{redis_db}",
+        CACHE_URL="redis://127.0.0.1:6379/15",
         # Per day, so the counting window can't roll over mid-test.
         RATE_LIMIT_USER="10/d",
         WEB_CONCURRENCY="2",
         GUNICORN_THREADS="1",
     )
-    token = live_token(env, sub="limited")
+    # A user of this run's own: its counters are apart from any other suite's on this Redis.
+    token = live_token(env, sub=f"limited-{uuid.uuid4().hex}")
 
     with live_service(env) as base:
         statuses = [fetch(f"{base}/api/me/tasks", token, Connection="close")[0] for _ in range(20)]
@@ -365,12 +364,18 @@ def test_a_client_cannot_choose_its_address(tmp_path: Path) -> None:
 
 
 def test_a_multi_worker_server_leaves_no_metrics_directory_behind(tmp_path: Path) -> None:
-    env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", WEB_CONCURRENCY="2")
-    before = set(Path(tempfile.gettempdir()).glob("todo-metrics-*"))
+    # The server's own temp dir: a server of another test or checkout never shows here.
+    server_tmp = tmp_path / "tmp"
+    server_tmp.mkdir()
+    env = service_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        WEB_CONCURRENCY="2",
+        TMPDIR=str(server_tmp),
+    )
 
     with live_service(env) as base:
         assert fetch(f"{base}/healthz")[0] == 200
-        during = set(Path(tempfile.gettempdir()).glob("todo-metrics-*")) - before
+        during = set(server_tmp.glob("todo-metrics-*"))
 
     assert len(during) == 1
     assert not any(directory.exists() for directory in during)

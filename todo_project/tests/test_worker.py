@@ -8,6 +8,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -220,15 +221,21 @@ def redis_is_up() -> bool:
 @pytest.mark.skipif(not redis_is_up(), reason="needs Redis on 127.0.0.1:6379")
 def test_the_worker_runs_a_due_job_queued_in_redis(database: str, record: Path) -> None:
     redis_db = "14"
-    subprocess.run(["redis-cli", "-n", redis_db, "FLUSHDB"], check=True, capture_output=True)
-    env = worker_env(database, record, WORKER_REDIS_URL=f"redis://127.0.0.1:6379/{redis_db}")
+    # A queue of this run's own: no other suite's worker on this Redis takes its jobs.
+    queue = f"test-{uuid.uuid4().hex}"
+    env = worker_env(
+        database,
+        record,
+        WORKER_REDIS_URL=f"redis://127.0.0.1:6379/{redis_db}",
+        WORKER_QUEUE_NAME=queue,
+    )
     migrate_and_schedule(env, "testing.worker_jobs.record_run")
 
     process = start_worker(env)
     try:
         wait_for(lambda: bool(lines(record)), 20, "the scheduled job's run")
         keys = subprocess.run(
-            ["redis-cli", "-n", redis_db, "KEYS", "django_q:todo:*"],
+            ["redis-cli", "-n", redis_db, "KEYS", f"django_q:{queue}:*"],
             check=True,
             capture_output=True,
             text=True,

@@ -1,0 +1,47 @@
+"""Two checkouts running the suite at once on one machine don't meet.
+
+What a run shares with its neighbours is the machine: the system temp dir, the ports,
+the PostgreSQL server and Redis. Each test of what it leaves there is run here from two
+copies of the checkout at the same time, as two clones' `make test` would be.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from testing.live import ROOT
+
+# The tests that use what a neighbour shares: the test database (on PostgreSQL, one
+# server for both), a multi-worker server's temp dir (and a port each), a rate limit
+# counted in Redis, and a worker queue in Redis.
+SHARED_MACHINE_TESTS = [
+    "tasks/tests/test_api.py::test_create_answers_201_with_the_task_and_its_location",
+    "todo_project/tests/test_production.py::test_a_multi_worker_server_leaves_no_metrics_directory_behind",
+    "todo_project/tests/test_production.py::test_the_rate_limit_holds_across_two_workers_on_redis",
+    "todo_project/tests/test_worker.py::test_the_worker_runs_a_due_job_queued_in_redis",
+]
+# What a clone doesn't have: what `make` installs or builds, and local state.
+NOT_IN_A_CLONE = shutil.ignore_patterns(
+    ".git", ".venv*", "node_modules", "staticfiles", "*.sqlite3*", ".env", "__pycache__", "results"
+)
+
+
+def test_two_checkouts_run_the_live_tests_at_once(tmp_path: Path) -> None:
+    copies = [tmp_path / name for name in ("first", "second")]
+    for copy in copies:
+        shutil.copytree(ROOT, copy, ignore=NOT_IN_A_CLONE)
+    # pytest-cov's hooks would make each copy's run count for this one.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("COV_")}
+    command = [sys.executable, "-m", "pytest", "-q", *SHARED_MACHINE_TESTS]
+
+    runs = [
+        subprocess.Popen(command, cwd=copy, env=env, stdout=subprocess.PIPE, text=True)
+        for copy in copies
+    ]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+
+    for run, output in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, output
+        assert "4 passed" in output, output
