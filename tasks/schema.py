@@ -1,4 +1,9 @@
-"""What the OpenAPI document says of task text that drf-spectacular can't infer.
+"""What the OpenAPI document says of the API's bodies that drf-spectacular can't infer.
+
+An answer holds every field of its serializer, whether or not a request must send it:
+drf-spectacular would mark only the required and the read-only ones, and generated
+client types would make `completed` or `tags` optional. A field an answer may leave
+out is named in its serializer's `optional_in_response`.
 
 The contract lets text hold any Unicode but U+0000, and a trimmed field must keep a
 character after trimming. Trimming is `str.strip()`, whose white space (Python's
@@ -42,20 +47,58 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
         return schema
 
 
-class MoveSerializerSchema(OpenApiSerializerExtension):
+def exactly_one_of(keys: list[str]) -> list[dict[str, Any]]:
+    """A `oneOf` for an object that holds exactly one of `keys`."""
+    return [
+        {
+            "required": [key],
+            "not": {"anyOf": [{"required": [other]} for other in keys if other != key]},
+        }
+        for key in keys
+    ]
+
+
+class AnswerSchema(OpenApiSerializerExtension):
+    """Every serializer's schema: in a response, each of its fields is required but
+    those in its `optional_in_response`."""
+
+    target_class = "rest_framework.serializers.Serializer"
+    match_subclasses = True
+    priority = -1  # below any serializer's own extension, which builds on this one
+
+    def map_serializer(self, auto_schema: "AutoSchema", direction: "Direction") -> Any:
+        schema: dict[str, Any] = auto_schema._map_serializer(
+            self.target, direction, bypass_extensions=True
+        )
+        if direction == "response":
+            optional = getattr(self.target, "optional_in_response", ())
+            schema["required"] = [name for name in schema["properties"] if name not in optional]
+        return schema
+
+
+class MoveSerializerSchema(AnswerSchema):
     """A move body names exactly one of `before`, `after` and `to`, which a
     serializer's fields can't say."""
 
     target_class = "tasks.serializers.MoveSerializer"
+    match_subclasses = False
+    priority = 0
 
     def map_serializer(self, auto_schema: "AutoSchema", direction: "Direction") -> Any:
-        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
-        keys = list(schema["properties"])
-        schema["oneOf"] = [
-            {
-                "required": [key],
-                "not": {"anyOf": [{"required": [other]} for other in keys if other != key]},
-            }
-            for key in keys
-        ]
+        schema = super().map_serializer(auto_schema, direction)
+        schema["oneOf"] = exactly_one_of(list(schema["properties"]))
+        return schema
+
+
+class ReminderSerializerSchema(AnswerSchema):
+    """A reminder sent holds exactly one of `before_minutes` and `at`."""
+
+    target_class = "tasks.serializers.ReminderSerializer"
+    match_subclasses = False
+    priority = 0
+
+    def map_serializer(self, auto_schema: "AutoSchema", direction: "Direction") -> Any:
+        schema = super().map_serializer(auto_schema, direction)
+        if direction == "request":
+            schema["oneOf"] = exactly_one_of(["before_minutes", "at"])
         return schema

@@ -137,6 +137,9 @@ class TagListField(ShortListField):
 class ReminderSerializer(serializers.Serializer):
     """One reminder: `before_minutes` (needs a due date) or `at`."""
 
+    # An answer repeats the one of the two that was sent.
+    optional_in_response = ("before_minutes", "at")
+
     before_minutes = serializers.IntegerField(
         required=False,
         min_value=0,
@@ -271,6 +274,8 @@ class TrashedTaskSerializer(TaskSerializer):
 
 class BulkResultSerializer(serializers.Serializer):
     """What a bulk action wrote: the tasks as written, or for `delete` their ids."""
+
+    optional_in_response = ("tasks", "ids")
 
     count = serializers.IntegerField()
     tasks = TaskSerializer(many=True, required=False)

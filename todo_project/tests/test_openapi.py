@@ -8,6 +8,7 @@ import yaml
 from django.core.management import call_command
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
 
 from todo_project import openapi
 
@@ -206,3 +207,36 @@ def test_public_pages_count_against_the_anonymous_rate_limit(settings: Any, path
 
     assert statuses == [200, 200, 429]
     assert client.get(path)["Content-Type"] == "application/problem+json"
+
+
+# What an answer may leave out: a reminder holds the one of `before_minutes` and `at`
+# it was sent with, a bulk answer `tasks` or (for `delete`) `ids`, a problem `errors`
+# unless it is a validation error.
+SOMETIMES_ABSENT = {
+    "Reminder": {"before_minutes", "at"},
+    "BulkResult": {"tasks", "ids"},
+    "Problem": {"errors"},
+}
+
+
+def test_every_response_field_that_is_always_there_is_required(schema: dict[str, Any]) -> None:
+    responses = {
+        name: component
+        for name, component in schema["components"]["schemas"].items()
+        if not name.endswith("Request") and "properties" in component
+    }
+
+    assert {"Task", "TrashedTask", "Notification", "PushSubscription", "Changes"} <= set(responses)
+    for name, component in responses.items():
+        optional = set(component["properties"]) - set(component["required"])
+        assert optional == SOMETIMES_ABSENT.get(name, set()), name
+
+
+def test_a_task_answer_holds_exactly_the_required_fields(
+    schema: dict[str, Any], api: APIClient
+) -> None:
+    task = api.post("/api/me/tasks", {"title": "Shape"}, format="json").json()
+
+    assert set(task) == set(schema["components"]["schemas"]["Task"]["required"])
+    assert task["due_date"] is None  # required, and nullable
+    assert schema["components"]["schemas"]["Task"]["properties"]["due_date"]["nullable"]
