@@ -42,6 +42,17 @@ if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
 
 
+def on_starting(server: object) -> None:
+    """Refuse to start, naming every bad setting at once, before any worker boots."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "todo_project.settings")
+    django.setup()
+    from todo_project.checks import refuse_to_start
+
+    refuse_to_start("web process")
+
+
 def on_exit(server: object) -> None:
     if _metrics_dir:
         shutil.rmtree(_metrics_dir, ignore_errors=True)

@@ -42,6 +42,8 @@ LOCAL_DEFAULTS = {
     # Browsers on loopback subscribe through a push service on the internet, but a
     # local test push service (testing/push_service.py) listens on loopback.
     "PUSH_ALLOW_LOOPBACK": "true",
+    # `make run` serves on the SQLite file beside manage.py, with production's settings.
+    "ALLOW_SQLITE_IN_PRODUCTION": "true",
 }
 
 

@@ -47,6 +47,19 @@ def load_script(path: str) -> ModuleType:
     return module
 
 
+# What a clone doesn't have: what `make` installs or builds, and local state.
+NOT_IN_A_CLONE = shutil.ignore_patterns(
+    ".git", ".venv*", "node_modules", "staticfiles", "*.sqlite3*", ".env", "__pycache__", "results"
+)
+
+
+def copy_checkout(destination: Path) -> Path:
+    """The checkout's files at `destination`, as a fresh clone has them (this
+    virtualenv runs them); `destination`."""
+    shutil.copytree(ROOT, destination, ignore=NOT_IN_A_CLONE)
+    return destination
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -81,6 +94,8 @@ def service_env(**settings: str) -> dict[str, str]:
         "VAPID_PRIVATE_KEY": load_script("scripts/ensure_env.py").vapid_private_key(),
         "VAPID_SUBJECT": "mailto:tests@example.com",
         "SECURE_HTTPS": "false",
+        # Most live tests run on a SQLite file of their own.
+        "ALLOW_SQLITE_IN_PRODUCTION": "true",
         **settings,
     }
 

@@ -11,9 +11,12 @@ of that role, whoever pooled it.
 """
 
 import logging
+import warnings
 from typing import Any
+from urllib.parse import urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 
 logger = logging.getLogger(__name__)
@@ -35,6 +38,9 @@ SQLITE_OPTIONS = {
 }
 
 
+SUPPORTED_ENGINES = ("django.db.backends.postgresql", "django.db.backends.sqlite3")
+
+
 def database_settings(
     url: str,
     *,
@@ -44,8 +50,17 @@ def database_settings(
     pooler: bool,
 ) -> dict[str, Any]:
     """Django's `DATABASES["default"]` for this URL; `pooler=False` declares a direct
-    connection, where server-side cursors (`QuerySet.iterator()`) may stream."""
-    config: dict[str, Any] = environ.Env.db_url_config(url)
+    connection, where server-side cursors (`QuerySet.iterator()`) may stream.
+    ImproperlyConfigured for a URL of another database."""
+    with warnings.catch_warnings():
+        # An unknown scheme is refused below, without the URL (it holds the password).
+        warnings.simplefilter("ignore")
+        config: dict[str, Any] = environ.Env.db_url_config(url)
+    if config.get("ENGINE") not in SUPPORTED_ENGINES:
+        scheme = urlsplit(url).scheme or "no scheme"
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be a postgres:// URL (or sqlite:///PATH), not {scheme}."
+        )
     # Keep connections across requests (a new PostgreSQL connection costs more than
     # most requests). A connection idle past `conn_max_age` is replaced before use,
     # which covers Neon suspending an idle compute; health checks would also catch
@@ -54,8 +69,6 @@ def database_settings(
     config["CONN_HEALTH_CHECKS"] = health_checks
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = SQLITE_OPTIONS | config.get("OPTIONS", {})
-        return config
-    if config["ENGINE"] != "django.db.backends.postgresql":
         return config
     config.setdefault("OPTIONS", {}).setdefault("connect_timeout", connect_timeout_s)
     if pooler:

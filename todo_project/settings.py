@@ -1,9 +1,14 @@
 """Django settings for the todo API.
 
-Every value comes from the environment first, then from an optional `.env` file
-beside `manage.py` (the local one `make run` writes; DJANGO_READ_DOT_ENV_FILE=false
-leaves it unread, as the test settings do). Defaults are the production-safe choice;
-`.env.example` lists every setting.
+Every value comes from the environment. `.env` beside `manage.py` (the local one `make
+run` writes) is read too, under the environment, only where DJANGO_READ_DOT_ENV_FILE
+is true: `manage.py` and `make run` set it, the Procfile's processes never do.
+Defaults are the production-safe choice; `.env.example` lists every setting.
+
+A value that can't be read is noted, not raised (todo_project/environment.py); the
+system checks (todo_project/checks.py) report every note, and every setting that
+production needs and lacks, at once: `manage.py check --deploy`, and the web, worker
+and release processes refuse to start on them.
 """
 
 import re
@@ -12,40 +17,21 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import corsheaders.defaults
-import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from todo_project.database import database_settings
+from todo_project.environment import Environment
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
-if env.bool("DJANGO_READ_DOT_ENV_FILE", default=True):
-    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+env = Environment()
+if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
+    Environment.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
-# Values that must never protect a running service: empty, Django's own
-# "insecure" development keys, and the placeholders in `.env.example`.
-_PLACEHOLDER_SECRET = re.compile(r"^(|django-insecure.*|change-?me.*|replace-?me.*)$", re.I)
-
-
-def _secret(name: str, *, required: bool, min_length: int) -> str:
-    """Read a secret; outside DEBUG refuse a missing, placeholder or short one."""
-    value: str = env.str(name, default="")
-    if DEBUG or (not value and not required):
-        return value
-    if _PLACEHOLDER_SECRET.match(value) or len(value) < min_length:
-        raise ImproperlyConfigured(
-            f"{name} is missing, a placeholder, or shorter than {min_length} "
-            f"characters. Set it in the environment or in .env (e.g. "
-            f"`python -c 'import secrets; print(secrets.token_urlsafe(48))'`), "
-            f"or run `make run` once to have one generated."
-        )
-    return value
-
-
-SECRET_KEY = _secret("SECRET_KEY", required=True, min_length=50) or "django-insecure-debug-only"
+# Unset, Django refuses to start; the checks name it (todo_project/checks.py).
+SECRET_KEY = env.str("SECRET_KEY", default="") or "django-insecure-unset"
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 # Where the Django admin lives; somewhere less guessable than admin/ in production.
@@ -64,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "django_q",
+    "todo_project",
     "accounts",
     "tasks",
 ]
@@ -101,9 +88,13 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------
-DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-DATABASES = {
-    "default": database_settings(
+# Unset (or empty), a SQLite file beside manage.py: development and tests. Production
+# refuses SQLite unless ALLOW_SQLITE_IN_PRODUCTION says it is meant (todo_project/checks.py).
+LOCAL_DATABASE_URL = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DATABASE_URL = env.str("DATABASE_URL", default="") or LOCAL_DATABASE_URL
+ALLOW_SQLITE_IN_PRODUCTION = env.bool("ALLOW_SQLITE_IN_PRODUCTION", default=False)
+try:
+    _database = database_settings(
         DATABASE_URL,
         conn_max_age=env.int("CONN_MAX_AGE", default=60),
         health_checks=env.bool("CONN_HEALTH_CHECKS", default=False),
@@ -111,7 +102,12 @@ DATABASES = {
         # Any host may be a transaction pooler; `false` declares a direct connection.
         pooler=env.bool("DATABASE_POOLER", default=True),
     )
-}
+except ImproperlyConfigured as error:
+    env.problem(str(error))
+    _database = database_settings(
+        LOCAL_DATABASE_URL, conn_max_age=0, health_checks=False, connect_timeout_s=5, pooler=True
+    )
+DATABASES = {"default": _database}
 # Longest statement, in ms (0: none); `migrate` sets it on the role (todo_project.database).
 DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=5000)
 # How long a client is told to wait when the database is unreachable (503).
@@ -131,6 +127,8 @@ SILENCED_SYSTEM_CHECKS = [
     "admin.E409",
     "admin.E410",
     "axes.W002",
+    # todo_project/checks.py refuses a weak SECRET_KEY as an error, with advice.
+    "security.W009",
 ]
 
 # --- Internationalisation -------------------------------------------------------
@@ -158,7 +156,8 @@ def _rate(name: str, default: str) -> str | None:
     """Read a rate such as `600/m`; `off` disables the limit (returns None)."""
     value = env.str(name, default=default).strip().lower()
     if not _RATE.match(value):
-        raise ImproperlyConfigured(f"{name} must look like 600/m (N/s, N/m, N/h, N/d) or off.")
+        env.problem(f"{name} must look like 600/m (N/s, N/m, N/h, N/d) or off.")
+        value = default
     return None if value == "off" else value
 
 
@@ -170,16 +169,16 @@ MAX_TASKS_PER_USER = env.int("MAX_TASKS_PER_USER", default=100_000)
 # a changes-feed token older than that is refused (410).
 TRASH_RETENTION_DAYS = env.int("TRASH_RETENTION_DAYS", default=30)
 if TRASH_RETENTION_DAYS < 1:
-    raise ImproperlyConfigured("TRASH_RETENTION_DAYS must be at least 1.")
+    env.problem("TRASH_RETENTION_DAYS must be at least 1.")
 # A reminder missed by more than this while the service was down is listed in the
 # notifications but not pushed: a push that late would only confuse.
 REMINDER_GRACE_MINUTES = env.int("REMINDER_GRACE_MINUTES", default=60)
 if REMINDER_GRACE_MINUTES < 0:
-    raise ImproperlyConfigured("REMINDER_GRACE_MINUTES must be 0 or more.")
+    env.problem("REMINDER_GRACE_MINUTES must be 0 or more.")
 # Notifications are deleted this many days after they fired (the daily purge).
 NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=90)
 if NOTIFICATION_RETENTION_DAYS < 1:
-    raise ImproperlyConfigured("NOTIFICATION_RETENTION_DAYS must be at least 1.")
+    env.problem("NOTIFICATION_RETENTION_DAYS must be at least 1.")
 
 # --- The admin's door (staff sign-in) -----------------------------------------------
 # django-axes refuses sign-in (429, the lockout page, the right password too) for
@@ -217,13 +216,15 @@ ASYMMETRIC_ALGORITHMS = {
     "PS256": ("RSA", None),
 }
 
-BETTER_AUTH_SECRET = _secret("BETTER_AUTH_SECRET", required=False, min_length=32)
+# One of the two is needed: the secret the frontend's Better Auth signs HS256 tokens
+# with, or its URL, for the JWKS of its jwt plugin's key pair.
+BETTER_AUTH_SECRET = env.str("BETTER_AUTH_SECRET", default="")
 BETTER_AUTH_URL = env.str("BETTER_AUTH_URL", default="").rstrip("/")
 BETTER_AUTH_JWKS_URL = env.str(
     "BETTER_AUTH_JWKS_URL", default=f"{BETTER_AUTH_URL}/api/auth/jwks" if BETTER_AUTH_URL else ""
 )
 if BETTER_AUTH_JWKS_URL and urlsplit(BETTER_AUTH_JWKS_URL).scheme not in ("http", "https"):
-    raise ImproperlyConfigured("BETTER_AUTH_JWKS_URL (or BETTER_AUTH_URL) must be an http(s) URL.")
+    env.problem("BETTER_AUTH_JWKS_URL (or BETTER_AUTH_URL) must be an http(s) URL.")
 # Better Auth's jwt plugin sets both `iss` and `aud` to its base URL's origin.
 _auth_origin = urlsplit(BETTER_AUTH_URL)._replace(path="", query="", fragment="").geturl()
 JWT_ISSUER = env.str("JWT_ISSUER", default=_auth_origin) or None
@@ -233,17 +234,12 @@ JWT_LEEWAY_SECONDS = env.int("JWT_LEEWAY_SECONDS", default=30)
 JWT_MAX_LIFETIME_SECONDS = env.int("JWT_MAX_LIFETIME_SECONDS", default=30 * 24 * 3600)
 JWT_ALGORITHMS = env.list("JWT_ALGORITHMS", default=[*ASYMMETRIC_ALGORITHMS, *HMAC_ALGORITHMS])
 if unknown := set(JWT_ALGORITHMS) - {*ASYMMETRIC_ALGORITHMS, *HMAC_ALGORITHMS}:
-    raise ImproperlyConfigured(f"JWT_ALGORITHMS has algorithms Better Auth does not use: {unknown}")
+    env.problem(f"JWT_ALGORITHMS has algorithms Better Auth does not use: {sorted(unknown)}")
 # The JWKS is kept this long, refetched at most once per cool-down for a token
 # whose `kid` it lacks, and a fetch gives up after the timeout.
 JWKS_CACHE_SECONDS = env.int("JWKS_CACHE_SECONDS", default=600)
 JWKS_REFETCH_COOLDOWN_SECONDS = env.int("JWKS_REFETCH_COOLDOWN_SECONDS", default=30)
 JWKS_FETCH_TIMEOUT_SECONDS = env.float("JWKS_FETCH_TIMEOUT_SECONDS", default=3.0)
-if not BETTER_AUTH_SECRET and not BETTER_AUTH_JWKS_URL and not DEBUG:
-    raise ImproperlyConfigured(
-        "Neither BETTER_AUTH_SECRET nor BETTER_AUTH_URL (or BETTER_AUTH_JWKS_URL) is set, so "
-        "no token could ever be verified. Set the one your Better Auth server signs with."
-    )
 # The user mirror is written at most once per user in this many seconds.
 USER_MIRROR_REFRESH_SECONDS = env.int("USER_MIRROR_REFRESH_SECONDS", default=300)
 
@@ -352,10 +348,11 @@ WORKER_TASK_TIMEOUT_SECONDS = env.int("WORKER_TASK_TIMEOUT_SECONDS", default=120
 # 30 s and not configurable, is off, as reminders are due every 15 s.
 WORKER_SCHEDULE_SCAN_SECONDS = env.float("WORKER_SCHEDULE_SCAN_SECONDS", default=5)
 if WORKER_PROCESSES < 1 or WORKER_TASK_TIMEOUT_SECONDS < 1 or WORKER_SCHEDULE_SCAN_SECONDS <= 0:
-    raise ImproperlyConfigured(
+    env.problem(
         "WORKER_PROCESSES, WORKER_TASK_TIMEOUT_SECONDS and WORKER_SCHEDULE_SCAN_SECONDS "
         "must be positive."
     )
+    WORKER_PROCESSES, WORKER_TASK_TIMEOUT_SECONDS, WORKER_SCHEDULE_SCAN_SECONDS = 2, 120, 5
 Q_CLUSTER = {
     # The queue's name, and the salt its jobs are signed with (with SECRET_KEY): every
     # web process and worker of one deployment must share both, and two deployments
@@ -409,31 +406,30 @@ CORS_PREFLIGHT_MAX_AGE = 86400
 # /metrics answers a bearer of METRICS_TOKEN, or a caller from METRICS_ALLOWED_IPS. In
 # production the token is required and no address is trusted by default: behind a
 # proxy on the same host, every request comes from loopback.
-METRICS_TOKEN = _secret("METRICS_TOKEN", required=SECURE_HTTPS, min_length=32)
+# Required in production (todo_project/checks.py).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_IPS = env.list(
     "METRICS_ALLOWED_IPS", default=[] if SECURE_HTTPS else ["127.0.0.1", "::1"]
 )
 
 # --- Web Push (accounts/push.py) --------------------------------------------------
 # The VAPID key signs every push (RFC 8292): a raw P-256 private key in base64url, as
-# web-push tooling writes it; browsers subscribe with its public half. Required in
-# production; without one elsewhere nothing is pushed (`make run` writes one to .env).
+# `manage.py generate_vapid_keys` prints it; browsers subscribe with its public half.
+# Optional: without one, push is off (503 to subscribe) and reminders still reach
+# /notifications. `make run` writes one to .env.
 VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
-if not re.fullmatch(r"[A-Za-z0-9_-]{43}=?", VAPID_PRIVATE_KEY) and (
-    VAPID_PRIVATE_KEY or (SECURE_HTTPS and not DEBUG)
-):
-    raise ImproperlyConfigured(
-        "VAPID_PRIVATE_KEY is missing or not a raw P-256 private key in base64url (43 "
-        "characters): use the private key of `npx web-push generate-vapid-keys`, or run "
-        "`make run` once to have one generated."
+if VAPID_PRIVATE_KEY and not re.fullmatch(r"[A-Za-z0-9_-]{43}=?", VAPID_PRIVATE_KEY):
+    env.problem(
+        "VAPID_PRIVATE_KEY is not a raw P-256 private key in base64url (43 characters): "
+        "use the private key `python manage.py generate_vapid_keys` prints, or unset it "
+        "to turn Web Push off."
     )
+    VAPID_PRIVATE_KEY = ""
 # Who push services may contact about this sender: a mailto: or https: URL.
 VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="")
 _VAPID_SUBJECT = re.compile(r"mailto:[^@\s]+@[^@\s]+|https://[^\s/]+\S*")
 if VAPID_PRIVATE_KEY and not _VAPID_SUBJECT.fullmatch(VAPID_SUBJECT):
-    raise ImproperlyConfigured(
-        "VAPID_SUBJECT must be a mailto: or https: URL, e.g. mailto:ops@example.com."
-    )
+    env.problem("VAPID_SUBJECT must be a mailto: or https: URL, e.g. mailto:ops@example.com.")
 # Also admit http(s) endpoints on 127.0.0.1, [::1] and localhost: development and tests.
 PUSH_ALLOW_LOOPBACK = env.bool("PUSH_ALLOW_LOOPBACK", default=False)
 # A push failing this many times (5xx, 429, network) is given up.
@@ -473,3 +469,6 @@ LOGGING = {
         "django-q": {"level": "WARNING"},
     },
 }
+
+# Every value above that couldn't be used, for the system checks (todo_project/checks.py).
+SETTINGS_PROBLEMS = env.problems

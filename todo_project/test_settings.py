@@ -21,6 +21,7 @@ SUITE_ENVIRONMENT = {
     "JWT_AUDIENCE": "",
     # The test client speaks plain HTTP; production's HTTPS settings have their own tests.
     "SECURE_HTTPS": "false",
+    "ALLOW_SQLITE_IN_PRODUCTION": "true",
     "CACHE_URL": "locmemcache://",
     "CORS_ALLOWED_ORIGINS": "",
     "ADMIN_URL": "admin/",
@@ -60,6 +61,7 @@ SUITE_ENVIRONMENT = {
 os.environ.update(SUITE_ENVIRONMENT)
 
 from todo_project.settings import *  # noqa: E402, F403
+from todo_project.settings import DATABASES  # noqa: E402
 
 # Staff passwords are hashed for real in production; here the admin tests log in often.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -188,4 +188,7 @@ if __name__ == "__main__":
     import django
 
     django.setup()
+    from todo_project.checks import refuse_to_start
+
+    refuse_to_start("worker")
     sys.exit(run())

@@ -6,12 +6,11 @@ copies of the checkout at the same time, as two clones' `make test` would be.
 """
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from testing.live import ROOT
+from testing.live import copy_checkout
 
 # The tests that use what a neighbour shares: the test database (on PostgreSQL, one
 # server for both), a multi-worker server's temp dir (and a port each), a rate limit
@@ -22,16 +21,10 @@ SHARED_MACHINE_TESTS = [
     "todo_project/tests/test_production.py::test_the_rate_limit_holds_across_two_workers_on_redis",
     "todo_project/tests/test_worker.py::test_the_worker_runs_a_due_job_queued_in_redis",
 ]
-# What a clone doesn't have: what `make` installs or builds, and local state.
-NOT_IN_A_CLONE = shutil.ignore_patterns(
-    ".git", ".venv*", "node_modules", "staticfiles", "*.sqlite3*", ".env", "__pycache__", "results"
-)
 
 
 def test_two_checkouts_run_the_live_tests_at_once(tmp_path: Path) -> None:
-    copies = [tmp_path / name for name in ("first", "second")]
-    for copy in copies:
-        shutil.copytree(ROOT, copy, ignore=NOT_IN_A_CLONE)
+    copies = [copy_checkout(tmp_path / name) for name in ("first", "second")]
     # pytest-cov's hooks would make each copy's run count for this one.
     env = {name: value for name, value in os.environ.items() if not name.startswith("COV_")}
     command = [sys.executable, "-m", "pytest", "-q", *SHARED_MACHINE_TESTS]
