@@ -8,6 +8,7 @@ the exit status is the first one's.
     python scripts/run_local.py
 """
 
+import os
 import signal
 import subprocess
 import sys
@@ -31,8 +32,11 @@ def main() -> int:
     # Before the children start, so that a Ctrl-C never leaves one of them orphaned.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, note)
+    # The local `.env` (scripts/ensure_env.py) configures them, which the Procfile's
+    # processes never read by themselves.
+    env = {"DJANGO_READ_DOT_ENV_FILE": "true", **os.environ}
     children = {
-        name: subprocess.Popen(command, cwd=ROOT, start_new_session=True)  # noqa: S603
+        name: subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
         for name, command in PROCESSES.items()
     }
     while not signals and all(child.poll() is None for child in children.values()):

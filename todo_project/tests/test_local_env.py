@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from testing.live import ROOT, load_script
+from testing.live import ROOT, copy_checkout, load_script
 
 # The order of the P-256 group: a private key is a scalar below it.
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -76,6 +76,7 @@ def test_what_env_or_the_environment_gives_is_kept(tmp_path: Path) -> None:
     env_file.write_text("".join(f"{name}={value}\n" for name, value in mine.items()))
     shell = {"BETTER_AUTH_SECRET": "from the shell", "SECURE_HTTPS": "true"}
     shell |= {"VAPID_SUBJECT": "mailto:me@example.com", "PUSH_ALLOW_LOOPBACK": "false"}
+    shell |= {"ALLOW_SQLITE_IN_PRODUCTION": "false"}
 
     written = load_script("scripts/ensure_env.py").ensure_env(env_file, shell)
 
@@ -98,3 +99,81 @@ def test_the_suites_settings_ignore_a_developers_env(tmp_path: Path) -> None:
     )
 
     assert result.stdout.split() == ["30", "600/m"]
+
+
+DOT_ENV_MARK = "MAX_BODY_BYTES=1234"
+SHOW_BODY_LIMIT = "from django.conf import settings; print(settings.MAX_BODY_BYTES)"
+
+
+def checkout_with_a_dot_env(tmp_path: Path) -> Path:
+    """A copy of the checkout whose `.env` is what `make run` wrote, plus a mark."""
+    checkout = copy_checkout(tmp_path / "checkout")
+    load_script("scripts/ensure_env.py").ensure_env(checkout / ".env", {})
+    with (checkout / ".env").open("a") as lines:
+        lines.write(f"{DOT_ENV_MARK}\n")
+    return checkout
+
+
+def bare_environment() -> dict[str, str]:
+    return {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
+def test_a_developers_manage_py_reads_dot_env(tmp_path: Path) -> None:
+    checkout = checkout_with_a_dot_env(tmp_path)
+
+    shown = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v0", "-c", SHOW_BODY_LIMIT],
+        cwd=checkout,
+        env=bare_environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert shown.stdout.strip() == "1234"
+
+
+def test_the_procfiles_web_never_reads_dot_env(tmp_path: Path) -> None:
+    """In a checkout where `make run` ran, the Procfile's web must not come up on the
+    development secrets: with none in its environment, it refuses to start."""
+    checkout = checkout_with_a_dot_env(tmp_path)
+    web = (checkout / "Procfile").read_text().split("web:", 1)[1].splitlines()[0]
+
+    started = subprocess.run(
+        ["sh", "-c", f"exec {web}"],
+        cwd=checkout,
+        env={**bare_environment(), "PORT": "0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert started.returncode == 1
+    assert "- SECRET_KEY is missing" in started.stderr
+
+
+def test_settings_read_dot_env_only_when_asked(tmp_path: Path) -> None:
+    checkout = checkout_with_a_dot_env(tmp_path)
+    code = f"import django; django.setup(); {SHOW_BODY_LIMIT}"
+    env = {**bare_environment(), "DJANGO_SETTINGS_MODULE": "todo_project.settings", "DEBUG": "1"}
+
+    def body_limit(**settings: str) -> str:
+        shown = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=checkout,
+            env={**env, **settings},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return shown.stdout.strip()
+
+    assert body_limit() == "65536"
+    assert body_limit(DJANGO_READ_DOT_ENV_FILE="true") == "1234"
+
+
+def test_images_leave_out_the_local_state() -> None:
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+
+    for local in (".env", ".venv", "db.sqlite3*", "staticfiles"):
+        assert local in ignored
