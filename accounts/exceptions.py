@@ -28,10 +28,13 @@ class KeysUnavailable(APIException):
 
 
 class PushNotConfigured(APIException):
-    """No VAPID_PRIVATE_KEY is set (a development start), so nothing can be pushed: 503."""
+    """No VAPID_PRIVATE_KEY is set, so push is off and nothing can be pushed: 503."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Browser notifications are not set up on this server (VAPID_PRIVATE_KEY)."
+    default_detail = (
+        "Browser notifications (Web Push) are off on this server: it has no "
+        "VAPID_PRIVATE_KEY. Reminders still appear in /notifications."
+    )
 
 
 class PushSubscriptionLimitReached(APIException):

@@ -37,6 +37,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
+from py_vapid import Vapid  # type: ignore[import-untyped]
 from py_vapid import jwt as vapid_jwt  # type: ignore[import-untyped]
 from pywebpush import WebPusher, WebPushException  # type: ignore[import-untyped]
 from requests.adapters import HTTPAdapter
@@ -101,12 +102,24 @@ def public_key() -> str | None:
     """The VAPID public key browsers subscribe with (`applicationServerKey`): the
     uncompressed P-256 point, base64url without padding; None when none is set."""
     key = signing_key()
-    if key is None:
-        return None
+    return None if key is None else public_key_of(key)
+
+
+def public_key_of(key: ec.EllipticCurvePrivateKey) -> str:
+    """`key`'s public half as browsers take it (see `public_key`)."""
     point = key.public_key().public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
     return _b64url(point)
+
+
+def new_key_pair() -> tuple[str, str]:
+    """A fresh VAPID key pair from py-vapid: the private key as VAPID_PRIVATE_KEY takes
+    it (the raw P-256 scalar, base64url) and its public key."""
+    vapid = Vapid()
+    vapid.generate_keys()
+    scalar: int = vapid.private_key.private_numbers().private_value
+    return _b64url(scalar.to_bytes(32, "big")), public_key_of(vapid.private_key)
 
 
 def _b64url(data: bytes) -> str:

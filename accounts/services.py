@@ -8,7 +8,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.exceptions import PushSubscriptionLimitReached
+from accounts import push
+from accounts.exceptions import PushNotConfigured, PushSubscriptionLimitReached
 from accounts.models import BetterAuthUser, PushSubscription
 
 # A user's browsers at most; a subscription beyond it is refused (409).
@@ -75,12 +76,15 @@ def push_subscription_save(
     *, user_id: str, endpoint: str, p256dh: str, auth: str
 ) -> tuple[PushSubscription, bool]:
     """Keep a browser's subscription for the user, or renew the keys of theirs with this
-    endpoint; True if it is new. Raise PushSubscriptionLimitReached when it is new and
-    the user has MAX_PUSH_SUBSCRIPTIONS already.
+    endpoint; True if it is new. Raise PushNotConfigured while push is off (no VAPID
+    key: nothing could ever reach the browser), and PushSubscriptionLimitReached when
+    it is new and the user has MAX_PUSH_SUBSCRIPTIONS already.
 
     An endpoint is one browser's: another user's subscription with it (who used that
     browser before) is deleted, so their reminders stop showing up there.
     """
+    if push.signing_key() is None:
+        raise PushNotConfigured()
     # The owner's row, locked: one user's subscribes take turns, so the cap holds.
     if not _lock_user(user_id):
         user_restore(user_id)

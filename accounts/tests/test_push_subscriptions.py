@@ -2,12 +2,15 @@
 reminders; support staff see the subscriptions by host alone."""
 
 import base64
+import re
 from collections.abc import Callable
+from io import StringIO
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from django.contrib.auth.models import Group, User
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -49,6 +52,32 @@ def test_without_a_vapid_key_the_public_key_is_503(settings: Any) -> None:
     assert response.status_code == 503
     assert response["Content-Type"] == "application/problem+json"
     assert "VAPID_PRIVATE_KEY" in response.json()["detail"]
+    assert "are off on this server" in response.json()["detail"]
+
+
+def test_without_a_vapid_key_subscribing_is_503_saying_push_is_off(
+    api: APIClient, settings: Any
+) -> None:
+    settings.VAPID_PRIVATE_KEY = ""
+
+    response = api.post("/api/me/push-subscriptions", subscription_json(), format="json")
+
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/problem+json"
+    assert "are off on this server" in response.json()["detail"]
+    assert not PushSubscription.objects.exists()
+
+
+def test_generate_vapid_keys_prints_a_pair_the_service_takes(settings: Any) -> None:
+    printed = StringIO()
+
+    call_command("generate_vapid_keys", stdout=printed)
+
+    private_line, public_line = printed.getvalue().splitlines()
+    settings.VAPID_PRIVATE_KEY = private_line.removeprefix("VAPID_PRIVATE_KEY=")
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", settings.VAPID_PRIVATE_KEY)
+    assert public_line.endswith(f": {push.public_key()}")
+    assert APIClient().get("/api/push/public-key").json()["public_key"] == push.public_key()
 
 
 def test_the_public_key_is_rate_limited_as_anonymous_calls_are(settings: Any) -> None:

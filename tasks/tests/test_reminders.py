@@ -98,6 +98,21 @@ def test_a_due_reminder_fires_once_as_a_notification_and_a_push(
     assert message.payload["task"]["id"] == task["id"]
 
 
+def test_with_web_push_off_a_reminder_still_fires_as_a_notification(
+    api: APIClient, user_id: str, settings: Any
+) -> None:
+    settings.VAPID_PRIVATE_KEY = ""
+    subscribe(user_id)  # from before push was turned off
+    at = soon()
+    task = create(api, reminders=[{"at": iso(at)}])
+
+    assert fire_due(now=at) == 1
+
+    (notification,) = api.get("/api/me/notifications").json()
+    assert notification["task_id"] == task["id"]
+    assert not PushMessage.objects.exists()
+
+
 def test_a_reminder_of_a_completed_or_trashed_task_does_not_fire(api: APIClient) -> None:
     at = soon()
     done = create(api, reminders=[{"at": iso(at)}])
