@@ -5,6 +5,7 @@ import binascii
 import re
 
 from cryptography.hazmat.primitives.asymmetric import ec
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts import push
@@ -57,11 +58,22 @@ class PushKeysSerializer(serializers.Serializer):
         return _encode_base64url(secret)
 
 
+# What the document says an endpoint is: https and what _URL_CHARACTERS allows. Whether
+# its host is public is for push.url_refusal; local development's http loopback
+# endpoints (PUSH_ALLOW_LOOPBACK) go unmentioned.
+ENDPOINT_PATTERN = r"^https://[\x21-\x7e]+$"
+
+
+@extend_schema_field({"type": "string", "maxLength": 2048, "pattern": ENDPOINT_PATTERN})
+class EndpointField(serializers.CharField):
+    """A push service's URL."""
+
+
 class NewPushSubscriptionSerializer(serializers.Serializer):
     """A browser's `PushSubscription.toJSON()`; its `expirationTime`, like any other key,
     is ignored."""
 
-    endpoint = serializers.CharField(
+    endpoint = EndpointField(
         max_length=2048,
         trim_whitespace=False,
         help_text="The push service's URL for this browser: https (absolute, at most 2048 "

@@ -36,6 +36,32 @@ def text_constraints(*, trimmed: bool, allow_blank: bool) -> dict[str, Any]:
     return NO_NUL
 
 
+class DueDateFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = "tasks.serializers.DueDateField"
+
+    def map_serializer_field(self, auto_schema: "AutoSchema", direction: "Direction") -> Any:
+        forms: list[dict[str, Any]] = [
+            {"type": "string", "format": "date-time"},
+            {"type": "string", "format": "date"},
+        ]
+        if direction == "request":
+            forms.append({"type": "string", "enum": [""], "description": "An empty input: null."})
+        # anyOf: to a validator that ignores formats, every form is the same string.
+        return {"anyOf": forms, "nullable": True}
+
+
+class RuleFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = "tasks.serializers.RuleField"
+
+    def map_serializer_field(self, auto_schema: "AutoSchema", direction: "Direction") -> Any:
+        from tasks.serializers import RULE_PATTERN  # tasks.serializers imports DRF's fields
+
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["pattern"] = RULE_PATTERN
+        return schema
+
+
 class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
     target_class = "tasks.serializers.StrictCharField"
 

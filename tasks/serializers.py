@@ -4,17 +4,21 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.timezones import TimeZoneField
 from tasks.models import MAX_TASK_ID, Priority, RepeatFrom
 from tasks.queries import TaskRow
 from tasks.recurrence import MAX_LENGTH as RECURRENCE_LENGTH
+from tasks.recurrence import PARTS as RECURRENCE_PARTS
 from tasks.recurrence import validate_recurrence
 from tasks.schedule import MAX_REMINDERS
 
 MAX_TAGS = 20
+# The form of every rule `validate_recurrence` accepts: NAME=VALUE parts of the names
+# it knows, joined by `;`. Which values go together is its to say.
+_RULE_PART = f"(?:{'|'.join(sorted(RECURRENCE_PARTS))})=[A-Z0-9,+-]+"
+RULE_PATTERN = f"^(?:RRULE:)?{_RULE_PART}(?:;{_RULE_PART})*$"
 LOCAL_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Four weeks: the longest a reminder may come before its due date.
@@ -70,21 +74,19 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().enforce_timezone(value)
 
 
-@extend_schema_field(
-    {
-        "oneOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}],
-        "nullable": True,
-    }
-)
 class DueDateField(AwareDateTimeField):
     """A date-time with its offset; a local one without (`2026-12-20T17:00`, what
     `<input type="datetime-local">` sends), left naive; or a date alone (`2026-12-20`,
-    all-day). tasks.schedule reads the last two in the task's time zone."""
+    all-day). tasks.schedule reads the last two in the task's time zone. `""`, what an
+    empty date input sends, is null (tasks.schema says so in the document)."""
 
     default_error_messages = {
         "local": "Send a local date-time as YYYY-MM-DDTHH:MM[:SS], a date as YYYY-MM-DD, "
         "or a UTC offset (2025-01-31T17:00:00Z)."
     }
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        return super().validate_empty_values(None if data == "" else data)
 
     def to_internal_value(self, value: Any) -> datetime | date:  # type: ignore[override]
         if isinstance(value, str) and DATE.fullmatch(value):
@@ -101,6 +103,11 @@ class DueDateField(AwareDateTimeField):
 
     def enforce_timezone(self, value: datetime) -> datetime:
         return value if value.tzinfo is None else super().enforce_timezone(value)
+
+
+class RuleField(StrictCharField):
+    """A recurrence rule, checked by `validate_recurrence`; tasks.schema gives the
+    document RULE_PATTERN, the form every rule it accepts has."""
 
 
 class ShortListField(serializers.ListField):
@@ -225,7 +232,8 @@ class TaskSerializer(serializers.Serializer):
         help_text="Default `null`. With a UTC offset; local (`2026-12-20T17:00`) when the "
         "task has a `time_zone` (the one sent, else the task's; on create, else the user's), "
         "read in that zone; or a date alone (`2026-12-20`): all-day, due at the end of that "
-        "day in the task's zone, and answered as the date. Otherwise answered in UTC.",
+        "day in the task's zone, and answered as the date. Otherwise answered in UTC. "
+        '`""` (an empty date input) is null.',
     )
     tags = TagListField(required=False, help_text="Default `[]`.")
     time_zone = TimeZoneField(
@@ -233,7 +241,7 @@ class TaskSerializer(serializers.Serializer):
         help_text="The zone of the task's local times: an IANA name, or null (UTC). A new "
         "task sent without one (or with null) takes the user's `…/settings` zone.",
     )
-    recurrence = StrictCharField(
+    recurrence = RuleField(
         required=False,
         allow_null=True,
         max_length=RECURRENCE_LENGTH,

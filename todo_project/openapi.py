@@ -48,7 +48,7 @@ PROBLEM_SCHEMA = {
 _INVALID = {"title": ["This field may not be blank."]}
 ERRORS = {
     400: (
-        "Invalid body or query parameter.",
+        "Invalid body, query parameter or header (`If-Match`, `Idempotency-Key`).",
         problem(400, validation_detail(_INVALID), errors=_INVALID),
     ),
     401: ("Missing, invalid or expired token.", problem(401, "The access token is invalid.")),
@@ -137,7 +137,8 @@ CREATES = {"tasks_create", "tasks_bulk"}
 OWN_STATUSES = {"tasks_bulk": [404], "changes_list": [410]}
 CONDITIONS = {
     "If-Match": 'Write only if the task is at this version (its ETag, e.g. `"3"`; `*`: '
-    "any existing task). Otherwise 412 with the current ETag, and nothing changes.",
+    "any existing task). Otherwise 412 with the current ETag, and nothing changes; a value "
+    "that is neither (an unquoted `3`) is a 400.",
     "If-None-Match": "The ETag you hold: 304 with no body while the task is still at it.",
     "Idempotency-Key": "1 to 255 printable ASCII characters, new for each new request: a "
     "retry with it (and the same body) within 24 hours gets the first response again, "
@@ -164,15 +165,24 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
     if "{id}" in path:
         statuses.append(404)
     if CONDITIONAL.get(operation["operationId"]) == "If-Match":
-        statuses.append(412)
+        statuses += [400, 412]
     statuses += OWN_STATUSES.get(operation["operationId"], [])
-    return sorted(statuses)
+    return sorted(set(statuses))
 
 
+# An RFC 9110 entity tag, maybe weak, and a list of them or `*` (what If-Match and
+# If-None-Match take; tasks.preconditions reads them, and refuses a malformed If-Match).
+_ENTITY_TAG = '(W/)?"[\\x21\\x23-\\x7e]*"'
+ENTITY_TAGS = f"^[ \\t]*(\\*|{_ENTITY_TAG}([ \\t]*,[ \\t]*{_ENTITY_TAG})*)[ \\t]*$"
 # What a header parameter's value may be, beyond a string.
-HEADER_SCHEMAS = {
+HEADER_SCHEMAS: dict[str, dict[str, Any]] = {
     "Idempotency-Key": {"minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
+    "If-Match": {"pattern": ENTITY_TAGS},
+    "If-None-Match": {"pattern": ENTITY_TAGS},
 }
+# Operations whose body drf-spectacular deems optional, no one field of it being
+# required, though the server refuses a request without one: a move names where to.
+NEEDS_BODY = {"tasks_move"}
 
 
 def _header_parameter(name: str) -> dict[str, Any]:
@@ -219,6 +229,8 @@ def complete_operations(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any
                     response["headers"] = _headers(names)
                 if operation_id == "tasks_create" and code == "201":
                     response["links"] = _links_from_create(result["paths"])
+            if operation_id in NEEDS_BODY:
+                operation["requestBody"]["required"] = True
             if operation_id in CREATES:
                 operation.setdefault("parameters", []).append(_header_parameter("Idempotency-Key"))
             if condition := CONDITIONAL.get(operation_id):

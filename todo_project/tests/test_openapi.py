@@ -1,6 +1,7 @@
 """The OpenAPI document, and docs pages that work with no other origin reachable."""
 
 import re
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -8,6 +9,9 @@ import yaml
 from django.core.management import call_command
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
+from jsonschema import Draft4Validator, FormatChecker  # type: ignore[import-untyped]
+from referencing import Registry
+from referencing.jsonschema import DRAFT4
 from rest_framework.test import APIClient
 
 from todo_project import openapi
@@ -240,3 +244,113 @@ def test_a_task_answer_holds_exactly_the_required_fields(
     assert set(task) == set(schema["components"]["schemas"]["Task"]["required"])
     assert task["due_date"] is None  # required, and nullable
     assert schema["components"]["schemas"]["Task"]["properties"]["due_date"]["nullable"]
+
+
+FORMATS = FormatChecker()
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def is_date_time(value: object) -> bool:
+    """RFC 3339's date-time (jsonschema checks it only with a package not installed)."""
+    return not isinstance(value, str) or (
+        "T" in value.upper() and datetime.fromisoformat(value).tzinfo is not None
+    )
+
+
+def admits(schema: dict[str, Any], component: str, body: Any) -> bool:
+    """Whether the document's `component` schema admits `body`, formats checked."""
+    registry = Registry().with_resource("urn:document", DRAFT4.create_resource(schema))
+    validator = Draft4Validator(
+        {"$ref": f"urn:document#/components/schemas/{component}"},
+        registry=registry,
+        format_checker=FORMATS,
+    )
+    return validator.is_valid(body)
+
+
+def test_a_reminder_sent_holds_exactly_one_of_before_minutes_and_at(
+    schema: dict[str, Any],
+) -> None:
+    at = "2030-01-01T09:00:00Z"
+
+    assert admits(schema, "ReminderRequest", {"before_minutes": 30})
+    assert admits(schema, "ReminderRequest", {"at": at})
+    assert not admits(schema, "ReminderRequest", {"before_minutes": 30, "at": at})
+    assert not admits(schema, "ReminderRequest", {})
+
+
+def test_a_move_needs_a_body_with_exactly_one_place(schema: dict[str, Any]) -> None:
+    assert schema["paths"]["/api/{user_id}/tasks/{id}/move"]["post"]["requestBody"]["required"]
+    assert admits(schema, "MoveRequest", {"to": "top"})
+    assert not admits(schema, "MoveRequest", {})
+    assert not admits(schema, "MoveRequest", {"before": 3, "to": "top"})
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "admitted"),
+    [
+        ("https://fcm.googleapis.com/fcm/send/dpH5lCsTSSM:APA91b", True),
+        ("http://push.example.com/send/1", False),
+        ("https://push.example.com/a b", False),
+        ("push.example.com/send/1", False),
+    ],
+)
+def test_a_push_endpoint_is_https(schema: dict[str, Any], endpoint: str, admitted: bool) -> None:
+    keys = {"p256dh": "BAyjCLU4BlJe", "auth": "tBHItJI5svbpez7KI4CCXg"}
+
+    assert admits(schema, "NewPushSubscriptionRequest", {"endpoint": endpoint, "keys": keys}) is (
+        admitted
+    )
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=WEEKLY;BYDAY=MO,WE",
+        "RRULE:FREQ=MONTHLY;BYDAY=-1FR",
+        "INTERVAL=2;FREQ=DAILY;COUNT=10",
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1;UNTIL=20301231T170000Z",
+        "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=+1",
+    ],
+)
+def test_the_recurrence_pattern_admits_every_rule_the_server_takes(
+    schema: dict[str, Any], api: APIClient, rule: str
+) -> None:
+    body = {"title": "Series", "due_date": "2030-01-01T09:00:00Z", "recurrence": rule}
+
+    assert api.post("/api/me/tasks", body, format="json").status_code == 201
+    assert admits(schema, "TaskRequest", body)
+
+
+@pytest.mark.parametrize(
+    "rule", ["FREQ=DAILY;", "freq=daily", "FREQ:DAILY", "FREQ=DAILY; COUNT=2", "FREQ=HOURLY=1"]
+)
+def test_the_recurrence_pattern_refuses_what_is_no_rrule(
+    schema: dict[str, Any], api: APIClient, rule: str
+) -> None:
+    body = {"title": "Series", "due_date": "2030-01-01T09:00:00Z", "recurrence": rule}
+
+    assert api.post("/api/me/tasks", body, format="json").status_code == 400
+    assert not admits(schema, "TaskRequest", body)
+
+
+def test_an_empty_due_date_is_admitted_in_requests_alone(schema: dict[str, Any]) -> None:
+    assert admits(schema, "TaskRequest", {"title": "Form", "due_date": ""})
+    assert admits(schema, "PatchedTaskRequest", {"due_date": "2026-12-24"})
+    assert not admits(schema, "TaskRequest", {"title": "Form", "due_date": "tomorrow"})
+    assert {"type": "string", "enum": [""]}.items() <= (
+        schema["components"]["schemas"]["TaskRequest"]["properties"]["due_date"]["anyOf"][2].items()
+    )
+    assert len(schema["components"]["schemas"]["Task"]["properties"]["due_date"]["anyOf"]) == 2
+
+
+def test_if_match_and_if_none_match_take_entity_tags(schema: dict[str, Any]) -> None:
+    patch = schema["paths"]["/api/{user_id}/tasks/{id}"]["patch"]
+    (header,) = [p for p in patch["parameters"] if p["name"] == "If-Match"]
+    pattern = header["schema"]["pattern"]
+
+    for value in ['"3"', 'W/"3", "4"', "*", ' "3" ']:
+        assert re.search(pattern, value), value
+    for value in ["3", '"3', "W/3", '"3" junk']:
+        assert not re.search(pattern, value), value
+    assert "400" in patch["responses"]
