@@ -1,13 +1,16 @@
 """Conditional requests (RFC 9110): a task's ETag is its version, `"<version>"`.
 
 `If-Match` makes a write happen only at the versions it names (strong comparison: a
-weak tag names none; `*` any existing task); `If-None-Match` on a read answers 304
-when the task is still at a version it names (weak comparison, as RFC 9110 says).
-A header that is not a well-formed list of entity tags names no version at all.
+weak tag names none; `*` any existing task); one that is not `*` nor a list of
+entity tags (`If-Match: 3`, unquoted) is a 400 saying so, not a 412 that would send
+the client to reread a task that has not changed. `If-None-Match` on a read answers
+304 when the task is still at a version it names (weak comparison, as RFC 9110 says);
+a malformed one names no version, and the read answers as without it.
 """
 
 import re
 
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
 # One list element: an entity tag, maybe weak, between optional spaces and tabs
@@ -17,14 +20,15 @@ _ENTITY_TAG = re.compile(r'[ \t]*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*')
 _VERSION = re.compile(r"[1-9][0-9]{0,9}")
 # Beyond this many tags a header is not a client's: it names nothing.
 MAX_TAGS = 100
+MALFORMED_IF_MATCH = 'Send `*` or entity tags, quoted as the ETag header gives them: If-Match: "3".'
 
 
 def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def _versions(header: str, *, weak_match: bool) -> frozenset[int]:
-    """The versions a list of entity tags names; none if it is malformed."""
+def _versions(header: str, *, weak_match: bool) -> frozenset[int] | None:
+    """The versions a list of entity tags names; None if it is malformed."""
     elements = [element for element in header.split(",") if element.strip(" \t")]
     if len(elements) > MAX_TAGS:
         return frozenset()
@@ -32,7 +36,7 @@ def _versions(header: str, *, weak_match: bool) -> frozenset[int]:
     for element in elements:
         match = _ENTITY_TAG.fullmatch(element)
         if match is None:
-            return frozenset()
+            return None
         weak, value = match.groups()
         if (weak_match or not weak) and _VERSION.fullmatch(value):
             versions.add(int(value))
@@ -41,11 +45,15 @@ def _versions(header: str, *, weak_match: bool) -> frozenset[int]:
 
 def if_match_versions(request: Request) -> frozenset[int] | None:
     """The versions a write may happen at: None without `If-Match` or with `*` (any
-    existing task); else those its strong tags name, maybe none (then no write can)."""
+    existing task); else those its strong tags name, maybe none (then no write can).
+    Raises DRF's ValidationError (a 400 naming the header) for a malformed one."""
     header = request.headers.get("If-Match")
     if header is None or header.strip(" \t") == "*":
         return None
-    return _versions(header, weak_match=False)
+    versions = _versions(header, weak_match=False)
+    if versions is None:
+        raise ValidationError({"If-Match": [MALFORMED_IF_MATCH]})
+    return versions
 
 
 def not_modified(request: Request, version: int) -> bool:
@@ -53,4 +61,4 @@ def not_modified(request: Request, version: int) -> bool:
     header = request.headers.get("If-None-Match")
     if header is None:
         return False
-    return header.strip(" \t") == "*" or version in _versions(header, weak_match=True)
+    return header.strip(" \t") == "*" or version in (_versions(header, weak_match=True) or ())
