@@ -95,6 +95,28 @@ def test_null_due_date_clears_it(api: APIClient, user_id: str) -> None:
     assert body["due_date"] is None
 
 
+def test_an_empty_due_date_is_null_as_an_empty_date_input_means(
+    api: APIClient, user_id: str
+) -> None:
+    created = api.post("/api/me/tasks", {"title": "Form", "due_date": ""}, format="json")
+    task = TaskFactory.create(user_id=user_id)
+    api.patch(f"/api/me/tasks/{task.id}", {"due_date": "2030-01-01"}, format="json")
+
+    cleared = api.patch(f"/api/me/tasks/{task.id}", {"due_date": ""}, format="json")
+    bulk = api.post(
+        "/api/me/tasks/bulk",
+        {"action": "update", "ids": [task.id], "fields": {"due_date": ""}},
+        format="json",
+    )
+
+    assert (created.status_code, created.json()["due_date"]) == (201, None)
+    assert (cleared.status_code, cleared.json()["due_date"]) == (200, None)
+    assert bulk.status_code == 200
+    # Blank is empty, not white space: " " is no date and no form's empty input.
+    refused = api.post("/api/me/tasks", {"title": "Form", "due_date": " "}, format="json")
+    assert refused.status_code == 400
+
+
 @pytest.mark.parametrize(
     ("raw", "content_type", "status"),
     [
