@@ -1,8 +1,10 @@
-"""Liveness and readiness probes for the platform: no token, GET and HEAD only.
+"""Liveness and readiness probes for the platform: no token, GET and HEAD only, any Host.
 
 They are DRF views like the API, so another method is a 405 problem (never Django's
 CSRF page) and a flood from one address meets RATE_LIMIT_ANON, counted apart from the
-API's anonymous calls.
+API's anonymous calls. They skip the check of the Host header against ALLOWED_HOSTS
+(todo_project.middleware.CommonMiddleware): a platform's health check often calls an
+instance by its address, which no ALLOWED_HOSTS lists.
 """
 
 from django.db import DatabaseError, connection
@@ -55,3 +57,7 @@ class Readyz(Probe):
                 checks={"database": "ok", "migrations": "pending"},
             )
         return JsonResponse({"status": "ready", "checks": {"database": "ok", "migrations": "ok"}})
+
+
+# The probes' paths (todo_project/urls.py); the HTTPS redirect spares them too.
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})

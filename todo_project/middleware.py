@@ -2,11 +2,13 @@
 
 from collections.abc import Callable
 
+import django.middleware.common
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import import_string
 
+from todo_project.health import PROBE_PATHS
 from todo_project.problems import problem_response
 
 CHUNKED_DETAIL = "Send the body with a Content-Length header; chunked bodies are not read."
@@ -97,3 +99,13 @@ class BrowserOnlyMiddleware:
         if request.path_info.startswith("/api/"):
             return self.get_response(request)
         return self.browser_response(request)
+
+
+class CommonMiddleware(django.middleware.common.CommonMiddleware):
+    """Django's, except that the platform's probes skip it: their Host header may be
+    the instance's address, which no ALLOWED_HOSTS lists (todo_project/health.py)."""
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        if request.path_info in PROBE_PATHS:
+            return None
+        return super().process_request(request)

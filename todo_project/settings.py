@@ -64,7 +64,7 @@ MIDDLEWARE = [
     "todo_project.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "todo_project.middleware.BrowserOnlyMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "todo_project.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

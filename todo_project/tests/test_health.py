@@ -26,6 +26,21 @@ def test_readyz_is_200_when_migrated() -> None:
     assert response.json()["checks"] == {"database": "ok", "migrations": "ok"}
 
 
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+@pytest.mark.parametrize("host", ["10.0.0.5", "10.0.0.5:8000", "[fd00::5]", "internal.invalid"])
+def test_probes_answer_whatever_the_host(path: str, host: str) -> None:
+    """A platform's health check calls the instance by its address, not a public name."""
+    response = Client().get(path, HTTP_HOST=host)
+
+    assert response.status_code == 200
+
+
+def test_other_routes_still_need_an_allowed_host() -> None:
+    response = Client().get("/api/schema/", HTTP_HOST="10.0.0.5")
+
+    assert response.status_code == 400
+
+
 def test_readyz_is_503_with_pending_migrations(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(health, "_unapplied_migrations", lambda: 2)
 
