@@ -14,6 +14,7 @@ from django.db import transaction
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from accounts.selectors import user_time_zone
 from tasks import queries
 from tasks.exceptions import TasksNotFound
 from tasks.filters import TaskListQuery, parse_list_query
@@ -84,12 +85,12 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _where(raw: dict[str, Any]) -> dict[str, Any]:
+def _where(user_id: str, raw: dict[str, Any]) -> dict[str, Any]:
     # A misspelt filter would widen the action to every task: refused, not ignored.
     if unknown := sorted(set(raw) - FILTERS):
         raise ValidationError({"where": {name: ["Not a filter of the list."] for name in unknown}})
     try:
-        return parse_list_query(raw)
+        return parse_list_query(raw, owner_zone=lambda: user_time_zone(user_id))
     except ValidationError as error:
         raise ValidationError({"where": error.detail}) from None
 
@@ -125,7 +126,7 @@ def bulk_apply(*, user_id: str, data: Any) -> BulkResult:
         raise ValidationError({"ids": ["Send either `ids` or `where`, not both."]})
     fields = None if action == "delete" else _fields(request)
     ids = request.get("ids")
-    query = None if ids is not None else _where(request["where"])
+    query = None if ids is not None else _where(user_id, request["where"])
     try:
         written = queries.tasks_update_owned(
             user_id=user_id, task_ids=ids, query=query, fields=fields, trash=action == "delete"

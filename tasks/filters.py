@@ -1,17 +1,44 @@
 """The list's query parameters: parsed and validated, a 400 naming any bad one."""
 
+from collections.abc import Callable
+from datetime import date, datetime, time
 from typing import Any
 
 from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tasks.changes import UNKNOWN_SINCE
+from tasks.due_dates import Due
 from tasks.pagination import INVALID_CURSOR, MAX_CURSOR_LENGTH
 from tasks.queries import SORT_FIELDS, TRASH_SORT
-from tasks.serializers import AwareDateTimeField, PriorityField, StrictCharField
+from tasks.serializers import DATE, AwareDateTimeField, PriorityField, StrictCharField
 
-SORT_CHOICES = [*SORT_FIELDS, *(f"-{sort}" for sort in SORT_FIELDS)]
+# `FIELD:asc` and `FIELD:desc`, as some frontends write an order, name `FIELD` and `-FIELD`.
+SORT_ALIASES = {
+    **{f"{sort}:asc": sort for sort in SORT_FIELDS},
+    **{f"{sort}:desc": f"-{sort}" for sort in SORT_FIELDS},
+}
+SORT_CHOICES = [*SORT_FIELDS, *(f"-{sort}" for sort in SORT_FIELDS), *SORT_ALIASES]
 STATUS_CHOICES = ("all", "pending", "completed")
+
+
+@extend_schema_field(
+    {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}
+)
+class DueBoundField(AwareDateTimeField):
+    """An instant with its UTC offset, or a date alone (`2026-12-24`, as `due_date`
+    takes it), which `parse_list_query` reads as that whole day in the user's zone."""
+
+    default_error_messages = {"date": "Not a date: send YYYY-MM-DD, or a date-time with offset."}
+
+    def to_internal_value(self, value: Any) -> datetime | date:  # type: ignore[override]
+        if isinstance(value, str) and DATE.fullmatch(value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                self.fail("date")
+        return super().to_internal_value(value)
 
 
 class PageQuery(serializers.Serializer):
@@ -41,16 +68,25 @@ class TaskListQuery(PageQuery):
     tag = StrictCharField(
         required=False, max_length=50, help_text="Tasks carrying this tag (case-insensitive)."
     )
-    due_before = AwareDateTimeField(required=False, help_text="Due strictly before this instant.")
-    due_after = AwareDateTimeField(required=False, help_text="Due strictly after this instant.")
+    due_before = DueBoundField(
+        required=False,
+        help_text="Due strictly before this instant; a date alone: before that day begins "
+        "in your `…/settings` time zone (UTC without one).",
+    )
+    due_after = DueBoundField(
+        required=False,
+        help_text="Due strictly after this instant; a date alone: after that day ends in "
+        "your `…/settings` time zone (UTC without one), so an all-day task due that day is "
+        "not after it.",
+    )
     overdue = serializers.BooleanField(
         required=False, default=False, help_text="`true`: not completed and due before now."
     )
     sort = serializers.ChoiceField(
         choices=SORT_CHOICES,
         default="-created",
-        help_text="Field to order by, `-` for descending. `due_date` puts undated tasks "
-        "last either way; ties break by id.",
+        help_text="Field to order by, `-` for descending (or `FIELD:asc`, `FIELD:desc`). "
+        "`due_date` puts undated tasks last either way; ties break by id.",
     )
 
 
@@ -58,14 +94,36 @@ _LIST_QUERY = TaskListQuery()
 _PAGE_QUERY = PageQuery()
 
 
-def parse_list_query(params: dict[str, str]) -> dict[str, Any]:
-    """Validated list parameters; DRF's ValidationError (a 400) names any bad one.
+def _utc() -> None:
+    return None
+
+
+def parse_list_query(
+    params: dict[str, Any], *, owner_zone: Callable[[], str | None] = _utc
+) -> dict[str, Any]:
+    """Validated list parameters; DRF's ValidationError (a 400) names any bad one. A
+    `sort` alias is its `-FIELD` form, and a date bound an instant: the start of its
+    day (`due_before`), or its end (`due_after`), in `owner_zone()` (the user's zone;
+    UTC unless given), asked only then.
 
     One shared TaskListQuery validates every request: instantiating a serializer
     deep-copies its fields, which costs more than the validation.
     """
     query: dict[str, Any] = _LIST_QUERY.run_validation(params)
+    query["sort"] = SORT_ALIASES.get(query["sort"], query["sort"])
+    days = {name: query[name] for name in ("due_before", "due_after") if _is_day(query.get(name))}
+    if days:
+        zone = owner_zone()
+        if "due_before" in days:
+            start = datetime.combine(days["due_before"], time.min)
+            query["due_before"] = Due.local(start, zone).instant
+        if "due_after" in days:
+            query["due_after"] = Due.on_day(days["due_after"], zone).instant
     return query
+
+
+def _is_day(value: Any) -> bool:
+    return isinstance(value, date) and not isinstance(value, datetime)
 
 
 def parse_page_query(params: dict[str, str]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.schema import USER_ID_PARAMETER
+from accounts.selectors import user_time_zone
 from accounts.views import OwnerViewSet
 from tasks import queries
 from tasks.bulk import BulkRequestSerializer, bulk_apply
@@ -161,7 +162,9 @@ class TaskViewSet(OwnerViewSet):
     def list(self, request: Request, user_id: str) -> Response:
         # A plain dict, not the QueryDict: DRF reads `?limit=` from a QueryDict as
         # if it were absent, and an empty value should be a 400, not the default.
-        query = parse_list_query(request.query_params.dict())
+        query = parse_list_query(
+            request.query_params.dict(), owner_zone=lambda: user_time_zone(self.owner_id)
+        )
         page = paginate(user_id=self.owner_id, query=query)
         return Response([task_json(task) for task in page.items], headers=page.headers(request))
 

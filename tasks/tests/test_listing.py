@@ -120,6 +120,43 @@ def test_due_before_and_after_bound_the_due_date(api: APIClient, mixed: dict[str
     assert ids(api.get("/api/me/tasks", {"due_after": now})) == [mixed["future"].id]
 
 
+def test_a_date_bound_is_the_whole_day_in_the_users_zone(api: APIClient, user_id: str) -> None:
+    api.patch("/api/me/settings", {"time_zone": "Europe/Berlin"}, format="json")
+
+    def task(due_date: str, **body: str) -> int:
+        created = api.post(
+            "/api/me/tasks", {"title": due_date, "due_date": due_date, **body}, format="json"
+        )
+        return int(created.json()["id"])
+
+    eve = task("2026-12-23T22:59:00Z")  # 23:59 on the 23rd in Berlin
+    midnight = task("2026-12-23T23:00:00Z")  # 00:00 on the 24th
+    all_day = task("2026-12-24")
+    last_minute = task("2026-12-24T22:59:00Z")
+    next_day = task("2026-12-24T23:00:00Z")
+    all_day_in_utc = task("2026-12-24", time_zone="UTC")  # ends at 01:00 Berlin time
+
+    before = ids(api.get("/api/me/tasks", {"due_before": "2026-12-24", "sort": "created"}))
+    after = ids(api.get("/api/me/tasks", {"due_after": "2026-12-24", "sort": "created"}))
+    bulk = api.post(
+        "/api/me/tasks/bulk",
+        {"action": "complete", "where": {"due_after": "2026-12-24"}},
+        format="json",
+    )
+
+    assert before == [eve]
+    assert after == [next_day, all_day_in_utc]
+    assert {t["id"] for t in bulk.json()["tasks"]} == {next_day, all_day_in_utc}
+    assert {midnight, all_day, last_minute}.isdisjoint(before + after)
+
+
+def test_a_date_bound_without_a_zone_is_a_day_in_utc(api: APIClient, user_id: str) -> None:
+    late = TaskFactory.create(user_id=user_id, due_date=datetime(2026, 12, 23, 23, 59, tzinfo=UTC))
+    TaskFactory.create(user_id=user_id, due_date=datetime(2026, 12, 24, tzinfo=UTC))
+
+    assert ids(api.get("/api/me/tasks", {"due_before": "2026-12-24"})) == [late.id]
+
+
 def test_tag_filter_matches_whole_tags_with_special_characters(
     api: APIClient, user_id: str
 ) -> None:
@@ -151,6 +188,17 @@ def test_sort_orders(
         Task.objects.filter(id=mixed["overdue"].id).update(title="Charlie")
 
     assert ids(api.get(f"/api/me/tasks?sort={sort}")) == [mixed[k].id for k in expected]
+
+
+@pytest.mark.parametrize(("alias", "sort"), [("created:desc", "-created"), ("title:asc", "title")])
+def test_sort_takes_field_colon_direction(
+    api: APIClient, mixed: dict[str, Task], alias: str, sort: str
+) -> None:
+    Task.objects.filter(id=mixed["overdue"].id).update(title="Charlie")
+    expected = ids(api.get(f"/api/me/tasks?sort={sort}&limit=200"))
+
+    assert ids(api.get(f"/api/me/tasks?sort={alias}")) == expected
+    assert walk(api, f"/api/me/tasks?sort={alias}&limit=1") == expected
 
 
 def test_sort_by_updated(api: APIClient, user_id: str) -> None:
@@ -340,6 +388,10 @@ def test_a_cursor_for_another_sort_is_400(api: APIClient, user_id: str) -> None:
         ("limit=" + "9" * 40, "limit"),
         ("overdue=maybe", "overdue"),
         ("due_before=yesterday", "due_before"),
+        ("due_before=2026-02-30", "due_before"),
+        ("due_after=20261224", "due_after"),
+        ("sort=created:up", "sort"),
+        ("sort=-created:desc", "sort"),
         ("due_after=2030-01-01T00:00:00", "due_after"),
         ("search=" + "x" * 201, "search"),
         ("search=a%00b", "search"),

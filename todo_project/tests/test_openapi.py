@@ -354,3 +354,14 @@ def test_if_match_and_if_none_match_take_entity_tags(schema: dict[str, Any]) -> 
     for value in ["3", '"3', "W/3", '"3" junk']:
         assert not re.search(pattern, value), value
     assert "400" in patch["responses"]
+
+
+def test_the_list_documents_sort_aliases_and_date_bounds(schema: dict[str, Any]) -> None:
+    parameters = {
+        p["name"]: p["schema"]
+        for p in schema["paths"]["/api/{user_id}/tasks"]["get"]["parameters"]
+        if p["in"] == "query"
+    }
+    assert {"-created", "created:desc", "due_date:asc"} <= set(parameters["sort"]["enum"])
+    for bound in ("due_before", "due_after"):
+        assert {form["format"] for form in parameters[bound]["anyOf"]} == {"date", "date-time"}
