@@ -92,20 +92,33 @@ def apply_statement_timeout(timeout_ms: int, using: str = DEFAULT_DB_ALIAS) -> N
         )
         # A server connection opened before the ALTER (the one migrating, which a
         # pooler hands on to the web next) gets the same value now; others already
-        # pooled keep theirs until the pooler replaces them (README, Database).
+        # pooled keep theirs until the pooler replaces them (docs/operations.md).
         cursor.execute("SELECT set_config('statement_timeout', %s, false)", [str(timeout_ms)])
 
 
-def log_unavailable(exc: Exception) -> None:
-    """One log line for a failed connection or query: what failed, and what to set
-    when the server (a pooler) refused a startup parameter. The line never holds the
-    error's message, which can hold the host name."""
+def log_unavailable(exc: Exception, using: str = DEFAULT_DB_ALIAS) -> None:
+    """One log line for a failed connection or query, naming the cause as the driver
+    put it (a refused connection, a wrong password, a missing database or SSL mode),
+    on one line and without the database password; and what to set when the server
+    (a pooler) refused a startup parameter."""
     if REFUSED_STARTUP_PARAMETER in str(exc):
         logger.error(
             "The database refused a startup parameter, as a transaction pooler "
             "(PgBouncer) does: remove `options` and other server settings from "
             "DATABASE_URL; the statement timeout is set on the role by `migrate` "
-            "(README, Database)."
+            "(docs/operations.md, The database)."
         )
     else:
-        logger.error("Database unavailable: %s", type(exc).__name__)
+        logger.error("Database unavailable (%s): %s", type(exc).__name__, _cause(exc, using))
+
+
+# Enough for libpq's longest messages (an SSL or authentication failure with its hint).
+MAX_CAUSE_CHARACTERS = 500
+
+
+def _cause(exc: Exception, using: str) -> str:
+    message = " ".join(str(exc).split())
+    password = connections[using].settings_dict.get("PASSWORD")
+    if password:
+        message = message.replace(password, "********")
+    return message[:MAX_CAUSE_CHARACTERS]

@@ -1,6 +1,7 @@
 """Database settings for Neon and any pooler: no startup options, the statement timeout
 on the role, outages."""
 
+import os
 from typing import Any
 
 import psycopg
@@ -8,6 +9,7 @@ import pytest
 from django.db import OperationalError, connection
 from rest_framework.test import APIClient
 
+from testing.live import free_port
 from testing.postgres import needs_postgres
 from todo_project.database import database_settings, log_unavailable
 
@@ -82,7 +84,45 @@ def test_a_refused_startup_parameter_logs_what_to_set(caplog: pytest.LogCaptureF
 
     (record,) = caplog.records
     assert "remove `options`" in record.getMessage()
-    assert "10.0.0.7" not in record.getMessage()
+
+
+def driver_error(url: str) -> psycopg.OperationalError:
+    """What psycopg raises connecting to `url` (on loopback)."""
+    with pytest.raises(psycopg.OperationalError) as raised:
+        psycopg.connect(url, connect_timeout=2)
+    return raised.value
+
+
+def test_an_outage_log_line_names_the_cause(caplog: pytest.LogCaptureFixture) -> None:
+    log_unavailable(driver_error(f"postgres://todo@127.0.0.1:{free_port()}/todo"))
+
+    (record,) = caplog.records
+    assert record.getMessage().startswith("Database unavailable (OperationalError): ")
+    assert "Connection refused" in record.getMessage()
+    assert "\n" not in record.getMessage()
+
+
+@needs_postgres
+def test_an_outage_log_line_names_a_missing_database(caplog: pytest.LogCaptureFixture) -> None:
+    server = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+
+    log_unavailable(driver_error(f"{server}/todo_no_such_database"))
+
+    (record,) = caplog.records
+    assert 'database "todo_no_such_database" does not exist' in record.getMessage()
+
+
+def test_an_outage_log_line_never_holds_the_password(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(connection.settings_dict, "PASSWORD", "hunter2-secret")
+    error = OperationalError('invalid connection option "passwrd=hunter2-secret"')
+
+    log_unavailable(error)
+
+    (record,) = caplog.records
+    assert "hunter2-secret" not in record.getMessage()
+    assert "invalid connection option" in record.getMessage()
 
 
 @pytest.mark.django_db
