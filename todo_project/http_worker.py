@@ -1,5 +1,5 @@
 """gunicorn's asyncio worker (`worker_class` in gunicorn.conf.py), with two bounds on
-what clients may leave open.
+what clients may leave open, and every standard reason phrase.
 
 gunicorn closes a kept-alive connection whose next request head does not arrive within
 `keepalive` seconds, but waits for a new connection's first one without end, and it
@@ -10,9 +10,11 @@ the process out of file descriptors.
 """
 
 from asyncio import BaseTransport
+from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
+from gunicorn.asgi import protocol
 from gunicorn.asgi.protocol import ASGIProtocol
 from gunicorn.workers import gasgi
 
@@ -44,4 +46,8 @@ class BoundedConnectionWorker(gasgi.ASGIWorker):
         # The worker builds its protocol by this module-level name; this is the worker
         # process, which serves nothing else.
         gasgi.ASGIProtocol = BoundedConnectionProtocol
+        # gunicorn's table of reason phrases lacks some the API answers with (412, 428),
+        # which would go out as "412 Unknown".
+        for status in HTTPStatus:
+            protocol._REASON_PHRASES.setdefault(status.value, status.phrase)
         super().run(*args, **kwargs)

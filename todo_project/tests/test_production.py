@@ -7,6 +7,7 @@ Redis (CI starts it).
 """
 
 import contextlib
+import http.client
 import json
 import os
 import re
@@ -23,7 +24,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from tasks.pagination import encode_cursor
-from testing.live import ROOT, fetch, live_service, live_token, service_env
+from testing.live import ROOT, fetch, fetch_json, live_service, live_token, service_env
 from testing.postgres import needs_postgres
 
 
@@ -379,3 +380,17 @@ def test_a_multi_worker_server_leaves_no_metrics_directory_behind(tmp_path: Path
 
     assert len(during) == 1
     assert not any(directory.exists() for directory in during)
+
+
+def test_every_status_goes_out_with_its_reason_phrase(tmp_path: Path) -> None:
+    env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", WEB_CONCURRENCY="1")
+    token = live_token(env)
+    with live_service(env) as base:
+        _, task = fetch_json(f"{base}/api/me/tasks", token, method="POST", body={"title": "t"})
+        connection = http.client.HTTPConnection(urlsplit(base).netloc, timeout=10)
+        stale = {"Authorization": f"Bearer {token}", "If-Match": '"999"'}
+        connection.request("DELETE", f"/api/me/tasks/{task['id']}", headers=stale)
+        response = connection.getresponse()
+        connection.close()
+
+    assert (response.status, response.reason) == (412, "Precondition Failed")
