@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -109,6 +110,28 @@ def test_support_sees_and_lifts_a_lockout(staff: User) -> None:
 def test_staff_passwords_pass_djangos_validators(password: str) -> None:
     with pytest.raises(ValidationError):
         password_validation.validate_password(password, User(username="sam"))
+
+
+@pytest.mark.parametrize("password", ["admin", "support1", "12345678"])
+def test_createsuperuser_noinput_refuses_a_weak_password(
+    password: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", password)
+
+    with pytest.raises(CommandError, match="DJANGO_SUPERUSER_PASSWORD"):
+        call_command("createsuperuser", "--noinput", username="support", email="s@example.com")
+
+    assert not User.objects.exists()
+
+
+def test_createsuperuser_noinput_takes_a_strong_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
+
+    call_command(
+        "createsuperuser", "--noinput", username="support", email="s@example.com", verbosity=0
+    )
+
+    assert User.objects.get(username="support").check_password(PASSWORD)
 
 
 def test_a_staff_session_ends_after_admin_session_hours(staff: User) -> None:
