@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from testing.live import copy_checkout
+from testing.live import ROOT, copy_checkout
 
 # The tests that use what a neighbour shares: the test database (on PostgreSQL, one
 # server for both), a multi-worker server's temp dir (and a port each), a rate limit
@@ -38,3 +38,24 @@ def test_two_checkouts_run_the_live_tests_at_once(tmp_path: Path) -> None:
     for run, output in zip(runs, outputs, strict=True):
         assert run.returncode == 0, output
         assert "4 passed" in output, output
+
+
+def test_the_suite_says_why_a_test_was_skipped(tmp_path: Path) -> None:
+    """A skip in CI (no npm, no Chromium) is visible, not just counted."""
+    (tmp_path / "test_skipped.py").write_text(
+        "import pytest\n\n@pytest.mark.skip(reason='needs a thing')\ndef test_x():\n    pass\n"
+    )
+
+    result = subprocess.run(
+        # The suite's options alone: not its conftest, whose static files are shared.
+        [
+            *(sys.executable, "-m", "pytest", "-c", str(ROOT / "pytest.ini")),
+            *("--rootdir", str(tmp_path), "--noconftest", str(tmp_path)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+    assert "SKIPPED [1] " in result.stdout
+    assert "needs a thing" in result.stdout
