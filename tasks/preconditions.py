@@ -28,8 +28,10 @@ def etag(version: int) -> str:
 
 
 def _versions(header: str, *, weak_match: bool) -> frozenset[int] | None:
-    """The versions a list of entity tags names; None if it is malformed."""
+    """The versions a list of entity tags names; None if it is malformed or empty."""
     elements = [element for element in header.split(",") if element.strip(" \t")]
+    if not elements:
+        return None
     if len(elements) > MAX_TAGS:
         return frozenset()
     versions = set()

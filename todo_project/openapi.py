@@ -170,15 +170,14 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
     return sorted(set(statuses))
 
 
-# An RFC 9110 entity tag, maybe weak, and a list of them or `*` (what If-Match and
-# If-None-Match take; tasks.preconditions reads them, and refuses a malformed If-Match).
+# An RFC 9110 entity tag, maybe weak, and a list of them or `*`: what If-Match takes
+# (tasks.preconditions refuses anything else). A malformed If-None-Match is ignored.
 _ENTITY_TAG = '(W/)?"[\\x21\\x23-\\x7e]*"'
 ENTITY_TAGS = f"^[ \\t]*(\\*|{_ENTITY_TAG}([ \\t]*,[ \\t]*{_ENTITY_TAG})*)[ \\t]*$"
 # What a header parameter's value may be, beyond a string.
 HEADER_SCHEMAS: dict[str, dict[str, Any]] = {
     "Idempotency-Key": {"minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
     "If-Match": {"pattern": ENTITY_TAGS},
-    "If-None-Match": {"pattern": ENTITY_TAGS},
 }
 # Operations whose body drf-spectacular deems optional, no one field of it being
 # required, though the server refuses a request without one: a move names where to.

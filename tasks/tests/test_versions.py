@@ -101,7 +101,7 @@ def test_if_match_compares_strongly(api: APIClient, task: Task, if_match: str, s
     assert call(api, task, "PATCH", HTTP_IF_MATCH=if_match).status_code == status
 
 
-@pytest.mark.parametrize("if_match", ["1", '"1', "'1'", '"1", junk', 'w/"1"', '"1"x'])
+@pytest.mark.parametrize("if_match", ["1", '"1', "'1'", '"1", junk', 'w/"1"', '"1"x', "", " , "])
 @pytest.mark.parametrize("write", [*WRITES, "DELETE"])
 def test_a_malformed_if_match_is_400_naming_the_header(
     api: APIClient, task: Task, write: str, if_match: str
