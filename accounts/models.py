@@ -33,7 +33,8 @@ class BetterAuthUser(models.Model):
     )
 
     class Meta:
-        verbose_name = "user"
+        # "App users", beside the staff's "Users" of django.contrib.auth in the admin.
+        verbose_name = "app user"
         ordering = ["-last_seen"]
 
     def __str__(self) -> str:

@@ -28,6 +28,7 @@ class TaskForm(forms.ModelForm):
     class Meta:
         model = Task
         fields = ("user", *queries.WRITABLE_FIELDS)
+        help_texts = {"due_date": "In UTC, whatever the user's time zone."}
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -86,7 +87,7 @@ class TaskAdmin(admin.ModelAdmin):
     """Find tasks by title or by their owner's e-mail, name or id; fix them in bulk."""
 
     form = TaskForm
-    list_display = ("title", "user", "completed", "priority", "due_date", "created_at", "in_trash")
+    list_display = ("title", "user", "completed", "priority", "due", "created_at", "in_trash")
     list_filter = (
         "completed",
         ("deleted_at", admin.EmptyFieldListFilter),
@@ -111,6 +112,15 @@ class TaskAdmin(admin.ModelAdmin):
     )
     fields = ("user", *queries.WRITABLE_FIELDS, *readonly_fields)
     actions = ("mark_completed", "mark_not_completed", "move_to_trash", "restore_from_trash")
+
+    @admin.display(description="Due", ordering="due_date")
+    def due(self, task: Task) -> str:
+        """An all-day task's date, or the moment, labelled with its zone."""
+        if task.due_day is not None:
+            return f"{task.due_day:%Y-%m-%d} (all day)"
+        if task.due_date is None:
+            return "-"
+        return f"{task.due_date:%Y-%m-%d %H:%M} UTC"
 
     @admin.display(boolean=True, description="In the trash", ordering="deleted_at")
     def in_trash(self, task: Task) -> bool:

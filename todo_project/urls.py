@@ -6,7 +6,9 @@ from django.urls import include, path
 
 from todo_project import health, observability, openapi
 
-admin.site.site_header = admin.site.site_title = "Todo API support"
+admin.site.site_title = "Todo API support"
+# The admin shows every time in the server's zone (TIME_ZONE), not the user's.
+admin.site.site_header = "Todo API support · times in UTC"
 admin.site.site_url = None  # the service has no public site to link to
 
 urlpatterns = [

@@ -1,5 +1,6 @@
 """Support staff in the Django admin: find a user by e-mail, fix their tasks, no more."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -263,3 +264,23 @@ def test_a_rule_the_task_cant_keep_is_a_form_error_not_a_500(
     assert response.status_code == 200
     assert "A recurring task needs a due_date." in response.content.decode()
     assert Task.objects.get(id=task.id).recurrence is None
+
+
+def test_support_sees_app_users_apart_from_staff_users(support: Client) -> None:
+    index = support.get(reverse("admin:index")).content.decode()
+
+    assert "App users" in index
+    assert index.count(">Users<") <= 1  # django.contrib.auth's staff users, if shown
+
+
+def test_due_dates_are_labelled_with_their_zone(support: Client, customer: BetterAuthUser) -> None:
+    moment = Task.objects.get(title="Pay rent")
+    moment.due_date = datetime(2026, 12, 24, 17, 30, tzinfo=UTC)
+    moment.save()
+
+    page = support.get(reverse("admin:tasks_task_changelist")).content.decode()
+    form = support.get(reverse("admin:tasks_task_change", args=[moment.pk])).content.decode()
+
+    assert "times in UTC" in page
+    assert "2026-12-24 17:30 UTC" in page
+    assert "In UTC, whatever the user's time zone." in form
