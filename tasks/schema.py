@@ -128,3 +128,71 @@ class ReminderSerializerSchema(AnswerSchema):
         if direction == "request":
             schema["oneOf"] = exactly_one_of(["before_minutes", "at"])
         return schema
+
+
+class BulkRequestSerializerSchema(AnswerSchema):
+    """A bulk body's keys follow its `action` (tasks.bulk): `create` takes `tasks`, each
+    as a create takes it; the others exactly one of `ids` and `where` (the list's
+    filters and no other key), and `update` its `fields` too: PATCH's, but `title`, at
+    least one it can write, and a date or local time only beside a `time_zone`."""
+
+    target_class = "tasks.bulk.BulkRequestSerializer"
+    match_subclasses = False
+    priority = 0
+
+    def map_serializer(self, auto_schema: "AutoSchema", direction: "Direction") -> Any:
+        from tasks.bulk import FILTERS  # tasks.bulk imports DRF's fields and the queries
+        from tasks.filters import TaskListQuery
+        from tasks.serializers import TaskSerializer
+
+        schema = super().map_serializer(auto_schema, direction)
+        if direction != "request":
+            return schema
+        properties = schema["properties"]
+        new_task = auto_schema.resolve_serializer(TaskSerializer, direction)
+        properties["tasks"]["items"] = new_task.ref
+        changes = auto_schema.resolve_serializer(TaskSerializer(partial=True), direction)
+        writable = [
+            name
+            for name, field in TaskSerializer().fields.items()
+            if not field.read_only and name != "title"
+        ]
+        offset_or_none = {
+            "anyOf": [{"type": "string", "format": "date-time"}, {"enum": [None, ""]}]
+        }
+        properties["fields"] = {
+            "allOf": [
+                changes.ref,
+                {"not": {"required": ["title"]}},
+                {"anyOf": [{"required": [name]} for name in writable]},
+                {
+                    "anyOf": [
+                        {"required": ["time_zone"]},
+                        {"properties": {"due_date": offset_or_none}},
+                    ]
+                },
+            ],
+            "description": properties["fields"]["description"],
+        }
+        filters = auto_schema._map_serializer(TaskListQuery, direction)
+        properties["where"] = {
+            "type": "object",
+            "properties": {
+                name: field for name, field in filters["properties"].items() if name in FILTERS
+            },
+            "additionalProperties": False,
+            "description": properties["where"]["description"],
+        }
+        by_ids_or_where = exactly_one_of(["ids", "where"])
+        schema["oneOf"] = [
+            {**_action("create"), "required": ["tasks"]},
+            {**_action("complete", "reopen", "delete"), "oneOf": by_ids_or_where},
+            {**_action("update"), "required": ["fields"], "oneOf": by_ids_or_where},
+        ]
+        return schema
+
+
+def _action(*names: str) -> dict[str, Any]:
+    # Under allOf: drf-spectacular's enum hook would make a bare `enum` of a property
+    # a component, one shared by every branch.
+    return {"properties": {"action": {"allOf": [{"enum": list(names)}]}}}

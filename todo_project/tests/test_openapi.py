@@ -365,3 +365,42 @@ def test_the_list_documents_sort_aliases_and_date_bounds(schema: dict[str, Any])
     assert {"-created", "created:desc", "due_date:asc"} <= set(parameters["sort"]["enum"])
     for bound in ("due_before", "due_after"):
         assert {form["format"] for form in parameters[bound]["anyOf"]} == {"date", "date-time"}
+
+
+@pytest.mark.parametrize(
+    ("body", "admitted"),
+    [
+        ({"action": "create", "tasks": [{"title": "Milk"}]}, True),
+        ({"action": "create"}, False),
+        ({"action": "create", "tasks": [{}]}, False),
+        ({"action": "complete", "ids": ["ID"]}, True),
+        ({"action": "complete"}, False),
+        ({"action": "complete", "ids": ["ID"], "where": {}}, False),
+        ({"action": "delete", "where": {"status": "completed", "due_before": "2026-12-24"}}, True),
+        ({"action": "delete", "where": {"colour": "red"}}, False),
+        ({"action": "update", "ids": ["ID"], "fields": {"priority": "low"}}, True),
+        ({"action": "update", "ids": ["ID"]}, False),
+        ({"action": "update", "ids": ["ID"], "fields": {}}, False),
+        ({"action": "update", "ids": ["ID"], "fields": {"title": "All the same"}}, False),
+        ({"action": "update", "ids": ["ID"], "fields": {"due_date": "2026-12-24"}}, False),
+        (
+            {
+                "action": "update",
+                "ids": ["ID"],
+                "fields": {"due_date": "2026-12-24", "time_zone": "Europe/Berlin"},
+            },
+            True,
+        ),
+    ],
+)
+def test_a_bulk_body_admitted_is_one_the_server_takes(
+    schema: dict[str, Any], api: APIClient, body: dict[str, Any], admitted: bool
+) -> None:
+    task = api.post("/api/me/tasks", {"title": "Bulk"}, format="json").json()
+    if "ids" in body:
+        body = {**body, "ids": [task["id"]]}
+
+    response = api.post("/api/me/tasks/bulk", body, format="json")
+
+    assert admits(schema, "BulkRequestRequest", body) is admitted
+    assert (response.status_code < 300) is admitted, response.json()
