@@ -18,6 +18,8 @@ from django.core import checks
 # development keys (the settings' stand-in for an unset SECRET_KEY is one), and the
 # placeholders of `.env.example`.
 PLACEHOLDER_SECRET = re.compile(r"^(|django-insecure.*|change-?me.*|replace-?me.*)$", re.I)
+# The default ALLOWED_HOSTS: enough for `make run`, nothing for a public service.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 GENERATE = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
 
 
@@ -77,6 +79,16 @@ def check_production_settings(app_configs: Any = None, **kwargs: Any) -> list[ch
                 hint=f"Set it to a random value (`{GENERATE}`) and give your metrics "
                 "scraper the same, as `Authorization: Bearer <METRICS_TOKEN>`.",
                 id="todo.E013",
+            )
+        )
+    if settings.SECURE_HTTPS and set(settings.ALLOWED_HOSTS) <= LOOPBACK_HOSTS:
+        errors.append(
+            checks.Error(
+                "ALLOWED_HOSTS names only this machine, so every request from outside "
+                "would be refused (400).",
+                hint="Set it to the API's host name(s), e.g. ALLOWED_HOSTS=api.example.com "
+                "(the health probes answer whatever the Host).",
+                id="todo.E015",
             )
         )
     # The URL given, not the engine: an unusable URL falls back to SQLite, and is named

@@ -32,6 +32,7 @@ def start(code: str = "", **environment: str) -> subprocess.CompletedProcess[str
         "BETTER_AUTH_SECRET": GOOD_SECRET,
         "METRICS_TOKEN": GOOD_SECRET,
         "DATABASE_URL": POSTGRES_URL,
+        "ALLOWED_HOSTS": "api.example.com",
         **environment,
     }
     return subprocess.run(
@@ -103,6 +104,7 @@ def test_production_refuses_to_run_without_a_real_database(url: str | None) -> N
         "SECRET_KEY": GOOD_SECRET,
         "BETTER_AUTH_SECRET": GOOD_SECRET,
         "METRICS_TOKEN": GOOD_SECRET,
+        "ALLOWED_HOSTS": "api.example.com",
         **environment,
     }
     result = subprocess.run(
@@ -132,6 +134,12 @@ def test_a_mistyped_switch_is_refused_not_read_as_false() -> None:
     (problem,) = named(start(SECURE_HTTPS="ture"))
 
     assert problem == "- SECURE_HTTPS must be true or false, not 'ture'."
+
+
+def test_production_needs_a_host_name_to_answer_to() -> None:
+    (problem,) = named(start(ALLOWED_HOSTS="localhost,127.0.0.1"))
+
+    assert problem.startswith("- ALLOWED_HOSTS names only this machine")
 
 
 def test_jwks_alone_is_enough_to_start() -> None:
