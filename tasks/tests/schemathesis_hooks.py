@@ -1,24 +1,28 @@
 """Schemathesis hooks for the fuzz run in test_fuzz.py (`hooks` in schemathesis.toml).
 
-A cursor is opaque: no generator can make a valid one, and a made-up one is rightly
-a 400. So a case meant to be valid carries a real cursor, one the server handed out
-for the case's sort (`FUZZ_CURSORS`, harvested from `Link` headers before the run),
-and so does a changes-feed token (`FUZZ_SINCE`).
-Cases meant to be invalid keep whatever the fuzzer made, as does every case when no
-cursors are given (a run by hand: expect made-up cursors reported as refused).
+The run checks that the service accepts every request the document admits
+(`positive_data_acceptance`: never a 400 for one). A case meant to be valid is
+changed here only where no generator can make a valid value, each below:
 
-Likewise a push subscription's keys: no generator makes a point on P-256, so a case
-meant to be valid carries a browser's real subscription (to a made-up push service).
+- Opaque tokens. A `cursor` (or a changes-feed `since`) is one the server handed
+  out; a made-up one is rightly a 400. A valid case carries a real one, harvested
+  before the run for the case's sort (`FUZZ_CURSORS`, `FUZZ_SINCE`); a notifications
+  list has none to harvest (no reminder fires in the run) and asks for the first
+  page. An `If-Match` names the task's current version, which only the server
+  knows: a valid case sends `*`, any existing task.
+- A push subscription's keys: no generator makes a point on P-256, so a valid case
+  carries a browser's real subscription (to a made-up push service).
+- A task's time rules, which depend on the task stored and the calendar: a rule or
+  a reminder relative to the due date needs a due date, in the request or already
+  on the task (which a later step of a stateful run may clear), and a rule of the
+  document's NAME=VALUE form must also have occurrences. So a valid task body
+  repeats nothing and reminds at instants (`schedulable`); the rules themselves are
+  tested in test_recurrence.py and test_reminders.py.
+- A move names another task than the one moved, which a schema can't relate to the
+  path: a valid case moving a task next to itself moves it to the top instead.
 
-A task's time fields have rules the schema can't state: a recurrence rule is of a
-grammar, and a rule or a reminder relative to the due date needs a due date, in the
-request or already on the task (which a later step of a stateful run may clear). So a
-task body meant to be valid repeats nothing and reminds at instants
-(`schedulable`); the rules themselves are tested in test_recurrence.py and
-test_reminders.py, and invalid cases keep whatever the fuzzer made.
-
-The notifications have no cursor to harvest (no reminder fires in the run): a valid
-case of their list asks for the first page.
+Cases meant to be invalid keep whatever the fuzzer made; so does every case when
+no tokens are given (a run by hand: expect made-up cursors reported as refused).
 """
 
 import json
@@ -54,30 +58,28 @@ def schedulable(task: Any) -> None:
 
 @schemathesis.hook
 def before_call(context: Any, case: Any, **kwargs: Any) -> None:
-    positive = case.meta.generation.mode == GenerationMode.POSITIVE
-    if positive and "/tasks" in case.path and isinstance(case.body, dict):
-        schedulable(case.body)
-        schedulable(case.body.get("fields"))
-        for task in case.body.get("tasks") or []:
-            schedulable(task)
-    if positive and case.path.endswith("/notifications") and case.query:
-        case.query.pop("cursor", None)
-    query = case.query
-    if query and "cursor" in query and case.meta.generation.mode == GenerationMode.POSITIVE:
+    if case.meta.generation.mode != GenerationMode.POSITIVE:
+        return
+    query, body = case.query, case.body
+    if case.path.endswith("/notifications") and query:
+        query.pop("cursor", None)
+    if query and "cursor" in query:
         # The trash has one order, named as the list's sorts are.
         default_sort = "-deleted" if case.path.endswith("/trash") else "-created"
         query["cursor"] = CURSORS_BY_SORT.get(query.get("sort", default_sort), query["cursor"])
-    if (
-        case.method == "POST"
-        and case.path.endswith("/push-subscriptions")
-        and case.meta.generation.mode == GenerationMode.POSITIVE
-    ):
+    if query and "since" in query and SINCE:
+        query["since"] = SINCE
+    if case.headers and "If-Match" in case.headers:
+        case.headers["If-Match"] = "*"
+    if case.method == "POST" and case.path.endswith("/push-subscriptions"):
         endpoint = f"https://push.example.com/send/{secrets.token_urlsafe(16)}"
         case.body = browser_subscription(endpoint).to_json()
-    if (
-        query
-        and "since" in query
-        and SINCE
-        and case.meta.generation.mode == GenerationMode.POSITIVE
-    ):
-        query["since"] = SINCE
+    if "/tasks" in case.path and isinstance(body, dict):
+        schedulable(body)
+        schedulable(body.get("fields"))
+        for task in body.get("tasks") if isinstance(body.get("tasks"), list) else []:
+            schedulable(task)
+    if case.path.endswith("/move") and isinstance(body, dict):
+        moved = str(case.path_parameters.get("id"))
+        if moved in (str(body.get("before")), str(body.get("after"))):
+            case.body = {"to": "top"}
