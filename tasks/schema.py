@@ -14,6 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 
+from tasks.bulk import FILTERS
+from tasks.filters import TaskListQuery
+from tasks.serializers import RULE_PATTERN, TaskSerializer
+
 if TYPE_CHECKING:  # drf_spectacular.openapi imports DRF's views: no cycle at start-up
     from drf_spectacular.openapi import AutoSchema
     from drf_spectacular.utils import Direction
@@ -54,8 +58,6 @@ class RuleFieldSchema(OpenApiSerializerFieldExtension):
     target_class = "tasks.serializers.RuleField"
 
     def map_serializer_field(self, auto_schema: "AutoSchema", direction: "Direction") -> Any:
-        from tasks.serializers import RULE_PATTERN  # tasks.serializers imports DRF's fields
-
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
         if direction == "request":
             schema["pattern"] = RULE_PATTERN
@@ -85,8 +87,8 @@ def exactly_one_of(keys: list[str]) -> list[dict[str, Any]]:
 
 
 class AnswerSchema(OpenApiSerializerExtension):
-    """Every serializer's schema: in a response, each of its fields is required but
-    those in its `optional_in_response`."""
+    """Every serializer's schema, the accounts' too: in a response, each of its fields
+    is required but those in its `optional_in_response`."""
 
     target_class = "rest_framework.serializers.Serializer"
     match_subclasses = True
@@ -141,10 +143,6 @@ class BulkRequestSerializerSchema(AnswerSchema):
     priority = 0
 
     def map_serializer(self, auto_schema: "AutoSchema", direction: "Direction") -> Any:
-        from tasks.bulk import FILTERS  # tasks.bulk imports DRF's fields and the queries
-        from tasks.filters import TaskListQuery
-        from tasks.serializers import TaskSerializer
-
         schema = super().map_serializer(auto_schema, direction)
         if direction != "request":
             return schema
