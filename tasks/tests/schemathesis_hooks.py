@@ -77,7 +77,8 @@ def before_call(context: Any, case: Any, **kwargs: Any) -> None:
     if "/tasks" in case.path and isinstance(body, dict):
         schedulable(body)
         schedulable(body.get("fields"))
-        for task in body.get("tasks") if isinstance(body.get("tasks"), list) else []:
+        tasks = body.get("tasks")
+        for task in tasks if isinstance(tasks, list) else []:
             schedulable(task)
     if case.path.endswith("/move") and isinstance(body, dict):
         moved = str(case.path_parameters.get("id"))
