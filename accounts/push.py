@@ -38,7 +38,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 from py_vapid import Vapid  # type: ignore[import-untyped]
-from py_vapid import jwt as vapid_jwt  # type: ignore[import-untyped]
+from py_vapid import jwt as vapid_jwt
 from pywebpush import WebPusher, WebPushException  # type: ignore[import-untyped]
 from requests.adapters import HTTPAdapter
 

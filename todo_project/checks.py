@@ -41,7 +41,7 @@ def check_production_settings(app_configs: Any = None, **kwargs: Any) -> list[ch
     real database."""
     if settings.DEBUG:
         return []
-    errors = []
+    errors: list[checks.CheckMessage] = []
     if _weak(settings.SECRET_KEY, 50):
         errors.append(
             checks.Error(

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 import django.middleware.common
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import import_string
 
@@ -105,7 +105,7 @@ class CommonMiddleware(django.middleware.common.CommonMiddleware):
     """Django's, except that the platform's probes skip it: their Host header may be
     the instance's address, which no ALLOWED_HOSTS lists (todo_project/health.py)."""
 
-    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+    def process_request(self, request: HttpRequest) -> HttpResponsePermanentRedirect | None:
         if request.path_info in PROBE_PATHS:
             return None
         return super().process_request(request)

@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -233,7 +234,7 @@ def test_deploy_check_is_clean_with_production_settings() -> None:
         ALLOWED_HOSTS="api.example.com",
         SECURE_HTTPS="true",
         CORS_ALLOWED_ORIGINS="https://app.example.com",
-        METRICS_TOKEN="m" * 40,
+        METRICS_TOKEN=secrets.token_urlsafe(40),
         VAPID_PRIVATE_KEY="qv5YvQAmzQzPjlWip4pi2r4FgVvfzDwfWh0POLtdH4c",
         VAPID_SUBJECT="mailto:ops@example.com",
     )

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from django.contrib.auth.management.commands import createsuperuser
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
@@ -15,12 +16,8 @@ class Command(createsuperuser.Command):
     def handle(self, *args: Any, **options: Any) -> None:
         password = os.environ.get("DJANGO_SUPERUSER_PASSWORD")
         if not options["interactive"] and password is not None:
-            username_field = self.UserModel.USERNAME_FIELD
-            staff = self.UserModel(
-                **{
-                    username_field: options[username_field]
-                    or os.environ.get("DJANGO_SUPERUSER_USERNAME", "")
-                },
+            staff = User(
+                username=options["username"] or os.environ.get("DJANGO_SUPERUSER_USERNAME", ""),
                 email=options.get("email") or os.environ.get("DJANGO_SUPERUSER_EMAIL", ""),
             )
             try:
