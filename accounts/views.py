@@ -96,20 +96,23 @@ PUBLIC_KEY_EXAMPLE = (
 )
 
 
+PUSH_OFF = OpenApiResponse(
+    PROBLEM_SCHEMA, description="Web Push is off: the server has no `VAPID_PRIVATE_KEY`."
+)
+
+
 @extend_schema(
     summary="The key browsers subscribe with",
     description="The VAPID public key, for `pushManager.subscribe({userVisibleOnly: true, "
-    "applicationServerKey})`. Needs no token. 503 while the server has no "
-    "`VAPID_PRIVATE_KEY` (a development start).",
+    "applicationServerKey})`. Needs no token. 503 while Web Push is off (no "
+    "`VAPID_PRIVATE_KEY`).",
     auth=[],
     responses={
         200: PushPublicKeySerializer,
         (429, PROBLEM): OpenApiResponse(
             PROBLEM_SCHEMA, description="Over the rate limit (with `Retry-After`)."
         ),
-        (503, PROBLEM): OpenApiResponse(
-            PROBLEM_SCHEMA, description="Browser notifications are not set up on this server."
-        ),
+        (503, PROBLEM): PUSH_OFF,
     },
     examples=[
         OpenApiExample("Public key", value={"public_key": PUBLIC_KEY_EXAMPLE}, response_only=True)
@@ -190,6 +193,7 @@ def _subscription_id(raw: str) -> int:
             (409, PROBLEM): OpenApiResponse(
                 PROBLEM_SCHEMA, description="The user has as many subscriptions as allowed."
             ),
+            (503, PROBLEM): PUSH_OFF,
         },
         examples=[
             NEW_SUBSCRIPTION_EXAMPLE,
