@@ -343,7 +343,7 @@ class TaskViewSet(OwnerViewSet):
             task = queries.task_move(
                 user_id=self.owner_id, task_id=task_id, versions=versions, **move
             )
-        except LookupError:
+        except queries.MoveAnchorMissing:
             raise TasksNotFound(list(move)) from None
         return self._found(task, task_id=task_id, versions=versions)
 

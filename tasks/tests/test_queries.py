@@ -12,6 +12,7 @@ from accounts.models import BetterAuthUser
 from accounts.tests.factories import UserFactory
 from tasks import queries
 from tasks.models import Task
+from tasks.queries import owned
 from tasks.serializers import TaskSerializer, TrashedTaskSerializer
 from tasks.tests.factories import TaskFactory
 from testing.postgres import needs_postgres
@@ -115,7 +116,7 @@ def test_an_integrity_error_other_than_the_owner_is_not_retried(
 ) -> None:
     UserFactory.create(id="u1")
     restored: list[str] = []
-    monkeypatch.setattr(queries, "user_restore", restored.append)
+    monkeypatch.setattr(queries.writes, "user_restore", restored.append)
 
     with pytest.raises(IntegrityError):
         queries.task_insert(user_id="u1", fields={"title": "t", "priority": 99})
@@ -196,3 +197,15 @@ def test_every_statement_is_scoped_to_the_owner() -> None:
     assert queries.trash_empty(user_id="me") == 0
     theirs.refresh_from_db()
     assert (theirs.title, theirs.completed, theirs.version) == ("Theirs", False, 2)
+
+
+@pytest.mark.django_db
+def test_a_scope_narrowed_by_any_condition_stays_the_owners() -> None:
+    mine = TaskFactory.create(user_id="owner-a")
+    TaskFactory.create(user_id="owner-b")
+    scope = owned.Owned("owner-a")
+
+    widened = scope.narrow("1 = 1 OR 1 = 1").narrow("id > 0 OR user_id <> %(user_id)s")
+
+    assert owned.select_ids(widened) == [mine.pk]
+    assert owned.select_ids(scope.task(mine.pk + 1)) == []
