@@ -8,6 +8,8 @@ the response headers the contract promises (`Link`, `X-Total-Count`, `Location`,
 """
 
 import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpResponse
@@ -108,33 +110,57 @@ ERROR_HEADERS = {
     429: ["Retry-After"],
     503: ["Retry-After"],
 }
-_ETAG = {"200": ["ETag"]}
-_PAGE = {"200": ["Link", "X-Total-Count"]}
-SUCCESS_HEADERS = {
-    "tasks_list": _PAGE,
-    "tasks_create": {"201": ["Location", "ETag", "Idempotency-Replayed"]},
-    "tasks_bulk": {"200": ["Idempotency-Replayed"], "201": ["Idempotency-Replayed"]},
-    "tasks_retrieve": _ETAG,
-    "tasks_update": _ETAG,
-    "tasks_partial_update": _ETAG,
-    "tasks_complete_partial_update": _ETAG,
-    "tasks_move": _ETAG,
-    "trash_list": _PAGE,
-    "trash_restore": _ETAG,
+_ETAG = {"200": ("ETag",)}
+_PAGE = {"200": ("Link", "X-Total-Count")}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the hook adds to one operation of `/api/{user_id}/` that drf-spectacular
+    can't see: response headers by status, the precondition header it takes, whether
+    it creates tasks (refused at the cap, with an Idempotency-Key), statuses of its
+    own, and whether its body is required though no one field of it is."""
+
+    headers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    condition: str | None = None
+    creates: bool = False
+    own_statuses: tuple[int, ...] = ()
+    needs_body: bool = False
+
+
+# Every operation of `/api/{user_id}/`, each once: one missing here (or one here that
+# the API lacks) fails todo_project/tests/test_openapi.py, rather than losing its
+# headers silently.
+OPERATIONS = {
+    "tasks_list": Operation(headers=_PAGE),
+    "tasks_create": Operation(
+        headers={"201": ("Location", "ETag", "Idempotency-Replayed")}, creates=True
+    ),
+    "tasks_bulk": Operation(
+        headers={"200": ("Idempotency-Replayed",), "201": ("Idempotency-Replayed",)},
+        creates=True,
+        own_statuses=(404,),
+    ),
+    "tasks_retrieve": Operation(headers=_ETAG, condition="If-None-Match"),
+    "tasks_update": Operation(headers=_ETAG, condition="If-Match"),
+    "tasks_partial_update": Operation(headers=_ETAG, condition="If-Match"),
+    "tasks_destroy": Operation(condition="If-Match"),
+    "tasks_complete_partial_update": Operation(headers=_ETAG, condition="If-Match"),
+    "tasks_completions": Operation(),
+    "tasks_move": Operation(headers=_ETAG, condition="If-Match", needs_body=True),
+    "trash_list": Operation(headers=_PAGE),
+    "trash_empty": Operation(),
+    "trash_destroy": Operation(),
+    "trash_restore": Operation(headers=_ETAG),
+    "changes_list": Operation(own_statuses=(410,)),
+    "notifications_list": Operation(),
+    "notifications_read": Operation(),
+    "settings_retrieve": Operation(),
+    "settings_partial_update": Operation(),
+    "push_subscriptions_list": Operation(),
+    "push_subscriptions_create": Operation(),
+    "push_subscriptions_destroy": Operation(),
 }
-# The operations that take a precondition header, and which one.
-CONDITIONAL = {
-    "tasks_retrieve": "If-None-Match",
-    "tasks_update": "If-Match",
-    "tasks_partial_update": "If-Match",
-    "tasks_destroy": "If-Match",
-    "tasks_complete_partial_update": "If-Match",
-    "tasks_move": "If-Match",
-}
-# The operations that create tasks, refused at the cap, and take an Idempotency-Key.
-CREATES = {"tasks_create", "tasks_bulk"}
-# Statuses of one operation alone: a bulk action's missing ids, a feed's old token.
-OWN_STATUSES = {"tasks_bulk": [404], "changes_list": [410]}
 CONDITIONS = {
     "If-Match": 'Write only if the task is at this version (its ETag, e.g. `"3"`; `*`: '
     "any existing task). Otherwise 412 with the current ETag, and nothing changes; a value "
@@ -146,27 +172,29 @@ CONDITIONS = {
 }
 
 
-def _headers(names: list[str]) -> dict[str, Any]:
+def _headers(names: Iterable[str]) -> dict[str, Any]:
     return {
         name: {"schema": {"type": HEADERS[name][0]}, "description": HEADERS[name][1]}
         for name in names
     }
 
 
-def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
+def _error_statuses(
+    path: str, method: str, operation: dict[str, Any], known: Operation
+) -> list[int]:
     statuses = [401, 403, 429, 503]
     has_query = any(p["in"] == "query" for p in operation.get("parameters", []))
     if "requestBody" in operation or method in ("put", "patch"):
         statuses += [400, 411, 413, 415]
     elif has_query:
         statuses.append(400)
-    if operation["operationId"] in CREATES:
+    if known.creates:
         statuses += [409, 422]
     if "{id}" in path:
         statuses.append(404)
-    if CONDITIONAL.get(operation["operationId"]) == "If-Match":
+    if known.condition == "If-Match":
         statuses += [400, 412]
-    statuses += OWN_STATUSES.get(operation["operationId"], [])
+    statuses += known.own_statuses
     return sorted(set(statuses))
 
 
@@ -179,9 +207,6 @@ HEADER_SCHEMAS: dict[str, dict[str, Any]] = {
     "Idempotency-Key": {"minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
     "If-Match": {"pattern": ENTITY_TAGS},
 }
-# Operations whose body drf-spectacular deems optional, no one field of it being
-# required, though the server refuses a request without one: a move names where to.
-NEEDS_BODY = {"tasks_move"}
 
 
 def _header_parameter(name: str) -> dict[str, Any]:
@@ -222,17 +247,18 @@ def complete_operations(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any
             continue
         for method, operation in operations.items():
             operation_id = operation["operationId"]
+            known = OPERATIONS.get(operation_id, Operation())
             responses = operation.setdefault("responses", {})
             for code, response in responses.items():
-                if names := SUCCESS_HEADERS.get(operation_id, {}).get(code):
+                if names := known.headers.get(code):
                     response["headers"] = _headers(names)
                 if operation_id == "tasks_create" and code == "201":
                     response["links"] = _links_from_create(result["paths"])
-            if operation_id in NEEDS_BODY:
+            if known.needs_body:
                 operation["requestBody"]["required"] = True
-            if operation_id in CREATES:
+            if known.creates:
                 operation.setdefault("parameters", []).append(_header_parameter("Idempotency-Key"))
-            if condition := CONDITIONAL.get(operation_id):
+            if condition := known.condition:
                 parameters = operation.setdefault("parameters", [])
                 if condition not in {parameter["name"] for parameter in parameters}:
                     parameters.append(_header_parameter(condition))
@@ -241,7 +267,7 @@ def complete_operations(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any
                         "description": "Not modified: the task is at the version you hold.",
                         "headers": _headers(["ETag"]),
                     }
-            for status in _error_statuses(path, method, operation):
+            for status in _error_statuses(path, method, operation, known):
                 description, example = ERRORS[status]
                 response = {
                     "description": description,

@@ -74,6 +74,20 @@ def test_paths_are_the_contracts(schema: dict[str, Any]) -> None:
 PUBLIC_PATHS = {"/api/push/public-key"}
 
 
+def test_every_users_operation_is_registered_and_every_registered_one_exists(
+    schema: dict[str, Any],
+) -> None:
+    """A new route left out of openapi.OPERATIONS would lose its headers silently."""
+    documented = {
+        operation["operationId"]
+        for path, operations in schema["paths"].items()
+        if path.startswith("/api/{user_id}/")
+        for operation in operations.values()
+    }
+
+    assert documented == set(openapi.OPERATIONS)
+
+
 def test_every_operation_documents_bearer_auth_and_its_problems(schema: dict[str, Any]) -> None:
     for path, operations in schema["paths"].items():
         if path in PUBLIC_PATHS:
