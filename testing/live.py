@@ -31,6 +31,17 @@ def interop_installed() -> bool:
     return (INTEROP / "node_modules" / ".installed").is_file()
 
 
+def require_node() -> None:
+    """Skip without interop/'s packages; in CI, where `make test` must have installed
+    them, fail instead."""
+    if interop_installed():
+        return
+    message = "interop/ is not installed (npm or its registry missing): run `make test`"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 needs_browser = pytest.mark.skipif(
     not shutil.which("chromium") or not interop_installed(),
     reason="needs Debian's chromium and `npm ci --prefix interop`",

@@ -21,20 +21,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import BetterAuthUser
-from testing.live import INTEROP, fetch, free_port, interop_installed, live_service, service_env
+from testing.live import INTEROP, fetch, free_port, live_service, require_node, service_env
 
 ALGORITHMS = ["EdDSA", "ES256", "ES512", "RS256", "PS256", "HS256"]
 
 pytestmark = pytest.mark.django_db
-
-
-def require_node() -> None:
-    if interop_installed():
-        return
-    message = "interop/ is not installed (npm or its registry missing): run `make test`"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @dataclass

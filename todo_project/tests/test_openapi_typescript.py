@@ -4,14 +4,13 @@ needs no `!`. Needs `npm ci --prefix interop` (`make test` runs it when npm is o
 PATH; CI fails instead of skipping)."""
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 from django.test import Client
 
-from testing.live import INTEROP, interop_installed
+from testing.live import INTEROP, require_node
 
 BIN = INTEROP / "node_modules" / ".bin"
 
@@ -35,15 +34,6 @@ import type { components } from "./api";
 
 export const at = (r: components["schemas"]["Reminder"]): number => r.at.length;
 """
-
-
-def require_node() -> None:
-    if interop_installed():
-        return
-    message = "interop/ is not installed (npm or its registry missing): run `make test`"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def tsc(directory: Path, source: str) -> subprocess.CompletedProcess[str]:
