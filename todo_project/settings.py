@@ -275,8 +275,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Swagger UI would otherwise send the schema to validator.swagger.io.
-    "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "persistAuthorization": True},
+    # Swagger UI would otherwise send the schema to validator.swagger.io. A pasted token
+    # is not kept in the browser's storage, where any script of the origin could read it.
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "persistAuthorization": False},
     "COMPONENT_SPLIT_REQUEST": True,
     # Every enum's labels are its values; listing them again in each description
     # would add the ~600 time zone names to every field that takes one.

@@ -195,6 +195,12 @@ def test_swagger_ui_does_not_call_the_online_validator() -> None:
     assert '"validatorUrl": null' in html
 
 
+def test_swagger_ui_keeps_no_pasted_token_in_the_browser() -> None:
+    script = Client().get("/api/docs/?script=").content.decode()
+
+    assert '"persistAuthorization": false' in script
+
+
 def test_the_document_is_built_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     openapi._schema.cache_clear()
     openapi._document.cache_clear()
