@@ -10,12 +10,15 @@ and the claims Better Auth's tokens must have (numeric times, a bounded lifetime
 text `sub`) are ours.
 """
 
+import binascii
+import json
 import re
 import time
 from typing import Any
 
 import jwt
 from django.conf import settings
+from jwt.utils import base64url_decode
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenBackendExpiredToken
@@ -46,6 +49,7 @@ def verify_token(token: str) -> dict[str, Any]:
     """
     if not COMPACT_JWS.fullmatch(token):
         raise TokenRefused("malformed token")
+    check_unique_names(token)
     try:
         header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError:
@@ -63,6 +67,24 @@ def verify_token(token: str) -> dict[str, Any]:
     check_times(claims)
     check_subject(claims.get("sub"))
     return claims
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise TokenRefused("a header or claim name given twice")
+    return members
+
+
+def check_unique_names(token: str) -> None:
+    """Refuse a token whose header or claims name a member twice: JSON parsers disagree
+    on which of `{"sub": "alice", "sub": "bob"}` counts (RFC 7515 section 5.2 lets a
+    verifier refuse it), and Better Auth never writes one."""
+    for part in token.split(".")[:2]:
+        try:
+            json.loads(base64url_decode(part), object_pairs_hook=_unique_members)
+        except (ValueError, binascii.Error):
+            raise TokenRefused("malformed token") from None
 
 
 def check_times(claims: dict[str, Any]) -> None:

@@ -1,5 +1,8 @@
 """Better Auth token verification: what is accepted, and the 401 matrix."""
 
+import base64
+import hashlib
+import hmac
 import time
 from collections.abc import Callable
 from typing import Any
@@ -113,6 +116,34 @@ def test_refused_tokens_are_401_problems(make_token: TokenFactory, case: str) ->
     assert problem["status"] == 401
     if token:
         assert token not in response.content.decode()
+
+
+def hs256(header: str, claims: str, secret: str) -> str:
+    """A token signed for real over JSON written by hand, as no JWT library writes it."""
+    signing_input = f"{b64url(header.encode())}.{b64url(claims.encode())}"
+    signature = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64url(signature)}"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    ("header", "claims", "status"),
+    [
+        ('{"alg":"HS256","typ":"JWT"}', f'{{"sub":"alice","exp":{NOW + 600}}}', 200),
+        ('{"alg":"HS256","typ":"JWT"}', f'{{"sub":"alice","sub":"bob","exp":{NOW + 600}}}', 401),
+        ('{"alg":"HS256","alg":"HS256"}', f'{{"sub":"alice","exp":{NOW + 600}}}', 401),
+    ],
+    ids=["each name once", "a claim twice", "a header name twice"],
+)
+def test_a_name_given_twice_in_the_header_or_claims_is_refused(
+    header: str, claims: str, status: int, settings: Any
+) -> None:
+    response = call(hs256(header, claims, settings.BETTER_AUTH_SECRET), path="/api/alice/tasks")
+
+    assert response.status_code == status
 
 
 @pytest.mark.parametrize(
