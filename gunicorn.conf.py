@@ -26,6 +26,9 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "10000"
 # a 200-character title, all of it 4-byte UTF-8) is about 4.6 KB: over gunicorn's
 # 4094-byte default, within this, its maximum.
 limit_request_line = 8190
+# A header field may be 16 KiB: an Authorization header with the largest token the
+# service takes (8 KiB, accounts.authentication) fits with room to spare.
+limit_request_field_size = 16384
 # Parse request heads in C (gunicorn_h1c); "fast" refuses to start without it rather
 # than falling back to gunicorn's Python parser.
 http_parser = "fast"

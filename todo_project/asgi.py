@@ -44,6 +44,7 @@ Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 # the server.
 BODILESS_STATUSES = frozenset({204, 304})
 BODY_TIMEOUT = 408, "The request body stopped arriving."
+NO_HOST = 400, "An HTTP/1.1 request needs a Host header."
 
 
 class WsgiOnThreads:
@@ -63,15 +64,18 @@ class WsgiOnThreads:
             return
         environ = wsgi_environ(scope)
         try:
-            body = await read_body(environ.get("CONTENT_LENGTH"), receive)
+            if "HTTP_HOST" not in environ and scope.get("http_version") == "1.1":
+                # RFC 9112 3.2: a server MUST answer such a request with 400.
+                status, headers, content = problem_answer(*NO_HOST)
+            else:
+                body = await read_body(environ.get("CONTENT_LENGTH"), receive)
+                if body is None:  # the client went away
+                    return
+                environ["wsgi.input"] = io.BytesIO(body)
+                loop = asyncio.get_running_loop()
+                status, headers, content = await loop.run_in_executor(self.pool, self.call, environ)
         except TimeoutError:
             status, headers, content = problem_answer(*BODY_TIMEOUT)
-        else:
-            if body is None:  # the client went away
-                return
-            environ["wsgi.input"] = io.BytesIO(body)
-            loop = asyncio.get_running_loop()
-            status, headers, content = await loop.run_in_executor(self.pool, self.call, environ)
         if scope["method"] == "HEAD" or status in BODILESS_STATUSES:
             content = b""
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -169,8 +173,13 @@ def wsgi_environ(scope: Scope) -> dict[str, Any]:
 
 def problem_answer(status: int, detail: str) -> Answer:
     """A problem+json answer given without Django; the connection closes after it."""
-    headers = [(b"content-type", b"application/problem+json"), (b"connection", b"close")]
-    return status, headers, orjson.dumps(problem(status, detail))
+    body = orjson.dumps(problem(status, detail))
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    return status, headers, body
 
 
 application = WsgiOnThreads(

@@ -10,9 +10,11 @@ the process out of file descriptors.
 """
 
 from asyncio import BaseTransport
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
+import orjson
 from django.conf import settings
 from gunicorn.asgi import protocol
 from gunicorn.asgi.protocol import ASGIProtocol
@@ -34,6 +36,34 @@ class BoundedConnectionProtocol(ASGIProtocol):
             self._keepalive_handle = self.worker.loop.call_later(
                 settings.WEB_HEADER_TIMEOUT_SECONDS, self._keepalive_timeout
             )
+
+    def _send_error_response(
+        self, status: int, message: str, extra_headers: Iterable[tuple[str, str]] = ()
+    ) -> None:
+        """gunicorn's own refusals (a malformed request, a head over its limits) as
+        problem+json, as the service answers every error. gunicorn's message, which can
+        quote the request, is left out."""
+        # Here, not at the top: gunicorn's master loads this module before Django is set up.
+        from todo_project.problems import PROBLEM_CONTENT_TYPE, problem
+
+        body = orjson.dumps(problem(status, SERVER_REFUSALS.get(status, SERVER_REFUSAL)))
+        head = [
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+            f"Content-Type: {PROBLEM_CONTENT_TYPE}",
+            f"Content-Length: {len(body)}",
+            *(f"{name}: {value}" for name, value in extra_headers),
+            "Connection: close",
+        ]
+        self._safe_write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+
+
+# What gunicorn's refusals say, by status.
+SERVER_REFUSAL = "The request could not be read as HTTP/1.1."
+SERVER_REFUSALS = {
+    414: "The request line is over 8,190 bytes.",
+    431: "A header is over 16 KiB, or there are over 100 of them.",
+    501: "The request's transfer coding is not supported; send a Content-Length.",
+}
 
 
 class BoundedConnectionWorker(gasgi.ASGIWorker):

@@ -19,7 +19,13 @@ def http_scope(
     raw_path: bytes = b"/",
     query: bytes = b"",
     headers: Iterable[tuple[bytes, bytes]] = (),
+    host: bytes | None = b"127.0.0.1:8000",
 ) -> dict[str, Any]:
+    """An HTTP/1.1 request's scope, with `host` as its Host header unless `headers`
+    has one (None: none at all)."""
+    headers = list(headers)
+    if host is not None and not any(name == b"host" for name, _ in headers):
+        headers.insert(0, (b"host", host))
     return {
         "type": "http",
         "http_version": "1.1",
@@ -29,7 +35,7 @@ def http_scope(
         "raw_path": raw_path,
         "query_string": query,
         "root_path": "",
-        "headers": list(headers),
+        "headers": headers,
         "client": ("198.51.100.7", 51000),
         "server": ("127.0.0.1", 8000),
     }
@@ -179,6 +185,25 @@ def test_a_body_not_in_within_the_timeout_is_408_without_the_application() -> No
     assert (b"connection", b"close") in sent[0]["headers"]
     assert (b"content-type", b"application/problem+json") in sent[0]["headers"]
     assert json.loads(sent[1]["body"])["detail"] == "The request body stopped arriving."
+
+
+def test_an_http_1_1_request_without_host_is_400_without_the_application() -> None:
+    echo = Echo()
+
+    sent = run(WsgiOnThreads(echo, threads=1), http_scope(host=None))
+
+    assert echo.environ == {}
+    assert sent[0]["status"] == 400
+    assert (b"content-type", b"application/problem+json") in sent[0]["headers"]
+    assert json.loads(sent[1]["body"])["detail"] == "An HTTP/1.1 request needs a Host header."
+
+
+def test_an_http_1_0_request_may_leave_host_out() -> None:
+    echo = Echo()
+
+    sent = run(WsgiOnThreads(echo, threads=1), {**http_scope(host=None), "http_version": "1.0"})
+
+    assert sent[0]["status"] == 200
 
 
 def test_a_client_gone_before_its_body_came_gets_nothing() -> None:

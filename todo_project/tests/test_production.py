@@ -395,3 +395,50 @@ def test_every_status_goes_out_with_its_reason_phrase(tmp_path: Path) -> None:
         connection.close()
 
     assert (response.status, response.reason) == (412, "Precondition Failed")
+
+
+def raw_exchange(base: str, request: bytes) -> bytes:
+    """Send `request` as it is on a new connection; all the server sends until it closes."""
+    address = urlsplit(base).hostname, urlsplit(base).port
+    with socket.create_connection(address, timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        with contextlib.suppress(TimeoutError, ConnectionResetError):
+            while chunk := connection.recv(65536):
+                answer += chunk
+    return answer
+
+
+def status_and_problem(answer: bytes) -> tuple[int, dict[str, Any] | None]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    is_problem = b"content-type: application/problem+json" in head.lower()
+    return status, json.loads(body) if is_problem else None
+
+
+def test_the_servers_own_refusals_are_problems_and_its_limits_fit_the_longest_token(
+    tmp_path: Path,
+) -> None:
+    env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", WEB_CONCURRENCY="1")
+    longest_token = "a" * 8192  # accounts.authentication's MAX_TOKEN_BYTES
+    requests = {
+        "no host": b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n",
+        "not http": b"HELLO THERE\r\n\r\n",
+        "a 17 KiB header": b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: "
+        + b"a" * 17 * 1024
+        + b"\r\n\r\n",
+        "the longest token": b"GET /api/me/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + f"Authorization: Bearer {longest_token}\r\nConnection: close\r\n\r\n".encode(),
+    }
+    with live_service(env) as base:
+        answers = {
+            name: status_and_problem(raw_exchange(base, sent)) for name, sent in requests.items()
+        }
+
+    assert answers["no host"][0] == 400
+    assert answers["not http"][0] == 400
+    assert answers["a 17 KiB header"][0] == 431
+    assert answers["the longest token"][0] == 401  # read, and refused as a token
+    for status, body in answers.values():
+        assert body is not None
+        assert body["status"] == status
