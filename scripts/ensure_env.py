@@ -44,6 +44,8 @@ LOCAL_DEFAULTS = {
     "PUSH_ALLOW_LOOPBACK": "true",
     # `make run` serves on the SQLite file beside manage.py, with production's settings.
     "ALLOW_SQLITE_IN_PRODUCTION": "true",
+    # Rate limits counted by each of its two web processes apart: no Redis needed.
+    "RATE_LIMIT_STORE": "per-process",
 }
 
 

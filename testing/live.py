@@ -105,8 +105,9 @@ def service_env(**settings: str) -> dict[str, str]:
         "VAPID_PRIVATE_KEY": load_script("scripts/ensure_env.py").vapid_private_key(),
         "VAPID_SUBJECT": "mailto:tests@example.com",
         "SECURE_HTTPS": "false",
-        # Most live tests run on a SQLite file of their own.
+        # Most live tests run on a SQLite file of their own, without Redis.
         "ALLOW_SQLITE_IN_PRODUCTION": "true",
+        "RATE_LIMIT_STORE": "per-process",
         **settings,
     }
 

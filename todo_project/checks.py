@@ -91,6 +91,24 @@ def check_production_settings(app_configs: Any = None, **kwargs: Any) -> list[ch
                 id="todo.E015",
             )
         )
+    per_process = settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    limited = settings.RATE_LIMIT_USER or settings.RATE_LIMIT_ANON
+    if (
+        limited
+        and per_process
+        and settings.WEB_PROCESSES > 1
+        and settings.RATE_LIMIT_STORE != "per-process"
+    ):
+        errors.append(
+            checks.Error(
+                f"Rate limits would be counted per process: each of the "
+                f"{settings.WEB_PROCESSES} web processes (WEB_CONCURRENCY) would let a "
+                "client through as often as the limit says.",
+                hint="Set CACHE_URL to a Redis (redis://… or rediss://…) that every web "
+                "process shares, or RATE_LIMIT_STORE=per-process if that is meant.",
+                id="todo.E016",
+            )
+        )
     # The URL given, not the engine: an unusable URL falls back to SQLite, and is named
     # by check_readable_settings.
     on_sqlite = settings.DATABASE_URL.startswith("sqlite:")

@@ -118,8 +118,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate-limit counters) ------------------------------------------------
 # The default is per process; point CACHE_URL at Redis to share counters
-# between workers and machines.
+# between workers and machines. With more than one web process (WEB_CONCURRENCY, as
+# gunicorn.conf.py reads it) a production start refuses counters per process, each
+# of which would let a client through that many times over, unless
+# RATE_LIMIT_STORE=per-process says so is meant (todo_project/checks.py).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+WEB_PROCESSES = env.int("WEB_CONCURRENCY", default=2)
+RATE_LIMIT_STORE = env.str("RATE_LIMIT_STORE", default="shared")
+if RATE_LIMIT_STORE not in ("shared", "per-process"):
+    env.problem("RATE_LIMIT_STORE must be shared (the default) or per-process.")
 SILENCED_SYSTEM_CHECKS = [
     "django_ratelimit.E003",
     "django_ratelimit.W001",

@@ -22,6 +22,8 @@ SUITE_ENVIRONMENT = {
     # The test client speaks plain HTTP; production's HTTPS settings have their own tests.
     "SECURE_HTTPS": "false",
     "ALLOW_SQLITE_IN_PRODUCTION": "true",
+    "RATE_LIMIT_STORE": "per-process",
+    "WEB_CONCURRENCY": "2",
     "CACHE_URL": "locmemcache://",
     "CORS_ALLOWED_ORIGINS": "",
     "ADMIN_URL": "admin/",

@@ -76,7 +76,7 @@ def test_what_env_or_the_environment_gives_is_kept(tmp_path: Path) -> None:
     env_file.write_text("".join(f"{name}={value}\n" for name, value in mine.items()))
     shell = {"BETTER_AUTH_SECRET": "from the shell", "SECURE_HTTPS": "true"}
     shell |= {"VAPID_SUBJECT": "mailto:me@example.com", "PUSH_ALLOW_LOOPBACK": "false"}
-    shell |= {"ALLOW_SQLITE_IN_PRODUCTION": "false"}
+    shell |= {"ALLOW_SQLITE_IN_PRODUCTION": "false", "RATE_LIMIT_STORE": "shared"}
 
     written = load_script("scripts/ensure_env.py").ensure_env(env_file, shell)
 

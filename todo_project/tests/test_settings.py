@@ -33,6 +33,8 @@ def start(code: str = "", **environment: str | None) -> subprocess.CompletedProc
         "METRICS_TOKEN": GOOD_SECRET,
         "DATABASE_URL": POSTGRES_URL,
         "ALLOWED_HOSTS": "api.example.com",
+        # The checks connect to nothing: any Redis URL will do.
+        "CACHE_URL": "redis://127.0.0.1:6379/0",
         **environment,
     }
     return subprocess.run(
@@ -127,6 +129,33 @@ def test_production_needs_a_host_name_to_answer_to() -> None:
     (problem,) = named(start(ALLOWED_HOSTS="localhost,127.0.0.1"))
 
     assert problem.startswith("- ALLOWED_HOSTS names only this machine")
+
+
+def test_several_web_processes_need_a_shared_rate_limit_store() -> None:
+    result = start(CACHE_URL=None, WEB_CONCURRENCY="4")
+
+    (problem,) = named(result)
+    assert problem.startswith("- Rate limits would be counted per process: each of the 4")
+    assert "CACHE_URL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "meant",
+    [
+        {"RATE_LIMIT_STORE": "per-process"},
+        {"WEB_CONCURRENCY": "1"},
+        {"RATE_LIMIT_USER": "off", "RATE_LIMIT_ANON": "off"},
+    ],
+    ids=["said so", "one process", "no limits"],
+)
+def test_per_process_rate_limits_start_when_meant(meant: dict[str, str]) -> None:
+    assert start(CACHE_URL=None, **meant).returncode == 0
+
+
+def test_an_unknown_rate_limit_store_is_refused() -> None:
+    (problem,) = named(start(RATE_LIMIT_STORE="redis"))
+
+    assert problem.startswith("- RATE_LIMIT_STORE must be shared")
 
 
 def test_jwks_alone_is_enough_to_start() -> None:
