@@ -4,6 +4,9 @@ A caller with a valid token is counted by its `sub`; any other call by its clien
 address. Counters live in the default cache (`CACHE_URL`).
 """
 
+import functools
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+
 from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
@@ -12,17 +15,35 @@ from rest_framework.request import Request
 
 
 def client_address(request: HttpRequest | Request) -> str:
-    """The caller's address: REMOTE_ADDR, or the trusted entry of CLIENT_IP_HEADER.
+    """The caller's address: REMOTE_ADDR, or, when that is a trusted proxy's
+    (FORWARDED_ALLOW_IPS), the trusted entry of CLIENT_IP_HEADER.
 
     With `X-Forwarded-For: spoofed, client, proxy1` and TRUSTED_PROXY_COUNT=2 the
     client is `client`: every entry right of it was appended by our own proxies.
     """
+    remote = str(request.META.get("REMOTE_ADDR", ""))
     header = settings.CLIENT_IP_HEADER
-    if header:
+    if header and from_trusted_proxy(remote):
         hops = [hop.strip() for hop in request.headers.get(header, "").split(",") if hop.strip()]
         if len(hops) >= settings.TRUSTED_PROXY_COUNT:
             return hops[-settings.TRUSTED_PROXY_COUNT]
-    return str(request.META.get("REMOTE_ADDR", ""))
+    return remote
+
+
+def from_trusted_proxy(address: str) -> bool:
+    """Whether `address` is one of FORWARDED_ALLOW_IPS (`*`: any)."""
+    if "*" in settings.FORWARDED_ALLOW_IPS:
+        return True
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in _networks(tuple(settings.FORWARDED_ALLOW_IPS)))
+
+
+@functools.cache
+def _networks(entries: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
+    return tuple(ip_network(entry, strict=False) for entry in entries)
 
 
 def enforce_rate_limit(request: Request, *, anonymous_group: str = "api-anon") -> None:

@@ -13,6 +13,7 @@ and release processes refuse to start on them.
 
 import re
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -296,10 +297,21 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security -------------------------------------------------------------------
-# Production serves HTTPS behind the platform's proxy, which says so in this header.
+# Production serves HTTPS behind the platform's proxy, which says so in
+# X-Forwarded-Proto. gunicorn takes that header only from the addresses of
+# FORWARDED_ALLOW_IPS (as it reads the variable itself: loopback by default; `*` where
+# nothing but the proxy can reach the process) and gives Django the scheme; Django
+# reads no such header itself, so a client can't claim HTTPS over plain HTTP.
 # `make run` (plain HTTP on loopback) sets SECURE_HTTPS=false.
 SECURE_HTTPS = env.bool("SECURE_HTTPS", default=True)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+FORWARDED_ALLOW_IPS = env.list("FORWARDED_ALLOW_IPS", default=["127.0.0.1", "::1"])
+try:
+    for _entry in FORWARDED_ALLOW_IPS:
+        if _entry != "*":
+            ip_network(_entry, strict=False)
+except ValueError as error:
+    env.problem(f"FORWARDED_ALLOW_IPS must list addresses, networks or *: {error}.")
+    FORWARDED_ALLOW_IPS = []
 SECURE_SSL_REDIRECT = SECURE_HTTPS
 # The platform's probes and the metrics scraper call over plain HTTP inside.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
@@ -333,9 +345,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 # The client address for rate limits and logs: REMOTE_ADDR, unless the platform's
-# proxy puts it in a header. With X-Forwarded-For, each proxy appends the address
-# it saw, so the client is the entry TRUSTED_PROXY_COUNT from the right; anything
-# further left was written by the client and can't be trusted.
+# proxy (a caller from FORWARDED_ALLOW_IPS) puts it in a header. With
+# X-Forwarded-For, each proxy appends the address it saw, so the client is the entry
+# TRUSTED_PROXY_COUNT from the right; anything further left was written by the client
+# and can't be trusted.
 CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 

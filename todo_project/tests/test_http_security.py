@@ -88,14 +88,34 @@ def test_probes_are_not_redirected(settings: Any, path: str) -> None:
     assert Client().get(path).status_code == 200
 
 
-def test_https_via_the_proxy_header_is_served_with_hsts(settings: Any) -> None:
+def test_https_is_served_with_hsts(settings: Any) -> None:
+    """The scheme comes from the server (gunicorn, from a trusted proxy's header)."""
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_HSTS_SECONDS = 31536000
 
-    response = Client().get("/healthz", HTTP_X_FORWARDED_PROTO="https")
+    response = Client().get("/api/me/tasks", secure=True)
 
-    assert response.status_code == 200
+    assert response.status_code == 401
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_a_client_cannot_claim_https_by_a_header(settings: Any) -> None:
+    settings.SECURE_SSL_REDIRECT = True
+
+    response = Client().get("/api/me/tasks", HTTP_X_FORWARDED_PROTO="https")
+
+    assert response.status_code == 301
+
+
+def test_client_address_headers_count_only_from_a_trusted_proxy(settings: Any, rf: Any) -> None:
+    settings.CLIENT_IP_HEADER = "X-Forwarded-For"
+    settings.FORWARDED_ALLOW_IPS = ["10.0.0.0/8"]
+
+    from_proxy = rf.get("/", HTTP_X_FORWARDED_FOR="203.0.113.7", REMOTE_ADDR="10.1.2.3")
+    from_client = rf.get("/", HTTP_X_FORWARDED_FOR="203.0.113.7", REMOTE_ADDR="198.51.100.9")
+
+    assert client_address(from_proxy) == "203.0.113.7"
+    assert client_address(from_client) == "198.51.100.9"
 
 
 @pytest.mark.parametrize(
@@ -127,6 +147,7 @@ def test_without_a_configured_header_forwarded_for_is_ignored(rf: Any) -> None:
 
 def test_rate_limits_count_the_real_client_behind_the_proxy(settings: Any) -> None:
     settings.CLIENT_IP_HEADER = "X-Forwarded-For"
+    settings.FORWARDED_ALLOW_IPS = ["10.0.0.1"]
     settings.RATE_LIMIT_ANON = "1/m"
     proxy = Client(REMOTE_ADDR="10.0.0.1")
 

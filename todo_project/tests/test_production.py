@@ -442,3 +442,25 @@ def test_the_servers_own_refusals_are_problems_and_its_limits_fit_the_longest_to
     for status, body in answers.values():
         assert body is not None
         assert body["status"] == status
+
+
+@pytest.mark.parametrize(("allowed", "served"), [("10.9.9.9", False), ("127.0.0.1", True)])
+def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(
+    tmp_path: Path, allowed: str, served: bool
+) -> None:
+    """Plain HTTP saying `X-Forwarded-Proto: https` is redirected, unless it comes from
+    an address of FORWARDED_ALLOW_IPS (here loopback, the test's own)."""
+    env = service_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        SECURE_HTTPS="true",
+        METRICS_TOKEN=secrets.token_urlsafe(40),
+        ALLOWED_HOSTS="api.example.com,127.0.0.1",
+        FORWARDED_ALLOW_IPS=allowed,
+        WEB_CONCURRENCY="1",
+    )
+    with live_service(env) as base:
+        request = b"GET /api/me/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        request += b"X-Forwarded-Proto: https\r\nConnection: close\r\n\r\n"
+        status, _ = status_and_problem(raw_exchange(base, request))
+
+    assert status == (401 if served else 301)
