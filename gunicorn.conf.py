@@ -9,6 +9,9 @@ import tempfile
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Connections the kernel queues for a worker to accept (todo_project/http_worker.py
+# keeps it past asyncio's own 100).
+backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
 # gunicorn's asyncio worker, so that a slow client holds a connection, never a thread;
 # the application (todo_project/asgi.py) runs Django on GUNICORN_THREADS threads.
 worker_class = "todo_project.http_worker.BoundedConnectionWorker"

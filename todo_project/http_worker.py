@@ -80,4 +80,17 @@ class BoundedConnectionWorker(gasgi.ASGIWorker):
         # which would go out as "412 Unknown".
         for status in HTTPStatus:
             protocol._REASON_PHRASES.setdefault(status.value, status.phrase)
+        self.loop.call_soon(self._restore_backlog)
         super().run(*args, **kwargs)
+
+    def _restore_backlog(self) -> None:
+        """Give the listening sockets gunicorn's `backlog` once the servers are up:
+        asyncio's create_server, which the worker calls without one, listens again with
+        its own (100), so a burst of connections found the queue full."""
+        if not self.alive:
+            return
+        if not self.servers:
+            self.loop.call_later(0.05, self._restore_backlog)
+            return
+        for listener in self.sockets:
+            listener.sock.listen(self.cfg.backlog)

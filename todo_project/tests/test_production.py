@@ -464,3 +464,19 @@ def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(
         status, _ = status_and_problem(raw_exchange(base, request))
 
     assert status == (401 if served else 301)
+
+
+def test_the_listen_queue_is_the_configured_backlog(tmp_path: Path) -> None:
+    env = service_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        WEB_CONCURRENCY="1",
+        GUNICORN_BACKLOG="1500",
+    )
+    with live_service(env) as base:
+        port = urlsplit(base).port
+        time.sleep(0.5)  # the worker's servers up
+        listening = subprocess.run(
+            ["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=True
+        ).stdout.split()
+
+    assert listening[2] == "1500"  # Send-Q of a listening socket: its backlog
