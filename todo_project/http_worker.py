@@ -4,12 +4,15 @@ what clients may leave open, and every standard reason phrase.
 gunicorn closes a kept-alive connection whose next request head does not arrive within
 `keepalive` seconds, but waits for a new connection's first one without end, and it
 accepts connections without limit. Here a new connection's first request head must
-arrive within `WEB_HEADER_TIMEOUT_SECONDS`, and a connection over `worker_connections`
-is closed at once, so that idle and half-sent connections can neither pile up nor run
-the process out of file descriptors.
+arrive within `WEB_HEADER_TIMEOUT_SECONDS`, and a connection over `worker_connections`,
+or over `WEB_MAX_CONNECTIONS_PER_ADDRESS` from one address (but a trusted proxy's,
+FORWARDED_ALLOW_IPS), is closed at once, so that idle and half-sent connections can
+neither pile up nor run the process out of file descriptors, nor one address shut
+out the others.
 """
 
 from asyncio import BaseTransport
+from collections import Counter
 from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
@@ -20,22 +23,43 @@ from gunicorn.asgi import protocol
 from gunicorn.asgi.protocol import ASGIProtocol
 from gunicorn.workers import gasgi
 
+from accounts.ratelimit import from_trusted_proxy
+
 
 class BoundedConnectionProtocol(ASGIProtocol):
-    """One client connection, closed when it is one too many or its first request
-    head is late."""
+    """One client connection, closed when it is one too many (for the worker, or for
+    its address) or its first request head is late."""
+
+    _address: str | None = None  # the peer's, while it counts against its cap
 
     def connection_made(self, transport: BaseTransport) -> None:
         super().connection_made(transport)
         if self._callback_parser is None:  # not HTTP/1 (HTTP/2, uWSGI: both off here)
             return
-        if self.worker.nr_conns > self.worker.worker_connections:
+        address = str((transport.get_extra_info("peername") or ("",))[0])
+        by_address = self.worker.connections_by_address
+        if not from_trusted_proxy(address):  # a proxy speaks for many clients
+            self._address = address
+            by_address[address] += 1
+        if self.worker.nr_conns > self.worker.worker_connections or (
+            self._address is not None
+            and by_address[address] > settings.WEB_MAX_CONNECTIONS_PER_ADDRESS
+        ):
             self._keepalive_timeout()  # closes the connection
         else:
             # gunicorn cancels this timer once the head is in, as it does its own.
             self._keepalive_handle = self.worker.loop.call_later(
                 settings.WEB_HEADER_TIMEOUT_SECONDS, self._keepalive_timeout
             )
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._address is not None:
+            by_address = self.worker.connections_by_address
+            by_address[self._address] -= 1
+            if not by_address[self._address]:
+                del by_address[self._address]
+            self._address = None
+        super().connection_lost(exc)
 
     def _send_error_response(
         self, status: int, message: str, extra_headers: Iterable[tuple[str, str]] = ()
@@ -69,7 +93,11 @@ SERVER_REFUSALS = {
 class BoundedConnectionWorker(gasgi.ASGIWorker):
     """gunicorn's ASGI worker, serving each connection with BoundedConnectionProtocol."""
 
+    # Open connections by client address (a trusted proxy's are not counted).
+    connections_by_address: Counter[str]
+
     def run(self, *args: Any, **kwargs: Any) -> None:
+        self.connections_by_address = Counter()
         # gunicorn looks for gunicorn_h1c once, caching what it finds on the class it
         # is called on, but reads the cache on ASGIProtocol: fill that one.
         ASGIProtocol._check_h1c_protocol_available()

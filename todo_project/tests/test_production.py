@@ -480,3 +480,32 @@ def test_the_listen_queue_is_the_configured_backlog(tmp_path: Path) -> None:
         ).stdout.split()
 
     assert listening[2] == "1500"  # Send-Q of a listening socket: its backlog
+
+
+def test_one_address_cannot_fill_the_worker(tmp_path: Path) -> None:
+    """Connections over WEB_MAX_CONNECTIONS_PER_ADDRESS from one address are closed at
+    once; another address (127.0.0.2, loopback too) is still served."""
+    env = service_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        WEB_CONCURRENCY="1",
+        WEB_MAX_CONNECTIONS_PER_ADDRESS="5",
+        FORWARDED_ALLOW_IPS="10.9.9.9",  # loopback is no proxy here
+    )
+    with live_service(env) as base:
+        address = urlsplit(base).hostname, urlsplit(base).port
+        held = held_open(base, *[b""] * 5)
+        time.sleep(0.5)  # all five accepted
+        (one_more,) = held_open(base, b"")
+        refused = closed_by_server(one_more, within=3)
+        with socket.create_connection(address, source_address=("127.0.0.2", 0)) as other:
+            other.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            other.settimeout(5)
+            answer = other.recv(4096)
+        for connection in [*held, one_more]:
+            connection.close()
+        time.sleep(0.5)
+        after = fetch(f"{base}/healthz")[0]
+
+    assert refused
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert after == 200
