@@ -11,7 +11,7 @@ neither pile up nor run the process out of file descriptors, nor one address shu
 out the others.
 """
 
-from asyncio import BaseTransport
+from asyncio import BaseTransport, TimerHandle
 from collections import Counter
 from collections.abc import Iterable
 from http import HTTPStatus
@@ -31,6 +31,8 @@ class BoundedConnectionProtocol(ASGIProtocol):
     its address) or its first request head is late."""
 
     _address: str | None = None  # the peer's, while it counts against its cap
+    _lingering: TimerHandle | None = None  # the close at the end of a lingering close
+    _closed: bool  # gunicorn's: the connection is closing or closed
 
     def connection_made(self, transport: BaseTransport) -> None:
         super().connection_made(transport)
@@ -52,7 +54,34 @@ class BoundedConnectionProtocol(ASGIProtocol):
                 settings.WEB_HEADER_TIMEOUT_SECONDS, self._keepalive_timeout
             )
 
+    def data_received(self, data: bytes) -> None:
+        if self._lingering is None:
+            super().data_received(data)
+        # else: what a client still sends after the answer is read and dropped
+
+    def _close_transport(self) -> None:
+        """Close the connection the lingering way (nginx's `lingering_close`): send the
+        end of the answer, then read and drop what the client still sends, for at most
+        WEB_LINGER_SECONDS, before closing. Closed at once, a socket with request bytes
+        unread (a body refused with 413, 411 or 408) makes the kernel send a reset,
+        which can destroy the answer before the client reads it."""
+        transport = self.transport
+        if transport is None or self._closed:
+            return
+        self._closed = True
+        try:
+            if not transport.can_write_eof():
+                transport.close()
+                return
+            transport.write_eof()
+        except (OSError, RuntimeError):
+            transport.close()
+            return
+        self._lingering = self.worker.loop.call_later(settings.WEB_LINGER_SECONDS, transport.close)
+
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._lingering is not None:
+            self._lingering.cancel()
         if self._address is not None:
             by_address = self.worker.connections_by_address
             by_address[self._address] -= 1

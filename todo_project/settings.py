@@ -358,6 +358,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 # (todo_project/asgi.py). Keep both under GUNICORN_TIMEOUT, gunicorn's own wait.
 WEB_HEADER_TIMEOUT_SECONDS = env.int("WEB_HEADER_TIMEOUT_SECONDS", default=10)
 WEB_BODY_TIMEOUT_SECONDS = env.int("WEB_BODY_TIMEOUT_SECONDS", default=10)
+# How long a connection the server closes reads and drops what its client still sends
+# (a refused body) before closing, so that the answer reaches the client.
+WEB_LINGER_SECONDS = env.float("WEB_LINGER_SECONDS", default=2.0)
 # Open connections one client address may hold in one worker (a trusted proxy's,
 # FORWARDED_ALLOW_IPS, are not counted): one address can't fill the worker.
 WEB_MAX_CONNECTIONS_PER_ADDRESS = env.int("WEB_MAX_CONNECTIONS_PER_ADDRESS", default=100)

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -509,3 +510,33 @@ def test_one_address_cannot_fill_the_worker(tmp_path: Path) -> None:
     assert refused
     assert answer.startswith(b"HTTP/1.1 200 ")
     assert after == 200
+
+
+def refused_mid_stream(address: tuple[str | None, int | None], token: str) -> bytes:
+    """A 100 KiB PATCH over MAX_BODY_BYTES, sent on after its 413 may have come: what
+    the client could read of the answer."""
+    body = b"{" + b" " * 100 * 1024 + b"}"
+    head = (
+        f"PATCH /api/me/tasks/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(address, timeout=10) as connection:
+        connection.sendall(head + body[:16384])
+        time.sleep(0.02)  # the 413 is on its way, the rest of the body unread
+        with contextlib.suppress(OSError):
+            connection.sendall(body[16384:])
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := connection.recv(65536):
+                answer += chunk
+    return answer
+
+
+def test_a_body_refused_mid_stream_still_gets_its_answer(tmp_path: Path) -> None:
+    env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", WEB_CONCURRENCY="1")
+    token = live_token(env)
+    with live_service(env) as base, ThreadPoolExecutor(max_workers=8) as pool:
+        address = urlsplit(base).hostname, urlsplit(base).port
+        answers = list(pool.map(lambda _: refused_mid_stream(address, token), range(200)))
+
+    assert sum(answer.startswith(b"HTTP/1.1 413 ") for answer in answers) == 200
