@@ -54,6 +54,25 @@ class KeyReused(APIException):
     default_detail = "This Idempotency-Key was sent with another body; use a new key."
 
 
+class BulkTooLarge(APIException):
+    """A bulk action's `where` matches more tasks than one request may change (or
+    than it may change one by one): 409, with an `errors` entry for `where`; nothing
+    was changed. One request's transaction stays short, so no other user's changes
+    feed waits on it."""
+
+    status_code = status.HTTP_409_CONFLICT
+
+    def __init__(self, matched: int, limit: int, *, one_by_one: bool = False) -> None:
+        what = "tasks that repeat or have reminders" if one_by_one else "tasks"
+        detail = (
+            f"`where` matches {matched} {what}, over the {limit} one request may change; "
+            "nothing was changed. Narrow it (with `due_before`, `tag`, `priority`...), "
+            "or send their `ids`, 200 at a time."
+        )
+        self.errors = {"where": [detail]}
+        super().__init__(detail)
+
+
 class TasksNotFound(APIException):
     """Ids in a request body name none of the caller's live tasks: 404, with an
     `errors` entry for each (`ids.3`, `after`); nothing was written."""

@@ -144,7 +144,9 @@ TASKS = extend_schema_view(
         "`fields`, as PATCH takes them, but `title`) the tasks named by `ids` (1..200) or "
         "matching `where` (the list's filters); or `create` up to 100 `tasks`. All or "
         "nothing: an id that names none of your live tasks is a 404 naming it (`ids.3`), "
-        "a bad task a 400 naming it (`tasks.3.title`), and nothing changes.",
+        "a bad task a 400 naming it (`tasks.3.title`), and nothing changes. A `where` "
+        "changes at most `BULK_MAX_TASKS` (1,000) tasks, at most 200 of them that repeat "
+        "or have reminders; beyond either it is a 409 naming `where`.",
         parameters=[USER_ID_PARAMETER],
         request=BulkRequestSerializer,
         responses={200: BulkResultSerializer, 201: BulkResultSerializer},

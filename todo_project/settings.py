@@ -172,6 +172,8 @@ def _rate(name: str, default: str) -> str | None:
 
 RATE_LIMIT_USER = _rate("RATE_LIMIT_USER", "600/m")
 RATE_LIMIT_ANON = _rate("RATE_LIMIT_ANON", "120/m")
+# A bulk action's `where` may change at most this many tasks (else 409, tasks.bulk).
+BULK_MAX_TASKS = env.int("BULK_MAX_TASKS", default=1000)
 # A create beyond this many tasks of one user is refused (409).
 MAX_TASKS_PER_USER = env.int("MAX_TASKS_PER_USER", default=100_000)
 # Trashed tasks are deleted for good after this many days (`manage.py purge_trash`);

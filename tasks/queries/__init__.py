@@ -24,6 +24,7 @@ plain enough for PostgreSQL and SQLite alike.
 
 from tasks.queries.batch import (
     BULK_LOCAL_TIME,
+    TooManyOneByOne,
     tasks_set_completed,
     tasks_set_trashed,
     tasks_update_owned,
@@ -60,6 +61,7 @@ __all__ = [
     "Change",
     "MoveAnchorMissing",
     "TaskRow",
+    "TooManyOneByOne",
     "page_statement",
     "sort_field",
     "task_changes",

@@ -26,6 +26,15 @@ from tasks.queries.rows import TABLE, TaskRow, cursor, parameter_list, writable
 from tasks.queries.writes import write_scheduled
 from tasks.schedule import read_in_zone
 
+
+class TooManyOneByOne(Exception):
+    """More tasks than allowed would be written one by one; nothing was written."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.count = count
+
+
 BULK_LOCAL_TIME = (
     "A bulk update reads a local date-time or a date in the time_zone it sends: send both."
 )
@@ -40,6 +49,7 @@ def tasks_update_owned(
     query: Mapping[str, Any] | None = None,
     fields: Mapping[str, Any] | None = None,
     trash: bool = False,
+    max_one_by_one: int | None = None,
 ) -> list[TaskRow]:
     """Write `fields` to (or, with `trash`, move to the trash) the owner's live tasks
     named by `task_ids`, or else matching a validated TaskListQuery `query`, by the
@@ -47,7 +57,9 @@ def tasks_update_owned(
     transaction to take back the write (the caller's all or nothing).
 
     One UPDATE writes the tasks it can (`plain_write`); each of the others (a series to
-    follow, reminders to move) is written on its own by the rules of tasks.schedule."""
+    follow, reminders to move) is written on its own by the rules of tasks.schedule,
+    at most `max_one_by_one` of them (else TooManyOneByOne, before any is: the
+    caller's transaction takes back the UPDATE)."""
     fields = fields or {}
     guard: str | None = None
     one_by_one = False
@@ -79,6 +91,8 @@ def tasks_update_owned(
             rest = sorted(set(task_ids) - {row["id"] for row in rows})
         elif one_by_one or guard is not None:
             rest = select_ids(named if one_by_one else named.narrow(f"NOT ({guard})"))
+        if max_one_by_one is not None and len(rest) > max_one_by_one:
+            raise TooManyOneByOne(len(rest))
         for task_id in rest:
             if task := write_scheduled(user_id, task_id, fields, None):
                 rows.append(task)

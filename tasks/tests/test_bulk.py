@@ -1,13 +1,23 @@
 """Bulk actions (contract Part 2): many tasks in one call, all or nothing."""
 
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.services import user_restore
+from tasks import queries
+from tasks.bulk import MAX_ONE_BY_ONE
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory
+from testing.postgres import needs_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +162,73 @@ def test_a_bulk_complete_is_one_write(
 
     with django_assert_num_queries(writes + 2):
         assert bulk(api, action="complete", ids=[t.id for t in tasks]).status_code == 200
+
+
+def test_a_where_matching_more_than_bulk_max_tasks_is_409_and_changes_nothing(
+    api: APIClient, user_id: str, settings: Any
+) -> None:
+    settings.BULK_MAX_TASKS = 3
+    TaskFactory.create_batch(4, user_id=user_id)
+
+    response = bulk(api, action="complete", where={})
+
+    assert response.status_code == 409
+    assert response.json()["errors"]["where"][0].startswith("`where` matches 4 tasks, over the 3")
+    assert not Task.objects.filter(completed=True).exists()
+    assert bulk(api, action="complete", where={"priority": "high"}).status_code == 200
+
+
+def test_a_where_with_too_many_to_write_one_by_one_is_409_and_changes_nothing(
+    api: APIClient, user_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tasks.bulk.MAX_ONE_BY_ONE", 2)
+    due = timezone.now() + timedelta(days=1)
+    TaskFactory.create_batch(3, user_id=user_id, due_date=due, recurrence="FREQ=DAILY")
+    TaskFactory.create(user_id=user_id)
+
+    response = bulk(api, action="complete", where={})
+
+    assert response.status_code == 409
+    assert "3 tasks that repeat or have reminders, over the 2" in response.json()["detail"]
+    assert not Task.objects.filter(completed=True).exists()
+    assert Task.objects.filter(version=1).count() == 4
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_at_its_bounds_keeps_another_users_feed_within_a_second(
+    client_for: Callable[[str], APIClient],
+) -> None:
+    """The review's case (issue 25, M2): one user completes the most a `where` may
+    write, the most of them one by one (each repeats), while another user's write must
+    reach that user's changes feed, whose horizon any open transaction holds back."""
+    busy, other = client_for("busy-user"), client_for("other-user")
+    now = timezone.now()
+    due = {"title": "daily", "due_date": now + timedelta(days=1), "recurrence": "FREQ=DAILY"}
+    plain = {"title": "plain"}
+    user_restore("busy-user")
+    queries.tasks_load(
+        [("busy-user", due, now)] * MAX_ONE_BY_ONE
+        + [("busy-user", plain, now)] * (settings.BULK_MAX_TASKS - MAX_ONE_BY_ONE)
+    )
+    token = other.get("/api/me/changes").json()["next"]
+
+    def complete_all() -> int:
+        try:
+            return int(bulk(busy, action="complete", where={}).status_code)
+        finally:
+            connections.close_all()  # this thread's
+
+    def in_the_feed(task_id: int) -> bool:
+        changed = other.get("/api/me/changes", {"since": token}).json()["upserted"]
+        return task_id in [task["id"] for task in changed]
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        bulk_done = pool.submit(complete_all)
+        time.sleep(0.05)  # the bulk's transaction open
+        written = other.post("/api/me/tasks", {"title": "mine"}, format="json").json()
+        started = time.monotonic()
+        while not in_the_feed(written["id"]):
+            assert time.monotonic() - started < 1, "the other user's write waited on the bulk"
+            time.sleep(0.02)
+        assert bulk_done.result() == 200
