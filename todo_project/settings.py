@@ -360,6 +360,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 # (todo_project/asgi.py). Keep both under GUNICORN_TIMEOUT, gunicorn's own wait.
 WEB_HEADER_TIMEOUT_SECONDS = env.int("WEB_HEADER_TIMEOUT_SECONDS", default=10)
 WEB_BODY_TIMEOUT_SECONDS = env.int("WEB_BODY_TIMEOUT_SECONDS", default=10)
+# A connection whose client has read nothing of its answers for this long, while
+# they wait to be sent, is closed (todo_project/http_worker.py).
+WEB_SEND_TIMEOUT_SECONDS = env.float("WEB_SEND_TIMEOUT_SECONDS", default=30.0)
 # How long a connection the server closes reads and drops what its client still sends
 # (a refused body) before closing, so that the answer reaches the client.
 WEB_LINGER_SECONDS = env.float("WEB_LINGER_SECONDS", default=2.0)
