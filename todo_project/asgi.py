@@ -37,8 +37,8 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 WsgiApplication = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-# Status, headers, body.
-Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+# Status, headers, and the body whole or (a streaming response) as its open iterable.
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes | Iterable[bytes]]
 
 # Answers that never carry a body (RFC 9110 6.4.1); Django's handler leaves that to
 # the server.
@@ -76,29 +76,49 @@ class WsgiOnThreads:
                 status, headers, content = await loop.run_in_executor(self.pool, self.call, environ)
         except TimeoutError:
             status, headers, content = problem_answer(*BODY_TIMEOUT)
-        if scope["method"] == "HEAD" or status in BODILESS_STATUSES:
-            content = b""
+        bodiless = scope["method"] == "HEAD" or status in BODILESS_STATUSES
         await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": content})
+        if isinstance(content, bytes):
+            await send_in_slices(send, b"" if bodiless else content)
+        else:
+            await self._stream(send, content, bodiless=bodiless)
 
     def call(self, environ: dict[str, Any]) -> Answer:
-        """Run the WSGI application on this thread, and return its answer."""
+        """Run the WSGI application on this thread, and return its answer: the body
+        whole, or, for a streaming response (a file), its open iterable."""
         started: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> None:
             started[:] = [status, headers]
 
         result = self.wsgi(environ, start_response)
-        try:
-            content = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()  # Django's request_finished: connections go back, and so on
+        content: bytes | Iterable[bytes]
+        if getattr(result, "streaming", False):
+            content = result  # read and closed by `_stream`, a chunk at a time
+        else:
+            try:
+                content = b"".join(result)
+            finally:
+                _close(result)
         status, headers = started
         # Names as Django spells them: some clients read headers case-sensitively.
         encoded = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
         return int(status[:3]), encoded, content
+
+    async def _stream(self, send: Send, result: Iterable[bytes], *, bodiless: bool) -> None:
+        """Send a streaming response's chunks as the client takes them, each read on a
+        thread (for no longer than reading it takes), never all of it at once."""
+        loop = asyncio.get_running_loop()
+        chunks = iter(result)
+        try:
+            while not bodiless:
+                chunk = await loop.run_in_executor(self.pool, next, chunks, b"")
+                if not chunk:
+                    break
+                await send_in_slices(send, chunk, more=True)
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await loop.run_in_executor(self.pool, _close, result)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -169,6 +189,29 @@ def wsgi_environ(scope: Scope) -> dict[str, Any]:
             key = "HTTP_" + name.replace("-", "_")
             environ[key] = f"{environ[key]},{value}" if key in environ else value
     return environ
+
+
+# What one send hands the server: the server waits for the client to take it (or closes
+# the connection, todo_project/http_worker.py), so a large answer is never all in the
+# server's buffer.
+SLICE_BYTES = 64 * 1024
+
+
+async def send_in_slices(send: Send, body: bytes, *, more: bool = False) -> None:
+    """Send `body` in slices of SLICE_BYTES; the last says the answer ends, unless
+    `more` comes."""
+    for start in range(0, len(body), SLICE_BYTES):
+        last = start + SLICE_BYTES >= len(body)
+        chunk = body[start : start + SLICE_BYTES]
+        await send({"type": "http.response.body", "body": chunk, "more_body": more or not last})
+    if not body and not more:
+        await send({"type": "http.response.body", "body": b""})
+
+
+def _close(result: Iterable[bytes]) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()  # Django's request_finished: connections go back, and so on
 
 
 def problem_answer(status: int, detail: str) -> Answer:

@@ -1,14 +1,18 @@
-"""gunicorn's asyncio worker (`worker_class` in gunicorn.conf.py), with two bounds on
-what clients may leave open, and every standard reason phrase.
+"""gunicorn's asyncio worker (`worker_class` in gunicorn.conf.py), with bounds on what
+clients may leave open, a lingering close, problem+json refusals, and every standard
+reason phrase.
 
 gunicorn closes a kept-alive connection whose next request head does not arrive within
-`keepalive` seconds, but waits for a new connection's first one without end, and it
-accepts connections without limit. Here a new connection's first request head must
-arrive within `WEB_HEADER_TIMEOUT_SECONDS`, and a connection over `worker_connections`,
-or over `WEB_MAX_CONNECTIONS_PER_ADDRESS` from one address (but a trusted proxy's,
-FORWARDED_ALLOW_IPS), is closed at once, so that idle and half-sent connections can
-neither pile up nor run the process out of file descriptors, nor one address shut
-out the others.
+`keepalive` seconds, but waits for a new connection's first one without end, accepts
+connections without limit, and waits for a client to read without end. Here:
+- a new connection's first request head must arrive within WEB_HEADER_TIMEOUT_SECONDS;
+- a client must take its waiting answers within WEB_SEND_TIMEOUT_SECONDS (the server
+  holds at most the transport's high-water mark of them: todo_project/asgi.py hands
+  them over in slices);
+- a connection over `worker_connections`, or over WEB_MAX_CONNECTIONS_PER_ADDRESS from
+  one address (but a trusted proxy's, FORWARDED_ALLOW_IPS), is closed at once;
+so that idle, half-sent and never-reading connections can neither pile up nor run the
+process out of file descriptors, nor one address shut out the others.
 """
 
 from asyncio import BaseTransport, TimerHandle
@@ -32,6 +36,7 @@ class BoundedConnectionProtocol(ASGIProtocol):
 
     _address: str | None = None  # the peer's, while it counts against its cap
     _lingering: TimerHandle | None = None  # the close at the end of a lingering close
+    _stalled: TimerHandle | None = None  # the abort of a client that reads nothing
     _closed: bool  # gunicorn's: the connection is closing or closed
 
     def connection_made(self, transport: BaseTransport) -> None:
@@ -53,6 +58,21 @@ class BoundedConnectionProtocol(ASGIProtocol):
             self._keepalive_handle = self.worker.loop.call_later(
                 settings.WEB_HEADER_TIMEOUT_SECONDS, self._keepalive_timeout
             )
+
+    def pause_writing(self) -> None:
+        """The answers waiting for this client are over the transport's high-water mark:
+        it has WEB_SEND_TIMEOUT_SECONDS to take some, else the connection is aborted."""
+        super().pause_writing()
+        if self._stalled is None and self.transport is not None:
+            self._stalled = self.worker.loop.call_later(
+                settings.WEB_SEND_TIMEOUT_SECONDS, self.transport.abort
+            )
+
+    def resume_writing(self) -> None:
+        if self._stalled is not None:
+            self._stalled.cancel()
+            self._stalled = None
+        super().resume_writing()
 
     def data_received(self, data: bytes) -> None:
         if self._lingering is None:
@@ -80,8 +100,9 @@ class BoundedConnectionProtocol(ASGIProtocol):
         self._lingering = self.worker.loop.call_later(settings.WEB_LINGER_SECONDS, transport.close)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._lingering is not None:
-            self._lingering.cancel()
+        for timer in (self._lingering, self._stalled):
+            if timer is not None:
+                timer.cancel()
         if self._address is not None:
             by_address = self.worker.connections_by_address
             by_address[self._address] -= 1

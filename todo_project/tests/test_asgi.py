@@ -3,7 +3,7 @@ threads, once each request's body is in."""
 
 import asyncio
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -142,8 +142,66 @@ def test_the_body_is_read_whole_before_the_application_runs() -> None:
         "status": 200,
         "headers": [(b"Content-Type", b"text/plain"), (b"X-Seen", b"yes")],
     }
-    assert sent[1] == {"type": "http.response.body", "body": b"got abcde"}
+    assert sent[1] == {"type": "http.response.body", "body": b"got abcde", "more_body": False}
     assert echo.closed  # Django's request_finished runs on close()
+
+
+def test_a_large_body_goes_out_in_slices_the_server_waits_on() -> None:
+    body = bytes(range(256)) * 1000  # 256,000 bytes: 4 slices
+
+    sent = run(
+        WsgiOnThreads(lambda environ, start: (start("200 OK", []), [body])[1], 1), http_scope()
+    )
+
+    slices = sent[1:]
+    assert [len(message["body"]) for message in slices] == [65536, 65536, 65536, 59392]
+    assert [message["more_body"] for message in slices] == [True, True, True, False]
+    assert b"".join(message["body"] for message in slices) == body
+
+
+class Streaming:
+    """A streaming WSGI response (as Django's FileResponse is): read chunk by chunk."""
+
+    streaming = True
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+        self.read = 0
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.chunks:
+            self.read += 1
+            yield chunk
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_streaming_body_is_read_and_sent_a_chunk_at_a_time_then_closed() -> None:
+    response = Streaming([b"one", b"two", b"three"])
+
+    def app(environ: dict[str, Any], start_response: Any) -> Streaming:
+        start_response("200 OK", [("Content-Length", "11")])
+        return response
+
+    sent = run(WsgiOnThreads(app, threads=1), http_scope())
+
+    assert [message.get("body") for message in sent[1:]] == [b"one", b"two", b"three", b""]
+    assert [message.get("more_body", False) for message in sent[1:]] == [True, True, True, False]
+    assert response.closed
+
+
+def test_a_streaming_body_of_a_head_request_is_closed_unread() -> None:
+    response = Streaming([b"one"])
+
+    sent = run(
+        WsgiOnThreads(lambda environ, start: (start("200 OK", []), response)[1], threads=1),
+        http_scope("HEAD"),
+    )
+
+    assert sent[1] == {"type": "http.response.body", "body": b""}
+    assert (response.read, response.closed) == (0, True)
 
 
 @pytest.mark.parametrize(

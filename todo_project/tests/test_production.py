@@ -540,3 +540,44 @@ def test_a_body_refused_mid_stream_still_gets_its_answer(tmp_path: Path) -> None
         answers = list(pool.map(lambda _: refused_mid_stream(address, token), range(200)))
 
     assert sum(answer.startswith(b"HTTP/1.1 413 ") for answer in answers) == 200
+
+
+def never_reading(base: str, requests: int = 20) -> socket.socket:
+    """A client with a 2 KiB receive buffer that pipelines `requests` asks for the
+    OpenAPI document (330 KB each) and never reads an answer."""
+    connection = socket.socket()
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    connection.connect((urlsplit(base).hostname, urlsplit(base).port))
+    ask = b"GET /api/schema/?format=json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    connection.sendall(ask * requests)
+    return connection
+
+
+def test_clients_that_never_read_are_closed_within_the_send_timeout(tmp_path: Path) -> None:
+    """Issue 25, H1: as many never-reading clients as the worker holds connections, and
+    one more, can keep /healthz from answering for no longer than the send timeout."""
+    env = service_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        WEB_CONCURRENCY="1",
+        GUNICORN_WORKER_CONNECTIONS="10",
+        WEB_SEND_TIMEOUT_SECONDS="2",
+    )
+    with live_service(env) as base:
+        started = time.monotonic()
+        stalled = [never_reading(base) for _ in range(11)]
+        try:
+            answers: list[tuple[float, int]] = []
+            while time.monotonic() - started < 8:
+                try:
+                    answers.append((time.monotonic() - started, fetch(f"{base}/healthz")[0]))
+                except OSError:
+                    answers.append((time.monotonic() - started, 0))
+                time.sleep(0.1)
+            closed = [closed_by_server(connection, within=1) for connection in stalled]
+        finally:
+            for connection in stalled:
+                connection.close()
+
+    assert all(closed)
+    # Within the send timeout (2 s) and a margin, and from then on, every probe answers.
+    assert {status for moment, status in answers if moment > 4} == {200}
