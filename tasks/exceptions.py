@@ -1,5 +1,7 @@
 """The ways a task write is refused beyond validation, as DRF exceptions."""
 
+import math
+
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
@@ -52,6 +54,24 @@ class KeyReused(APIException):
 
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "This Idempotency-Key was sent with another body; use a new key."
+
+
+class KeptResponsesFull(APIException):
+    """The caller keeps MAX_KEPT_RESPONSE_BYTES of Idempotency-Key responses already:
+    429 with `Retry-After` (until the oldest of them is forgotten); nothing was done."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = (
+        "You keep as many retry-safe (Idempotency-Key) responses as one account may; "
+        "nothing was done. Retry after Retry-After seconds, or send the request "
+        "without an Idempotency-Key."
+    )
+    problem_type = "urn:todo-api:problem:kept-responses-full"
+
+    def __init__(self, wait: float) -> None:
+        super().__init__()
+        # Whole seconds, rounded up: the oldest is forgotten by then.
+        self.wait = max(1, math.ceil(wait))
 
 
 class BulkTooLarge(APIException):

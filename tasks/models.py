@@ -190,7 +190,8 @@ class IdempotentRequest(models.Model):
     day so that a retry gets that response again instead of doing the work twice
     (`tasks.idempotency`). No status yet: the first request is still running."""
 
-    user = models.ForeignKey("accounts.BetterAuthUser", on_delete=models.CASCADE)
+    # No index of its own: the unique constraint and the index below lead with it.
+    user = models.ForeignKey("accounts.BetterAuthUser", on_delete=models.CASCADE, db_index=False)
     # The method and path, the user as their id: `me` and the sub are one path.
     scope = models.CharField(max_length=400)
     key = models.CharField(max_length=255)
@@ -200,12 +201,20 @@ class IdempotentRequest(models.Model):
     content_type = models.CharField(max_length=100, blank=True, default="")
     body = models.TextField(blank=True, default="")
     headers = models.JSONField(default=dict, blank=True)
+    # The bytes the row keeps (`tasks.idempotency.kept_size`), what the cap on a user's
+    # kept responses (MAX_KEPT_RESPONSE_BYTES) adds up; while the request runs, a
+    # reservation for its response.
+    size = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_key_once")
         ]
-        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+        indexes = [
+            models.Index(fields=["created_at"], name="idempotency_created"),
+            # A user's kept bytes, summed from the index alone, and their oldest.
+            models.Index(fields=["user", "created_at", "size"], name="idempotency_user_kept"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"

@@ -176,6 +176,12 @@ RATE_LIMIT_ANON = _rate("RATE_LIMIT_ANON", "120/m")
 BULK_MAX_TASKS = env.int("BULK_MAX_TASKS", default=1000)
 # A create beyond this many tasks of one user is refused (409).
 MAX_TASKS_PER_USER = env.int("MAX_TASKS_PER_USER", default=100_000)
+# What one user's kept Idempotency-Key responses may add up to, in bytes (counted as
+# the rows take them, tasks.idempotency): a request with a new key beyond it is
+# refused (429) until the oldest is forgotten a day after it was kept.
+MAX_KEPT_RESPONSE_BYTES = env.int("MAX_KEPT_RESPONSE_BYTES", default=5 * 1024 * 1024)
+if MAX_KEPT_RESPONSE_BYTES < 1:
+    env.problem("MAX_KEPT_RESPONSE_BYTES must be at least 1.")
 # Trashed tasks are deleted for good after this many days (`manage.py purge_trash`);
 # a changes-feed token older than that is refused (410).
 TRASH_RETENTION_DAYS = env.int("TRASH_RETENTION_DAYS", default=30)
