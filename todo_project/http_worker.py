@@ -94,6 +94,8 @@ class BoundedConnectionProtocol(ASGIProtocol):
                 transport.close()
                 return
             transport.write_eof()
+            # gunicorn may have stopped reading a body nobody takes: drain it.
+            transport.resume_reading()
         except (OSError, RuntimeError):
             transport.close()
             return
