@@ -22,6 +22,25 @@ The service's own transactions last one request at most; setting
 Tokens are signed per user (another user's or a made-up token is a 400) and dated: one
 older than TRASH_RETENTION_DAYS may be behind a forgotten tombstone, so it is a 410.
 Tombstones are kept a day longer than that, so a token still valid never outlives one.
+
+Tombstones are bounded per user too: deleting tasks for good forgets the user's oldest
+beyond MAX_TOMBSTONES_PER_USER, and moves the user's horizon (tasks.models.FeedHorizon)
+to the newest forgotten one's position, counting one more `epoch`. A token carries the
+epoch the answer that handed it out saw; it is a 410 as well when its position is
+before the horizon and the epoch has moved since. Why both. The position alone is not
+enough: a full sync hands out the live tasks in change order, and a user's oldest live
+tasks are often older than the horizon, so its tokens would be refused again and again.
+What such a token lacks is only what was forgotten before it was handed out, which its
+answer had no use for (those tasks were gone by then), so only a forgetting after it
+counts. The epoch alone would do, but refuses tokens past every forgotten tombstone too.
+Why it can't skip a change. A tombstone of a task a client holds comes after every
+position the answer that handed out that task could give (on PostgreSQL the deleting
+transaction's id is at least that answer's xmin), and it can be forgotten only by a
+transaction that committed after that answer's snapshot, so one that moved the epoch
+past the one every token up to then carries. The first answer to see that forgetting
+gets a token from before it, at a position before the tombstone, so before the
+horizon: a 410. (The horizon and the tombstones are read by the feed's one statement,
+so it sees them both before or both after a forgetting.)
 """
 
 from dataclasses import dataclass
@@ -45,18 +64,21 @@ def _signer(user_id: str) -> signing.TimestampSigner:
     return signing.TimestampSigner(salt=f"tasks.changes:{user_id}")
 
 
-def encode_token(user_id: str, position: tuple[int, int]) -> str:
+def encode_token(user_id: str, position: tuple[int, int], epoch: int = 0) -> str:
+    """A signed token of the user's for a position, at the horizon epoch its answer saw."""
     change_id, task_id = position
-    return _signer(user_id).sign(f"{change_id}.{task_id}")
+    return _signer(user_id).sign(f"{change_id}.{task_id}.{epoch}")
 
 
-def decode_token(user_id: str, token: str) -> tuple[int, int]:
-    """The position a token of this user's names: a 400 naming `since` if it is not one
-    the feed handed them, SyncTokenExpired if it is older than TRASH_RETENTION_DAYS."""
+def decode_token(user_id: str, token: str) -> tuple[tuple[int, int], int]:
+    """The position and horizon epoch a token of this user's names: a 400 naming
+    `since` if it is not one the feed handed them, SyncTokenExpired if it is older
+    than TRASH_RETENTION_DAYS. A token from before epochs were carried has epoch 0."""
     max_age = timedelta(days=settings.TRASH_RETENTION_DAYS)
     try:
-        change_id, task_id = _signer(user_id).unsign(token, max_age=max_age).split(".")
-        return int(change_id), int(task_id)
+        change_id, task_id, *rest = _signer(user_id).unsign(token, max_age=max_age).split(".")
+        (epoch,) = rest or ["0"]
+        return (int(change_id), int(task_id)), int(epoch)
     except signing.SignatureExpired:
         raise SyncTokenExpired() from None
     except (signing.BadSignature, ValueError):
@@ -73,14 +95,17 @@ class Changes:
 
 def changes_since(*, user_id: str, since: str | None, limit: int) -> Changes:
     """Up to `limit` changes after the token `since` (none: a full sync of the live
-    tasks), in one query, and the token to ask for the next ones with."""
-    after = decode_token(user_id, since) if since else None
-    found = queries.task_changes(user_id=user_id, after=after, size=limit + 1)
-    page = found[:limit]
+    tasks), in one query, and the token to ask for the next ones with;
+    SyncTokenExpired if `since` is behind the user's horizon (see above)."""
+    after, epoch = decode_token(user_id, since) if since else (None, 0)
+    found = queries.task_changes(user_id=user_id, after=after, epoch=epoch, size=limit + 1)
+    if found.behind_horizon:
+        raise SyncTokenExpired()
+    page = found.changes[:limit]
     position = (page[-1]["change_id"], page[-1]["task_id"]) if page else after or (-1, 0)
     return Changes(
         upserted=[change["task"] for change in page if change["task"] is not None],
         deleted=[change["task_id"] for change in page if change["task"] is None],
-        next_token=encode_token(user_id, position),
-        more=len(found) > limit,
+        next_token=encode_token(user_id, position, found.epoch),
+        more=len(found.changes) > limit,
     )

@@ -28,12 +28,13 @@ class PreconditionFailed(APIException):
 
 
 class SyncTokenExpired(APIException):
-    """A changes-feed token older than TRASH_RETENTION_DAYS: 410; sync in full."""
+    """A changes-feed token older than TRASH_RETENTION_DAYS, or from before deletions
+    the feed has forgotten since (MAX_TOMBSTONES_PER_USER): 410; sync in full."""
 
     status_code = status.HTTP_410_GONE
     default_detail = (
-        "This token is older than the feed keeps deletions; sync in full (no `since`) "
-        "and go on from the token that hands out."
+        "This token is older than the deletions the feed still keeps; sync in full "
+        "(no `since`) and go on from the token that hands out."
     )
     problem_type = "urn:todo-api:problem:sync-token-expired"
 

@@ -22,7 +22,8 @@ class Purged(NamedTuple):
 
 def purge_trash() -> Purged:
     """Delete for good what has been in the trash for TRASH_RETENTION_DAYS, forget the
-    changes feed's tombstones no token can need, the kept responses of
+    changes feed's tombstones no token can need (and each user's beyond
+    MAX_TOMBSTONES_PER_USER, moving their horizon), the kept responses of
     Idempotency-Keys older than a day, and notifications older than
     NOTIFICATION_RETENTION_DAYS; how many of each. Safe to run at any time."""
     retention = timedelta(days=settings.TRASH_RETENTION_DAYS)

@@ -185,6 +185,25 @@ class TaskTombstone(models.Model):
         return f"Task {self.task_id} of {self.user_id}, deleted {self.deleted_at:%Y-%m-%d}"
 
 
+class FeedHorizon(models.Model):
+    """How far back a user's changes feed has forgotten tombstones beyond
+    MAX_TOMBSTONES_PER_USER (`tasks.queries.trash`): the position (change id, task id)
+    of the newest one forgotten, and how many times it has forgotten any (`epoch`).
+    A token from before both is a 410 (`tasks.changes`). No row: nothing forgotten
+    so far. Only ever moves forward; the epoch never goes back, so the row is kept as
+    long as its user."""
+
+    user = models.OneToOneField(
+        "accounts.BetterAuthUser", on_delete=models.CASCADE, primary_key=True
+    )
+    change_id = models.BigIntegerField()
+    task_id = models.BigIntegerField()
+    epoch = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: forgotten up to ({self.change_id}, {self.task_id})"
+
+
 class IdempotentRequest(models.Model):
     """A request sent with an `Idempotency-Key`, and the response it got, kept for a
     day so that a retry gets that response again instead of doing the work twice

@@ -182,6 +182,12 @@ MAX_TASKS_PER_USER = env.int("MAX_TASKS_PER_USER", default=100_000)
 MAX_KEPT_RESPONSE_BYTES = env.int("MAX_KEPT_RESPONSE_BYTES", default=5 * 1024 * 1024)
 if MAX_KEPT_RESPONSE_BYTES < 1:
     env.problem("MAX_KEPT_RESPONSE_BYTES must be at least 1.")
+# The changes feed keeps at most this many tombstones (tasks deleted for good) per
+# user; deleting for good forgets the oldest beyond it, and a token from before them
+# is refused (410) as an old one is (tasks.queries.trash, tasks.changes).
+MAX_TOMBSTONES_PER_USER = env.int("MAX_TOMBSTONES_PER_USER", default=10_000)
+if MAX_TOMBSTONES_PER_USER < 1:
+    env.problem("MAX_TOMBSTONES_PER_USER must be at least 1.")
 # Trashed tasks are deleted for good after this many days (`manage.py purge_trash`);
 # a changes-feed token older than that is refused (410).
 TRASH_RETENTION_DAYS = env.int("TRASH_RETENTION_DAYS", default=30)

@@ -2,17 +2,25 @@
 
 Every insert and version step gets a `change_id` from a trigger, and a task deleted
 for good leaves a tombstone (tasks.changes has the design and the no-skip argument).
+The same statement reads the user's horizon (tombstones forgotten beyond
+MAX_TOMBSTONES_PER_USER, tasks.queries.trash), so a poll stays one query.
 """
 
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 
 from django.db import connection
 
-from tasks.models import TaskTombstone
+from tasks.models import FeedHorizon, TaskTombstone
 from tasks.queries.owned import Owned
 from tasks.queries.rows import RETURNING, ROW_FIELDS, TABLE, TaskRow, cursor, quote, row
 
 _TOMBSTONE_TABLE = quote(TaskTombstone._meta.db_table)
+_HORIZON_TABLE = quote(FeedHorizon._meta.db_table)
+# The horizon's row comes first in the answer, marked by a change id no change has
+# (they start at 0, a token's at -1): the epoch in the task id's place, and whether
+# the token is from before the horizon.
+_HORIZON_KEPT = -2
+_HORIZON_PASSED = -3
 # On PostgreSQL a change is handed out only once no transaction that could still write
 # an earlier one is running: its id is below the statement snapshot's xmin (see
 # tasks.changes). SQLite's writers commit in change-id order, so all it sees is settled.
@@ -35,26 +43,52 @@ class Change(TypedDict):
     task: TaskRow | None
 
 
-def task_changes(*, user_id: str, after: tuple[int, int] | None, size: int) -> list[Change]:
+class ChangesPage(NamedTuple):
+    """What `task_changes` found: the changes, the user's horizon epoch as the same
+    statement saw it, and whether `after` is before the horizon (then no changes)."""
+
+    changes: list[Change]
+    epoch: int
+    behind_horizon: bool
+
+
+def task_changes(
+    *, user_id: str, after: tuple[int, int] | None, epoch: int = 0, size: int
+) -> ChangesPage:
     """Up to `size` settled changes of the owner's tasks strictly after `after` (a
     change id and a task id), in that order, in one statement: each task once, live
     (with its row) or not (trashed, or deleted for good). Without `after`, the live
-    tasks alone (a full sync)."""
+    tasks alone (a full sync). With `after`, `behind_horizon` if tombstones after it
+    may have been forgotten since `epoch` (the epoch its token was handed out at):
+    the user's horizon is past it and has moved since."""
     change, task_id = after or (-1, 0)
     position = {"after_change": change, "after_id": task_id}
     changed = Owned(user_id, "any" if after else "live").narrow(
         _CHANGED_AFTER.format(id="id") + _SETTLED, position
     )
-    params = {**changed.params, "size": size}
+    params = {**changed.params, "size": size, "answered": size + 1, "epoch": epoch}
     tasks = (
         f"SELECT change_id, id, {RETURNING} FROM {TABLE} "  # noqa: S608
         f"WHERE {changed.where} ORDER BY change_id, id LIMIT %(size)s"
     )
+    # Typed, for PostgreSQL to match the live rows' columns.
+    nothing = ", ".join(f"CAST(NULL AS {field.db_type(connection)})" for field in ROW_FIELDS)
+    passed = (
+        "(change_id > %(after_change)s OR (change_id = %(after_change)s "
+        "AND task_id > %(after_id)s)) AND epoch > %(epoch)s"
+        if after is not None
+        else "false"
+    )
+    horizon = (
+        f"SELECT CASE WHEN {passed} THEN {_HORIZON_PASSED} ELSE {_HORIZON_KEPT} END, "  # noqa: S608
+        f"epoch, {nothing} FROM {_HORIZON_TABLE} WHERE user_id = %(user_id)s"
+    )
     if after is None:
-        sql = tasks
+        sql = (
+            f"SELECT * FROM ({tasks}) AS live UNION ALL {horizon} "  # noqa: S608
+            "ORDER BY 1, 2 LIMIT %(answered)s"
+        )
     else:
-        # Typed, for PostgreSQL to match the live rows' columns.
-        nothing = ", ".join(f"CAST(NULL AS {field.db_type(connection)})" for field in ROW_FIELDS)
         buried = (
             f"SELECT change_id, task_id, {nothing} FROM {_TOMBSTONE_TABLE} "  # noqa: S608
             f"WHERE user_id = %(user_id)s AND {_CHANGED_AFTER.format(id='task_id')}{_SETTLED} "
@@ -62,16 +96,22 @@ def task_changes(*, user_id: str, after: tuple[int, int] | None, size: int) -> l
         )
         sql = (
             f"SELECT * FROM ({tasks}) AS live UNION ALL SELECT * FROM ({buried}) AS buried "  # noqa: S608
-            "ORDER BY 1, 2 LIMIT %(size)s"
+            f"UNION ALL {horizon} ORDER BY 1, 2 LIMIT %(answered)s"
         )
     with cursor() as opened:
         opened.execute(sql, params)
         raw = opened.fetchall()
+    seen_epoch = 0
     changes: list[Change] = []
     for change_id, changed_id, *values in raw:
+        if change_id in (_HORIZON_KEPT, _HORIZON_PASSED):
+            if change_id == _HORIZON_PASSED:
+                return ChangesPage([], changed_id, behind_horizon=True)
+            seen_epoch = changed_id
+            continue
         task = row(values) if values[0] is not None else None
         live = task is not None and task["deleted_at"] is None
         changes.append(
             {"change_id": change_id, "task_id": changed_id, "task": task if live else None}
         )
-    return changes
+    return ChangesPage(changes, seen_epoch, behind_horizon=False)
