@@ -85,7 +85,9 @@ ERRORS = {
         problem(415, 'Unsupported media type "text/plain" in request.'),
     ),
     429: (
-        "Over the rate limit.",
+        "Over the rate limit; or, for a request with a new Idempotency-Key, the user keeps "
+        "as many retry-safe responses as allowed (MAX_KEPT_RESPONSE_BYTES). Wait "
+        "`Retry-After` seconds.",
         problem(429, "Request was throttled. Expected available in 12 seconds."),
     ),
     503: (

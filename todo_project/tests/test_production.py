@@ -592,3 +592,32 @@ def test_clients_that_never_read_are_closed_within_the_send_timeout(tmp_path: Pa
     assert all(closed)
     # Within the send timeout (2 s) and a margin, and from then on, every probe answers.
     assert {status for moment, status in answers if moment > 4} == {200}
+
+
+def test_kept_responses_stop_at_the_users_quota(tmp_path: Path) -> None:
+    """Issue 25, M5, live: creates with new keys are kept until the user's quota of
+    kept responses is full; then a new key is a 429 and the same create without one
+    is served."""
+    env = service_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        WEB_CONCURRENCY="1",
+        MAX_KEPT_RESPONSE_BYTES="4000",
+    )
+    token = live_token(env)
+    with live_service(env) as base:
+        statuses = [
+            fetch(
+                f"{base}/api/me/tasks",
+                token,
+                method="POST",
+                body={"title": f"t{n}"},
+                **{"Idempotency-Key": f"key-{n}"},
+            )[0]
+            for n in range(8)
+        ]
+        without_a_key = fetch(f"{base}/api/me/tasks", token, method="POST", body={"title": "x"})
+
+    assert statuses[0] == 201
+    assert statuses[-1] == 429
+    assert statuses == sorted(statuses)  # served until full, refused from then on
+    assert without_a_key[0] == 201
