@@ -103,3 +103,40 @@ class TasksNotFound(APIException):
     def __init__(self, names: list[str]) -> None:
         self.errors = {name: ["No such task."] for name in names}
         super().__init__(f"No such task of yours: {', '.join(names)}; nothing was changed.")
+
+
+class ListLimitReached(APIException):
+    """The owner already holds MAX_LISTS_PER_USER lists: 409."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "You have as many lists as one account may hold; delete one first."
+
+
+class ListNameTaken(APIException):
+    """Another of the owner's lists has this name, case-insensitively: 409 naming `name`."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "You have a list of this name already (names ignore case)."
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors = {"name": [str(self.default_detail)]}
+
+
+class ListNotEmpty(APIException):
+    """A list with live tasks deleted without saying where they go: 409."""
+
+    status_code = status.HTTP_409_CONFLICT
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            f"This list holds {count} tasks; nothing was deleted. Send `?tasks=trash` to "
+            "trash them with it, or `?tasks=move&to=<list id>` to move them first."
+        )
+
+
+class InboxUndeletable(APIException):
+    """The Inbox can be renamed and moved, not deleted: 409."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The Inbox can't be deleted; rename it or move it instead."

@@ -1,4 +1,4 @@
-"""The task: one to-do item of one Better Auth user."""
+"""The task (one to-do item of one Better Auth user) and the lists that hold tasks."""
 
 from collections.abc import Iterable
 
@@ -12,6 +12,13 @@ from tasks.recurrence import validate_recurrence
 
 # Ids are 64-bit: a larger number in a URL or cursor can name no task.
 MAX_TASK_ID = 2**63 - 1
+# A chain of subtasks holds at most this many tasks: a task with MAX_DEPTH - 1
+# ancestors can have no child.
+MAX_DEPTH = 5
+# The Inbox's place among a user's lists: before every list made later (their
+# positions are creation times, `tasks.ordering.stamp`), until it is moved.
+INBOX_POSITION = "1"
+INBOX_NAME = "Inbox"
 
 
 class RepeatFrom(models.TextChoices):
@@ -44,6 +51,70 @@ def tag_key(tag: str) -> str:
 
 def tag_keys(tags: Iterable[str]) -> str:
     return "".join(tag_key(tag) for tag in tags)
+
+
+class TaskList(models.Model):
+    """A list of one user's tasks. Every user has exactly one Inbox, made by a trigger
+    when their mirror row is (migration 0017), which can't be deleted.
+
+    `task_count` and `open_count` (its live tasks, and those not completed) are kept
+    by triggers inside every statement that writes a task, as TaskCount is; each
+    change of them is a change of the list (its version steps). Every write goes
+    through `tasks.queries.lists`.
+    """
+
+    # No index of its own: the unique constraints lead with it.
+    user = models.ForeignKey(
+        "accounts.BetterAuthUser", on_delete=models.CASCADE, related_name="lists", db_index=False
+    )
+    name = models.CharField(max_length=100)
+    # `name` case-folded: what "unique per user, case-insensitively" compares (SQL's
+    # LOWER folds ASCII alone on SQLite).
+    name_key = models.CharField(max_length=400, editable=False)
+    color = models.CharField(max_length=7, null=True, blank=True)  # noqa: DJ001
+    is_inbox = models.BooleanField(default=False, editable=False)
+    position = models.CharField(max_length=64, default="", editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    task_count = models.IntegerField(default=0, editable=False)
+    open_count = models.IntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The changes feed's position of its last change, written by a trigger.
+    change_id = models.BigIntegerField(default=0, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name_key"], name="list_name_once"),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(is_inbox=True), name="list_one_inbox"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "position", "id"], name="list_user_position"),
+            models.Index(fields=["user", "change_id", "id"], name="list_user_changed"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ListTombstone(models.Model):
+    """A list deleted, kept for the changes feed as long as a task's tombstone is:
+    written by a trigger on every delete of a list (migration 0017)."""
+
+    list_id = models.BigIntegerField(primary_key=True)
+    user_id = models.CharField(max_length=255)
+    change_id = models.BigIntegerField()
+    deleted_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user_id", "change_id", "list_id"], name="list_tomb_user_changed"),
+            models.Index(fields=["deleted_at"], name="list_tomb_deleted"),
+        ]
+
+    def __str__(self) -> str:
+        return f"List {self.list_id} of {self.user_id}, deleted {self.deleted_at:%Y-%m-%d}"
 
 
 class Task(models.Model):
@@ -100,6 +171,24 @@ class Task(models.Model):
     # Where the task's last change stands in the changes feed (`tasks.changes`); a
     # trigger writes it on every insert and every version step (migration 0009).
     change_id = models.BigIntegerField(default=0, editable=False)
+    # Last in the class: a field named `list` shadows the builtin below it.
+    # RESTRICT: a list goes only once its tasks have gone (or with its owner).
+    list = models.ForeignKey(
+        TaskList, on_delete=models.RESTRICT, related_name="tasks", db_index=False
+    )
+    # Null for a top-level task. A task deleted for good leaves its children (in the
+    # trash: those that went with it) top-level.
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="subtasks",
+        db_index=False,
+    )
+    # How many live children the task has, kept by triggers (migration 0017): a write
+    # that completes a task can see on the task's own row whether any must follow.
+    children = models.IntegerField(default=0, editable=False)
 
     class Meta:
         # One index per sort the list allows; each leads with the owner and ends
@@ -112,6 +201,14 @@ class Task(models.Model):
             models.Index(fields=["user", "priority", "id"], name="task_user_priority"),
             models.Index(fields=["user", "position", "id"], name="task_user_position"),
             models.Index(fields=["user", "change_id", "id"], name="task_user_changed"),
+            # One list's tasks, in the default order and the manual one.
+            models.Index(
+                fields=["user", "list", "created_at", "id"], name="task_user_list_created"
+            ),
+            models.Index(fields=["user", "list", "position", "id"], name="task_user_list_position"),
+            models.Index(
+                fields=["parent", "id"], name="task_parent", condition=Q(parent__isnull=False)
+            ),
             # The reminders due, across users: what the worker fires.
             models.Index(
                 fields=["next_remind_at"],

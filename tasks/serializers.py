@@ -43,6 +43,16 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """An IntegerField that takes only JSON integers (DRF would take `"5"` and `5.0`)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("invalid")
+        value: int = super().to_internal_value(data)
+        return value
+
+
 class PriorityField(serializers.ChoiceField):
     """`low`/`medium`/`high` on the wire, the ordered number of `Priority` in the database."""
 
@@ -176,7 +186,7 @@ class ReminderListField(ShortListField):
 _PRIORITY_LABELS = dict(Priority.choices)
 # Stored beside the answered fields: answered in them (an all-day `due_date`), or not
 # at all (the series' place, the worker's next reminder).
-_INTERNAL = ("due_day", "series_start", "series_done", "next_remind_at")
+_INTERNAL = ("due_day", "series_start", "series_done", "next_remind_at", "children")
 
 
 def trashed_task_json(task: TaskRow) -> dict[str, Any]:
@@ -211,6 +221,21 @@ class TaskSerializer(serializers.Serializer):
 
     id = serializers.IntegerField(read_only=True)
     user_id = serializers.CharField(read_only=True, help_text="The owner: the token's `sub`.")
+    list_id = StrictIntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_TASK_ID,
+        help_text="One of your lists; default your Inbox (a subtask: its parent's). "
+        "Changing it moves the task with its subtasks, and makes it top-level there.",
+    )
+    parent_id = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_TASK_ID,
+        help_text="Null: top-level. Else one of your live tasks, at most 4 levels above "
+        "(chains hold 5 tasks); the task (with its subtasks) moves into the parent's list.",
+    )
     title = StrictCharField(max_length=200, help_text="Trimmed; 1..200 characters.")
     description = StrictCharField(
         max_length=1000,

@@ -11,6 +11,9 @@ One module per concern:
 - `owned`: the owner's scope, the owned UPDATE, and the rules every update keeps;
 - `writes`: one task created, updated, completed;
 - `order`: the manual order;
+- `tree`: subtasks and lists of tasks: moves, and completion, trash and restore of a
+  task with its subtree;
+- `lists`: the lists themselves;
 - `batch`: many tasks at once (bulk actions, the admin's);
 - `listing`: one task, a page of the list, counts;
 - `trash`: into and out of the trash, and deleting for good;
@@ -40,9 +43,19 @@ from tasks.queries.listing import (
     task_get,
     task_page,
 )
+from tasks.queries.lists import (
+    ListMoveAnchorMissing,
+    list_create,
+    list_delete,
+    list_get,
+    list_move,
+    list_update,
+    lists_all,
+)
 from tasks.queries.order import MoveAnchorMissing, task_move
 from tasks.queries.rows import WRITABLE_FIELDS, TaskRow
-from tasks.queries.trash import task_purge, task_restore, task_trash, trash_empty, trash_purge
+from tasks.queries.trash import task_purge, trash_empty, trash_purge
+from tasks.queries.tree import task_place, task_restore, task_trash
 from tasks.queries.writes import (
     task_check_write,
     task_insert,
@@ -59,9 +72,16 @@ __all__ = [
     "TRASH_SORT",
     "WRITABLE_FIELDS",
     "Change",
+    "ListMoveAnchorMissing",
     "MoveAnchorMissing",
     "TaskRow",
     "TooManyOneByOne",
+    "list_create",
+    "list_delete",
+    "list_get",
+    "list_move",
+    "list_update",
+    "lists_all",
     "page_statement",
     "sort_field",
     "task_changes",
@@ -72,6 +92,7 @@ __all__ = [
     "task_insert",
     "task_move",
     "task_page",
+    "task_place",
     "task_purge",
     "task_reminders_spent",
     "task_restore",

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from django.db import connection
 from django.utils import timezone
 
-from tasks.models import tag_keys
+from tasks.models import MAX_DEPTH, tag_keys
 from tasks.queries.rows import (
     COLUMN,
     DISTINCT,
@@ -64,8 +64,15 @@ class Owned:
 
     def tasks(self, task_ids: Collection[int]) -> "Owned":
         """This scope's tasks with these ids."""
-        listed, params = parameter_list("id", sorted(set(task_ids)))
-        return self.narrow(f"id IN ({listed})" if params else "1 = 0", params)
+        return self.narrow(*listed(task_ids))
+
+    def descendants_of(self, task_ids: Collection[int]) -> "Owned":
+        """This scope's tasks below any of these (their children, theirs, …)."""
+        return self.narrow(*below(task_ids))
+
+    def ancestors_of(self, task_ids: Collection[int]) -> "Owned":
+        """This scope's tasks above any of these (their parents, theirs, …)."""
+        return self.narrow(*above(task_ids))
 
     def at_versions(self, versions: Collection[int] | None) -> "Owned":
         """This scope's tasks at one of `versions` (an If-Match), if given."""
@@ -73,6 +80,49 @@ class Owned:
             return self
         listed, params = parameter_list("version", versions)
         return self.narrow(f"version IN ({listed})" if params else "1 = 0", params)
+
+
+# The walks up and down a tree go through the owner's tasks alone, and no further than
+# a chain may reach (a guard against a cycle no write makes).
+_WALK_DOWN = (
+    "id IN (WITH RECURSIVE below(id, depth) AS ("  # noqa: S608
+    f"SELECT id, 1 FROM {TABLE} WHERE user_id = %(user_id)s AND parent_id IN ({{roots}}) "
+    f"UNION ALL SELECT child.id, below.depth + 1 FROM {TABLE} AS child "
+    "JOIN below ON child.parent_id = below.id "
+    f"WHERE child.user_id = %(user_id)s AND below.depth < {MAX_DEPTH}) SELECT id FROM below)"
+)
+_WALK_UP = (
+    "id IN (WITH RECURSIVE above(id, depth) AS ("  # noqa: S608
+    f"SELECT parent_id, 1 FROM {TABLE} WHERE user_id = %(user_id)s AND id IN ({{leaves}}) "
+    f"UNION ALL SELECT parent.parent_id, above.depth + 1 FROM {TABLE} AS parent "
+    "JOIN above ON parent.id = above.id "
+    f"WHERE parent.user_id = %(user_id)s AND above.depth < {MAX_DEPTH}) SELECT id FROM above)"
+)
+
+
+def below(task_ids: Collection[int]) -> tuple[str, dict[str, Any]]:
+    """The condition for the owner's tasks below any of `task_ids`, and its parameters
+    (the scope's `user_id` among them)."""
+    listed, params = parameter_list("root", sorted(set(task_ids)))
+    return (_WALK_DOWN.format(roots=listed), params) if params else ("1 = 0", {})
+
+
+def above(task_ids: Collection[int]) -> tuple[str, dict[str, Any]]:
+    """The condition for the owner's tasks above any of `task_ids`, and its parameters."""
+    listed, params = parameter_list("leaf", sorted(set(task_ids)))
+    return (_WALK_UP.format(leaves=listed), params) if params else ("1 = 0", {})
+
+
+def listed(task_ids: Collection[int]) -> tuple[str, dict[str, Any]]:
+    """The condition for the tasks with these ids, and its parameters."""
+    ids, params = parameter_list("id", sorted(set(task_ids)))
+    return (f"id IN ({ids})", params) if params else ("1 = 0", {})
+
+
+def either(*conditions: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """The condition met by a task any of `conditions` meets, and their parameters."""
+    sql = " OR ".join(f"({condition})" for condition, _ in conditions)
+    return sql, {name: value for _, params in conditions for name, value in params.items()}
 
 
 def select_one(scope: Owned, *, lock: bool = False) -> TaskRow | None:
@@ -163,6 +213,13 @@ _NO_SERIES = "recurrence IS NULL"
 _NO_REMINDERS = "reminders = '[]'" + ("::jsonb" if connection.vendor == "postgresql" else "")
 # Completing a task that repeats moves it to its next occurrence instead.
 COMPLETES_PLAINLY = "recurrence IS NULL OR completed"
+# A plain write of one task keeps the rules of tasks.queries.tree only on a task that is no tree's
+# part its write could break: completing one with no live child, reopening or
+# trashing a top-level one (trashing a child changes its parent's row).
+PLAIN_COMPLETE = "children = 0"
+PLAIN_REOPEN = "parent_id IS NULL"
+PLAIN_TRASH = "children = 0 AND parent_id IS NULL"
+PLAIN_TOGGLE = f"(completed AND {PLAIN_REOPEN}) OR (NOT completed AND {PLAIN_COMPLETE})"
 
 
 class ScheduleMustSeeTheTask(Exception):
@@ -181,7 +238,9 @@ def plain_write(fields: Mapping[str, Any]) -> tuple[str | None, str, dict[str, A
     if scheduled:  # a due date with its offset, or none
         conditions += [_NO_SERIES, _NO_REMINDERS]
     if fields.get("completed") is True:
-        conditions.append(COMPLETES_PLAINLY)
+        conditions += [COMPLETES_PLAINLY, PLAIN_COMPLETE]
+    elif fields.get("completed") is False:
+        conditions.append(PLAIN_REOPEN)
     guard = " AND ".join(f"({condition})" for condition in conditions) or None
     # A due date with its offset is no longer all-day.
     written = {**fields, "due_day": None} if "due_date" in fields else fields

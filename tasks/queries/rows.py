@@ -17,7 +17,7 @@ from django.db import connection, models
 from django.db.models import Field, JSONField
 from psycopg.types.datetime import TimestamptzLoader
 
-from tasks.models import Task, TaskCount
+from tasks.models import Task, TaskCount, TaskList
 from tasks.schedule import DERIVED_FIELDS
 
 
@@ -27,6 +27,9 @@ class TaskRow(TypedDict):
 
     id: int
     user_id: str
+    list_id: int
+    parent_id: int | None
+    children: int
     title: str
     description: str
     completed: bool
@@ -66,6 +69,7 @@ TABLE = quote(META.db_table)
 COLUMN = {name: quote(cast(str, field.column)) for name, field in FIELDS.items()}
 RETURNING = ", ".join(COLUMN[field.attname] for field in ROW_FIELDS)
 COUNT_TABLE = quote(TaskCount._meta.db_table)
+LIST_TABLE = quote(TaskList._meta.db_table)
 OWNER_TABLE = quote(META.get_field("user").related_model._meta.db_table)
 # Null-safe inequality: SQLite before 3.39 has only its own spelling of it.
 DISTINCT = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"

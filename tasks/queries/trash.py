@@ -1,4 +1,4 @@
-"""The trash: moving one task in and out, and deleting for good.
+"""The trash: deleting for good (tasks.queries.tree moves tasks in and out).
 
 A trashed task has `deleted_at` set; the reads and writes of live tasks never see it,
 those of the trash see nothing else. Deleting for good removes the row, and a trigger
@@ -7,15 +7,14 @@ owner's oldest tombstones beyond MAX_TOMBSTONES_PER_USER and moves their feed ho
 past them, so what a user's deletions keep is bounded whatever they do.
 """
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
 
-from tasks.models import FeedHorizon, Task, TaskTombstone
-from tasks.queries.owned import Owned, trashed_clause, update_one
-from tasks.queries.rows import TaskRow, cursor, quote
+from tasks.models import FeedHorizon, ListTombstone, Task, TaskTombstone
+from tasks.queries.rows import cursor, quote
 
 _TOMBSTONES = quote(TaskTombstone._meta.db_table)
 _HORIZON = quote(FeedHorizon._meta.db_table)
@@ -32,20 +31,6 @@ _MOVE_HORIZON = (
     f"task_id = CASE WHEN {_LATER} THEN excluded.task_id ELSE {_HORIZON}.task_id END, "
     f"epoch = {_HORIZON}.epoch + 1"
 )
-
-
-def task_trash(
-    *, user_id: str, task_id: int, versions: Collection[int] | None = None
-) -> TaskRow | None:
-    """Move the owner's live task to the trash (a change: its version steps); the task
-    as trashed, or None as `task_update` says."""
-    return update_one(Owned(user_id).task(task_id).at_versions(versions), *trashed_clause(True))
-
-
-def task_restore(*, user_id: str, task_id: int) -> TaskRow | None:
-    """Bring the owner's task back from the trash (a change: its version steps); the
-    task as restored, or None if the owner has no such task in the trash."""
-    return update_one(Owned(user_id, "trashed").task(task_id), *trashed_clause(False))
 
 
 def _forget_tombstones(user_ids: Iterable[str]) -> int:
@@ -102,12 +87,14 @@ def trash_empty(*, user_id: str) -> int:
 
 def trash_purge(*, deleted_before: datetime, buried_before: datetime) -> tuple[int, int]:
     """Delete for good every user's tasks trashed before `deleted_before` (and forget
-    each one's tombstones beyond the cap), and forget the tombstones of those deleted
-    before `buried_before`; how many tasks, and how many tombstones forgotten."""
+    each one's tombstones beyond the cap), and forget the tombstones of those (and of
+    lists) deleted before `buried_before`; how many tasks, and how many tombstones
+    forgotten."""
     with transaction.atomic():
         expired = Task.objects.filter(deleted_at__lt=deleted_before)
         owners = list(expired.values_list("user_id", flat=True).distinct().order_by("user_id"))
         purged, _ = expired.delete()
         over_cap = _forget_tombstones(owners)
         forgotten, _ = TaskTombstone.objects.filter(deleted_at__lt=buried_before).delete()
-    return purged, over_cap + forgotten
+        lists_forgotten, _ = ListTombstone.objects.filter(deleted_at__lt=buried_before).delete()
+    return purged, over_cap + forgotten + lists_forgotten

@@ -4,7 +4,8 @@ The rules a new task keeps are written once, in `_new_task`; every update goes t
 tasks.queries.owned's `set_clause`. Every path writes through them: the API, the
 admin, the test factories and the bench seeder. A write given `versions` (the If-Match
 of a request) happens only while the task's version is one of them, decided by the
-write statement itself.
+write statement itself. A write that moves a task (`list_id`, `parent_id`), or whose
+completion must go down or up its tree, goes through tasks.queries.tree.
 """
 
 import functools
@@ -21,9 +22,10 @@ from accounts.selectors import user_time_zone
 from accounts.services import user_restore
 from tasks import ordering
 from tasks.exceptions import TaskLimitReached
-from tasks.models import Task, TaskCompletion, TaskCount, tag_keys
+from tasks.models import Task, TaskCompletion, TaskCount, TaskList, tag_keys
 from tasks.queries.owned import (
     COMPLETES_PLAINLY,
+    PLAIN_TOGGLE,
     Owned,
     ScheduleMustSeeTheTask,
     assignments,
@@ -36,6 +38,7 @@ from tasks.queries.rows import (
     COLUMN,
     COUNT_TABLE,
     FIELDS,
+    LIST_TABLE,
     OWNER_TABLE,
     RETURNING,
     TABLE,
@@ -45,7 +48,19 @@ from tasks.queries.rows import (
     fetch_one,
     writable,
 )
+from tasks.queries.tree import (
+    OTHER_LIST,
+    follow_completion,
+    list_for_write,
+    lock_family,
+    parent_for,
+    reopen_ancestors,
+    task_place,
+)
 from tasks.schedule import DERIVED_FIELDS, next_remind_at, schedule
+
+# Where a task is: written by tasks.queries.tree's rules, not as a plain field.
+PLACEMENT = ("list_id", "parent_id")
 
 # --- Inserts ----------------------------------------------------------------------
 
@@ -70,13 +85,18 @@ def _new_task(user_id: str, fields: Mapping[str, Any], now: datetime) -> dict[st
         "position": ordering.stamp(now),  # last in the manual order
         "deleted_at": None,
         "change_id": 0,  # a trigger writes the real one
+        "list_id": None,  # the owner's Inbox, unless the caller places it
+        "parent_id": None,
+        "children": 0,
     }
 
 
 def task_insert(*, user_id: str, fields: Mapping[str, Any]) -> TaskRow:
-    """Insert a task of `user_id` in one statement and return it as written; raise
-    TaskLimitReached if the owner holds MAX_TASKS_PER_USER tasks already (the trash
-    included).
+    """Insert a task of `user_id` and return it as written; raise TaskLimitReached if
+    the owner holds MAX_TASKS_PER_USER tasks already (the trash included). `fields`
+    may place it: `list_id` (else the Inbox) or `parent_id` (a 400 naming either if
+    it breaks a rule of tasks.queries.tree); a task placed so is written in a
+    transaction that checks the place, else in one statement.
 
     The statement inserts only while the owner's mirror row exists and they are below
     the cap (their kept count, one row read). When it inserts nothing below the cap,
@@ -84,7 +104,29 @@ def task_insert(*, user_id: str, fields: Mapping[str, Any]) -> TaskRow:
     writes isn't this one's): it is restored and the insert runs once more. No error
     is part of that, so it is as safe inside a transaction as outside.
     """
-    values = _new_task(user_id, fields, timezone.now())
+    place = {name: fields[name] for name in PLACEMENT if fields.get(name) is not None}
+    fields = {name: value for name, value in fields.items() if name not in PLACEMENT}
+    if not place:
+        return _insert(user_id, fields)
+    with transaction.atomic():
+        if "parent_id" in place:
+            lock_family(user_id, [place["parent_id"]])
+            parent = parent_for(user_id, place["parent_id"])
+            if place.get("list_id", parent["list_id"]) != parent["list_id"]:
+                raise ValidationError({"list_id": [OTHER_LIST]})
+            place["list_id"] = parent["list_id"]
+        else:
+            list_for_write(user_id, place["list_id"])
+        task = _insert(user_id, fields, place)
+        if task["parent_id"] is not None and not task["completed"]:
+            reopen_ancestors(user_id, [task["id"]])
+    return task
+
+
+def _insert(
+    user_id: str, fields: Mapping[str, Any], place: Mapping[str, int] | None = None
+) -> TaskRow:
+    values = _new_task(user_id, fields, timezone.now()) | dict(place or {})
     sql = _insert_sql(tuple(values))
     params = {name: db_value(name, value) for name, value in values.items()}
     params["cap"] = settings.MAX_TASKS_PER_USER
@@ -98,9 +140,13 @@ def task_insert(*, user_id: str, fields: Mapping[str, Any]) -> TaskRow:
 
 
 # A new task without a zone of its own takes its owner's setting.
+# A new task without a zone of its own takes its owner's setting; one not placed goes
+# to the owner's Inbox.
 _INSERTED = {
     "time_zone": f"COALESCE(%(time_zone)s, (SELECT time_zone FROM {OWNER_TABLE} "  # noqa: S608
-    "WHERE id = %(user_id)s))"
+    "WHERE id = %(user_id)s))",
+    "list_id": f"COALESCE(%(list_id)s, (SELECT id FROM {LIST_TABLE} "  # noqa: S608
+    "WHERE user_id = %(user_id)s AND is_inbox))",
 }
 
 
@@ -130,11 +176,29 @@ def tasks_held(user_id: str) -> int:
 def tasks_load(tasks: Iterable[tuple[str, Mapping[str, Any], datetime]]) -> list[Task]:
     """Bulk-insert (owner, fields, creation time) triples with the server-managed
     fields by the same rules (`_new_task`), in batches, for factories and seeders: the
-    owners must exist, and the per-user cap is not checked."""
+    owners must exist, and the per-user cap is not checked. `fields` may name a
+    `list_id` and a `parent_id`, unchecked (else the owner's Inbox)."""
+    tasks = list(tasks)
+    inboxes = dict(
+        TaskList.objects.filter(
+            user_id__in={user_id for user_id, _, _ in tasks}, is_inbox=True
+        ).values_list("user_id", "id")
+    )
     return Task.objects.bulk_create(
-        (Task(**_new_task(user_id, fields, now)) for user_id, fields, now in tasks),
+        (
+            Task(**_new_task(user_id, _unplaced(fields), now) | _placed(fields, inboxes[user_id]))
+            for user_id, fields, now in tasks
+        ),
         batch_size=5000,
     )
+
+
+def _unplaced(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in fields.items() if name not in PLACEMENT}
+
+
+def _placed(fields: Mapping[str, Any], inbox: int) -> dict[str, Any]:
+    return {"list_id": fields.get("list_id") or inbox, "parent_id": fields.get("parent_id")}
 
 
 # --- Updates ----------------------------------------------------------------------
@@ -151,7 +215,17 @@ def task_update(
     no such task (at one of `versions`, when given). Fields not given keep their
     values; a write that changes nothing leaves `updated_at` and `version` as they
     were. Most writes are one UPDATE; one that tasks.schedule must see the task for
-    (its time zone, series or reminders) reads it first, locked."""
+    (its time zone, series or reminders), or whose completion goes down or up its
+    tree, reads it first, locked. A move (`list_id`, `parent_id`) comes first, in one
+    transaction with the rest."""
+    place = {name: fields[name] for name in PLACEMENT if name in fields}
+    if place:
+        with transaction.atomic():
+            moved = task_place(user_id=user_id, task_id=task_id, versions=versions, **place)
+            rest = {name: value for name, value in fields.items() if name not in PLACEMENT}
+            if moved is None or not rest:
+                return moved
+            return task_update(user_id=user_id, task_id=task_id, fields=rest)
     writable(fields)
     task = Owned(user_id).task(task_id).at_versions(versions)
     if not fields:
@@ -185,6 +259,7 @@ def write_scheduled(
     # On SQLite the transaction holds the write lock from its start (IMMEDIATE,
     # todo_project.database), so what it reads stays true until it writes.
     with transaction.atomic(savepoint=False):
+        lock_family(user_id, [task_id])
         task = select_one(live, lock=True)
         if task is None or (versions is not None and task["version"] not in versions):
             return None
@@ -197,7 +272,11 @@ def write_scheduled(
         else:
             if scheduled.completion is not None:
                 TaskCompletion.objects.create(task_id=task_id, **scheduled.completion)
-            return update_one(live, *assignments(scheduled.fields))
+            written = update_one(live, *assignments(scheduled.fields))
+            if written is not None:
+                moved_on = scheduled.completion is not None
+                follow_completion(user_id, task, written, moved_on=moved_on)
+            return written
     raise refused
 
 
@@ -234,8 +313,9 @@ def task_set_completed(
         return task_update(
             user_id=user_id, task_id=task_id, fields={"completed": completed}, versions=versions
         )
-    task = Owned(user_id).task(task_id).at_versions(versions).narrow(COMPLETES_PLAINLY)
-    written = update_one(task, *set_clause({"completed": "NOT completed"}))
+    task = Owned(user_id).task(task_id).at_versions(versions)
+    plain = task.narrow(COMPLETES_PLAINLY).narrow(PLAIN_TOGGLE)
+    written = update_one(plain, *set_clause({"completed": "NOT completed"}))
     if written is None:
         return write_scheduled(user_id, task_id, {}, versions, toggle=True)
     return written

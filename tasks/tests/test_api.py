@@ -15,6 +15,8 @@ pytestmark = pytest.mark.django_db
 TASK_FIELDS = {
     "id",
     "user_id",
+    "list_id",
+    "parent_id",
     "title",
     "description",
     "completed",

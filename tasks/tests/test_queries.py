@@ -42,7 +42,7 @@ def test_the_serializers_show_every_row_field_deleted_at_in_the_trash_alone() ->
 
     # Stored beside the fields they are answered in (an all-day due_date), or for
     # the server's own use (the series' start, the worker's next reminder).
-    internal = {"due_day", "series_start", "series_done", "next_remind_at"}
+    internal = {"due_day", "series_start", "series_done", "next_remind_at", "children"}
 
     assert set(TaskSerializer().fields) == row_fields - internal - {"deleted_at"}
     assert set(TrashedTaskSerializer().fields) == row_fields - internal

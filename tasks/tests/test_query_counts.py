@@ -174,12 +174,17 @@ def test_the_trash_page_with_its_count_is_one_query(
     assert response["X-Total-Count"] == "1"
 
 
-def test_a_delete_and_a_restore_are_one_query_each(
+def test_a_delete_is_one_query_and_a_restore_a_few(
     api: APIClient, task: Any, django_assert_num_queries: Any
 ) -> None:
+    """A top-level task without subtasks goes to the trash in one UPDATE. A restore
+    takes the tree's lock and the family's (on PostgreSQL), reads the task, and
+    brings it back with what went along in one UPDATE (and here the savepoint and its
+    release, in the test's transaction)."""
+    locks = 2 if connection.vendor == "postgresql" else 0
     with django_assert_num_queries(1):
         assert api.delete(f"/api/me/tasks/{task.id}").status_code == 204
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2 + locks + 2):
         assert api.post(f"/api/me/trash/{task.id}/restore").status_code == 200
 
 
