@@ -105,6 +105,17 @@ class TasksNotFound(APIException):
         super().__init__(f"No such task of yours: {', '.join(names)}; nothing was changed.")
 
 
+class ListsNotFound(APIException):
+    """Ids in a request body name none of the caller's lists: 404, with an `errors`
+    entry for each; nothing was written."""
+
+    status_code = status.HTTP_404_NOT_FOUND
+
+    def __init__(self, names: list[str]) -> None:
+        self.errors = {name: ["No such list."] for name in names}
+        super().__init__(f"No such list of yours: {', '.join(names)}; nothing was changed.")
+
+
 class ListLimitReached(APIException):
     """The owner already holds MAX_LISTS_PER_USER lists: 409."""
 

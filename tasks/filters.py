@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from tasks.changes import UNKNOWN_SINCE
 from tasks.due_dates import Due
+from tasks.models import MAX_TASK_ID
 from tasks.pagination import INVALID_CURSOR, MAX_CURSOR_LENGTH
 from tasks.queries import SORT_FIELDS, TRASH_SORT
 from tasks.serializers import DATE, AwareDateTimeField, PriorityField, StrictCharField
@@ -41,6 +42,24 @@ class DueBoundField(AwareDateTimeField):
         return super().to_internal_value(value)
 
 
+@extend_schema_field(
+    {"anyOf": [{"type": "integer", "format": "int64", "minimum": 1}, {"enum": ["none"]}]}
+)
+class ParentFilterField(serializers.Field):
+    """A task's id, or `none`: top-level tasks alone."""
+
+    default_error_messages = {"invalid": "Send a task's id, or `none` for top-level tasks."}
+
+    def to_internal_value(self, data: Any) -> int | None:
+        if data == "none":
+            return None
+        if not isinstance(data, str) or not data.isascii() or not data.isdigit():
+            self.fail("invalid")
+        if len(data) > len(str(MAX_TASK_ID)) or not 0 < int(data) <= MAX_TASK_ID:
+            self.fail("invalid")
+        return int(data)
+
+
 class PageQuery(serializers.Serializer):
     """The paging parameters of every keyset-paged list; unknown ones are ignored."""
 
@@ -58,6 +77,16 @@ class TaskListQuery(PageQuery):
     """`GET /api/{user_id}/tasks` query parameters; unknown ones are ignored."""
 
     status = serializers.ChoiceField(choices=STATUS_CHOICES, default="all")
+    list_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_TASK_ID,
+        help_text="Tasks of this list of yours (subtasks included); another id matches none.",
+    )
+    parent_id = ParentFilterField(
+        required=False,
+        help_text="Subtasks of this task (its children), or `none`: top-level tasks alone.",
+    )
     search = StrictCharField(
         required=False,
         allow_blank=True,
@@ -137,6 +166,37 @@ def parse_trash_query(params: dict[str, str]) -> dict[str, Any]:
     one order, most recently deleted first."""
     page = parse_page_query(params)
     return {**page, "status": "all", "overdue": False, "sort": TRASH_SORT, "trash": True}
+
+
+class ListDeleteQuery(serializers.Serializer):
+    """`DELETE /api/{user_id}/lists/{id}` query parameters; unknown ones are ignored."""
+
+    tasks = serializers.ChoiceField(
+        choices=["trash", "move"],
+        required=False,
+        help_text="Where the list's live tasks go: `trash` (with it), or `move` (to the "
+        "list `to`). Without it, a list that holds live tasks is a 409.",
+    )
+    to = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_TASK_ID,
+        help_text="With `tasks=move`: another of your lists.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if (attrs.get("tasks") == "move") != ("to" in attrs):
+            raise serializers.ValidationError({"to": ["Send `to` with `tasks=move`, alone."]})
+        return attrs
+
+
+_LIST_DELETE_QUERY = ListDeleteQuery()
+
+
+def parse_list_delete_query(params: dict[str, str]) -> dict[str, Any]:
+    """Validated list-delete parameters; a 400 names any bad one."""
+    query: dict[str, Any] = _LIST_DELETE_QUERY.run_validation(params)
+    return query
 
 
 class ChangesQuery(serializers.Serializer):

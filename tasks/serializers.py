@@ -4,6 +4,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from accounts.timezones import TimeZoneField
@@ -21,6 +22,7 @@ _RULE_PART = f"(?:{'|'.join(sorted(RECURRENCE_PARTS))})=[A-Z0-9,+-]+"
 RULE_PATTERN = f"^(?:RRULE:)?{_RULE_PART}(?:;{_RULE_PART})*$"
 LOCAL_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 # Four weeks: the longest a reminder may come before its due date.
 MAX_BEFORE_MINUTES = 40320
 
@@ -326,6 +328,54 @@ class ChangesSerializer(serializers.Serializer):
     more = serializers.BooleanField(help_text="`true`: more changes wait; ask again at once.")
 
 
+class ListSerializer(serializers.Serializer):
+    """A list of tasks. Read-only fields sent by a client are ignored, as are unknown
+    ones; `name` is required but by PATCH."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = StrictCharField(
+        max_length=100,
+        help_text="Trimmed; 1..100 characters; unique among your lists, ignoring case.",
+    )
+    color = StrictCharField(
+        required=False,
+        allow_null=True,
+        validators=[
+            RegexValidator(COLOR_PATTERN, message="Send a color as #rrggbb (hex), or null.")
+        ],
+        help_text="`#rrggbb`, answered in lower case; or null. Default null.",
+    )
+    is_inbox = serializers.BooleanField(
+        read_only=True,
+        help_text="True for your Inbox: where tasks go unless placed; it can't be deleted.",
+    )
+    position = serializers.CharField(
+        read_only=True,
+        help_text="Your order of lists, as a task's `position`: the Inbox first until "
+        "moved, a new list last; `POST …/lists/{id}/move` changes it.",
+    )
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="1 when created, +1 on every change (its tasks' counts too); the ETag.",
+    )
+    task_count = serializers.IntegerField(
+        read_only=True, help_text="Its live tasks, subtasks included."
+    )
+    open_count = serializers.IntegerField(
+        read_only=True, help_text="Its live tasks not completed, subtasks included."
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+_LIST_FIELDS = tuple(ListSerializer().fields)
+
+
+def list_json(task_list: Any) -> dict[str, Any]:
+    """The JSON shape of a list (a tasks.models.TaskList)."""
+    return {name: getattr(task_list, name) for name in _LIST_FIELDS}
+
+
 class CompletionSerializer(serializers.Serializer):
     """The optional body of `PATCH .../complete`: no `completed` toggles, a value sets."""
 
@@ -333,13 +383,20 @@ class CompletionSerializer(serializers.Serializer):
 
 
 class MoveSerializer(serializers.Serializer):
-    """Where `POST …/move` puts the task: exactly one of `before`, `after` or `to`."""
+    """Where `POST …/move` puts the task (or list): exactly one of `before`, `after` or
+    `to`."""
 
     before = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_TASK_ID, help_text="Right before this task."
+        required=False,
+        min_value=1,
+        max_value=MAX_TASK_ID,
+        help_text="Right before this task (a sibling: same list and parent), or list.",
     )
     after = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_TASK_ID, help_text="Right after this task."
+        required=False,
+        min_value=1,
+        max_value=MAX_TASK_ID,
+        help_text="Right after this task (a sibling: same list and parent), or list.",
     )
     to = serializers.ChoiceField(
         choices=["top", "bottom"], required=False, help_text="First or last of all."
@@ -355,6 +412,8 @@ class MoveSerializer(serializers.Serializer):
 # serializer deep-copies all its fields, which costs more than validating.
 _TASK = TaskSerializer()
 _CHANGES = TaskSerializer(partial=True)
+_LIST = ListSerializer()
+_LIST_CHANGES = ListSerializer(partial=True)
 _COMPLETION = CompletionSerializer()
 _MOVE = MoveSerializer()
 
@@ -365,6 +424,12 @@ def validate_task(data: Any, *, partial: bool) -> dict[str, Any]:
     Raises DRF's ValidationError, as `is_valid(raise_exception=True)` would.
     """
     validated: dict[str, Any] = (_CHANGES if partial else _TASK).run_validation(data)
+    return validated
+
+
+def validate_list(data: Any, *, partial: bool) -> dict[str, Any]:
+    """A list body's validated fields: those sent, and `name` unless `partial`."""
+    validated: dict[str, Any] = (_LIST_CHANGES if partial else _LIST).run_validation(data)
     return validated
 
 

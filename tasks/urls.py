@@ -3,13 +3,20 @@
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from tasks.views import ChangesViewSet, NotificationViewSet, TaskViewSet, TrashViewSet
+from tasks.views import (
+    ChangesViewSet,
+    ListViewSet,
+    NotificationViewSet,
+    TaskViewSet,
+    TrashViewSet,
+)
 
 router = SimpleRouter()
 # A trailing slash is optional: both spellings are the same resource, no redirect.
 # (DRF's constructor only takes True/False, hence the attribute.)
 router.trailing_slash = "/?"
 router.register(r"(?P<user_id>[^/]+)/tasks", TaskViewSet, basename="task")
+router.register(r"(?P<user_id>[^/]+)/lists", ListViewSet, basename="list")
 
 urlpatterns = [
     *router.urls,

@@ -1,5 +1,5 @@
-"""`/api/{user_id}/tasks`, `/trash` and `/changes`: HTTP in, a call of tasks.queries
-(or tasks.changes), HTTP out."""
+"""`/api/{user_id}/tasks`, `/lists`, `/trash` and `/changes`: HTTP in, a call of
+tasks.queries (or tasks.changes), HTTP out."""
 
 from typing import Any, NoReturn
 
@@ -15,9 +15,10 @@ from accounts.views import OwnerViewSet
 from tasks import queries, views_schema
 from tasks.bulk import bulk_apply
 from tasks.changes import changes_since
-from tasks.exceptions import PreconditionFailed, TasksNotFound
+from tasks.exceptions import ListsNotFound, PreconditionFailed, TasksNotFound
 from tasks.filters import (
     parse_changes_query,
+    parse_list_delete_query,
     parse_list_query,
     parse_page_query,
     parse_trash_query,
@@ -28,14 +29,17 @@ from tasks.pagination import paginate, paginate_notifications
 from tasks.preconditions import etag, if_match_versions, not_modified
 from tasks.serializers import (
     ChangesSerializer,
+    ListSerializer,
     NotificationSerializer,
     TaskSerializer,
     TrashedTaskSerializer,
     completion_json,
+    list_json,
     notification_json,
     task_json,
     trashed_task_json,
     validate_completion,
+    validate_list,
     validate_move,
     validate_task,
 )
@@ -51,6 +55,9 @@ def _path_id(raw: str) -> int:
     if not 0 < row_id <= MAX_TASK_ID:
         raise NotFound()
     return row_id
+
+
+NOT_A_SIBLING = "Name a task in the same list, under the same parent: positions order siblings."
 
 
 @views_schema.TASKS
@@ -162,6 +169,8 @@ class TaskViewSet(OwnerViewSet):
             )
         except queries.MoveAnchorMissing:
             raise TasksNotFound(list(move)) from None
+        except queries.MoveAnchorNotSibling:
+            raise ValidationError({key: [NOT_A_SIBLING] for key in move}) from None
         return self._found(task, task_id=task_id, versions=versions)
 
     def _found(
@@ -183,6 +192,101 @@ class TaskViewSet(OwnerViewSet):
         if current is None:
             raise NotFound()
         raise PreconditionFailed(etag(current["version"]))
+
+
+@views_schema.LISTS
+class ListViewSet(OwnerViewSet):
+    """The caller's lists of tasks. Another user's list answers 404, like a missing one."""
+
+    lookup_value_regex = "[^/]+"
+    serializer_class = ListSerializer
+
+    def list(self, request: Request, user_id: str) -> Response:
+        return Response([list_json(found) for found in queries.lists_all(user_id=self.owner_id)])
+
+    def create(self, request: Request, user_id: str) -> Response:
+        return idempotent(self, request, lambda: self._create(request))
+
+    def _create(self, request: Request) -> Response:
+        created = queries.list_create(
+            user_id=self.owner_id, fields=validate_list(request.data, partial=False)
+        )
+        location = f"{escape_uri_path(request.path).rstrip('/')}/{created.id}"
+        return Response(
+            list_json(created),
+            status=status.HTTP_201_CREATED,
+            headers={
+                "Location": request.build_absolute_uri(location),
+                "ETag": etag(created.version),
+            },
+        )
+
+    def retrieve(self, request: Request, user_id: str, pk: str) -> Response:
+        found = queries.list_get(user_id=self.owner_id, list_id=_path_id(pk))
+        if found is None:
+            raise NotFound()
+        headers = {"ETag": etag(found.version)}
+        if not_modified(request, found.version):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return Response(list_json(found), headers=headers)
+
+    def update(self, request: Request, user_id: str, pk: str) -> Response:
+        return self._write(pk, request, partial=False)
+
+    def partial_update(self, request: Request, user_id: str, pk: str) -> Response:
+        return self._write(pk, request, partial=True)
+
+    def _write(self, pk: str, request: Request, *, partial: bool) -> Response:
+        list_id = _path_id(pk)
+        fields = validate_list(request.data, partial=partial)
+        versions = if_match_versions(request)
+        written = queries.list_update(
+            user_id=self.owner_id, list_id=list_id, fields=fields, versions=versions
+        )
+        return self._found(written, list_id=list_id, versions=versions)
+
+    def destroy(self, request: Request, user_id: str, pk: str) -> Response:
+        list_id = _path_id(pk)
+        query = parse_list_delete_query(request.query_params.dict())
+        versions = if_match_versions(request)
+        deleted = queries.list_delete(
+            user_id=self.owner_id,
+            list_id=list_id,
+            tasks=query.get("tasks", "keep"),
+            to=query.get("to"),
+            versions=versions,
+        )
+        if not deleted:
+            self._refuse(list_id, versions=versions)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=True, methods=["post"], url_path="move")
+    def move(self, request: Request, user_id: str, pk: str) -> Response:
+        list_id = _path_id(pk)
+        move = validate_move(request.data)
+        if list_id in (move.get("before"), move.get("after")):
+            raise ValidationError({key: ["Name a list other than the one moved."] for key in move})
+        versions = if_match_versions(request)
+        try:
+            moved = queries.list_move(
+                user_id=self.owner_id, list_id=list_id, versions=versions, **move
+            )
+        except queries.ListMoveAnchorMissing:
+            raise ListsNotFound(list(move)) from None
+        return self._found(moved, list_id=list_id, versions=versions)
+
+    def _found(self, found: Any, *, list_id: int, versions: frozenset[int] | None) -> Response:
+        if found is None:
+            self._refuse(list_id, versions=versions)
+        return Response(list_json(found), headers={"ETag": etag(found.version)})
+
+    def _refuse(self, list_id: int, *, versions: frozenset[int] | None) -> NoReturn:
+        """404 for no such list; 412 with the current ETag when a write conditional on
+        `versions` found the list at another."""
+        current = queries.list_get(user_id=self.owner_id, list_id=list_id)
+        if current is None or versions is None:
+            raise NotFound()
+        raise PreconditionFailed(etag(current.version))
 
 
 class TrashViewSet(OwnerViewSet):

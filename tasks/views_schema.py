@@ -13,12 +13,13 @@ from drf_spectacular.utils import (
 
 from accounts.schema import USER_ID_PARAMETER
 from tasks.bulk import BulkRequestSerializer
-from tasks.filters import ChangesQuery, PageQuery, TaskListQuery
+from tasks.filters import ChangesQuery, ListDeleteQuery, PageQuery, TaskListQuery
 from tasks.serializers import (
     BulkResultSerializer,
     ChangesSerializer,
     CompletionRecordSerializer,
     CompletionSerializer,
+    ListSerializer,
     MoveSerializer,
     NotificationSerializer,
     TaskSerializer,
@@ -43,6 +44,8 @@ TASK_EXAMPLE = {
     "updated_at": "2025-05-30T08:12:00Z",
     "version": 1,
     "position": "174859272",
+    "list_id": 7,
+    "parent_id": None,
 }
 TRASHED_TASK_EXAMPLE = {**TASK_EXAMPLE, "version": 2, "deleted_at": "2025-05-31T09:30:00Z"}
 NEW_TASK_EXAMPLE = OpenApiExample(
@@ -193,6 +196,92 @@ TASKS = extend_schema_view(
             OpenApiExample("After", value={"after": 41}, request_only=True),
             OpenApiExample("To the top", value={"to": "top"}, request_only=True),
             TASK_RESPONSE_EXAMPLE,
+        ],
+    ),
+)
+
+LIST_EXAMPLE = {
+    "id": 7,
+    "name": "Groceries",
+    "color": "#2e7d32",
+    "is_inbox": False,
+    "position": "1748592",
+    "version": 4,
+    "task_count": 3,
+    "open_count": 2,
+    "created_at": "2025-05-30T08:10:00Z",
+    "updated_at": "2025-05-30T08:12:00Z",
+}
+LIST_RESPONSE_EXAMPLE = OpenApiExample("List", value=LIST_EXAMPLE, response_only=True)
+NEW_LIST_EXAMPLE = OpenApiExample(
+    "New list", value={"name": "Groceries", "color": "#2E7D32"}, request_only=True
+)
+LIST_ID_PARAMETER = OpenApiParameter(
+    "id", OpenApiTypes.INT64, OpenApiParameter.PATH, description="The list's id."
+)
+
+LISTS = extend_schema_view(
+    list=extend_schema(
+        summary="List your lists",
+        operation_id="lists_list",
+        description="All of them (at most `MAX_LISTS_PER_USER`), in your order "
+        "(`position`): the Inbox first until moved. A plain array, not paged.",
+        parameters=[USER_ID_PARAMETER],
+        responses={200: ListSerializer(many=True)},
+        examples=[OpenApiExample("Lists", value=[LIST_EXAMPLE], response_only=True)],
+    ),
+    create=extend_schema(
+        summary="Create a list",
+        operation_id="lists_create",
+        description="Last in your order. A name one of your lists has (ignoring case) is "
+        "a 409 naming `name`; so is one list beyond `MAX_LISTS_PER_USER` (1,000).",
+        parameters=[USER_ID_PARAMETER],
+        examples=[NEW_LIST_EXAMPLE, LIST_RESPONSE_EXAMPLE],
+        responses={201: ListSerializer},
+    ),
+    retrieve=extend_schema(
+        summary="Get a list",
+        operation_id="lists_retrieve",
+        parameters=[USER_ID_PARAMETER, LIST_ID_PARAMETER],
+        examples=[LIST_RESPONSE_EXAMPLE],
+    ),
+    update=extend_schema(
+        summary="Replace a list",
+        operation_id="lists_update",
+        description="`name` is required; `color` not sent keeps its value.",
+        parameters=[USER_ID_PARAMETER, LIST_ID_PARAMETER],
+        examples=[NEW_LIST_EXAMPLE, LIST_RESPONSE_EXAMPLE],
+    ),
+    partial_update=extend_schema(
+        summary="Rename or recolor a list",
+        operation_id="lists_partial_update",
+        parameters=[USER_ID_PARAMETER, LIST_ID_PARAMETER],
+        examples=[
+            OpenApiExample("Rename", value={"name": "Errands"}, request_only=True),
+            LIST_RESPONSE_EXAMPLE,
+        ],
+    ),
+    destroy=extend_schema(
+        summary="Delete a list",
+        operation_id="lists_destroy",
+        description="A list that holds live tasks is a 409 unless `tasks=trash` (they go "
+        "to the trash with it, in one transaction) or `tasks=move&to=<list id>` (they "
+        "move there first). Its tasks already in the trash go to the Inbox (or to `to`), "
+        "where a restore brings them back. The Inbox can't be deleted (409).",
+        parameters=[USER_ID_PARAMETER, LIST_ID_PARAMETER, ListDeleteQuery],
+        responses={204: OpenApiResponse(description="Deleted; no body.")},
+    ),
+    move=extend_schema(
+        summary="Move a list in your order",
+        operation_id="lists_move",
+        description='`{"before": id}`, `{"after": id}` (another of your lists, else 404 '
+        'naming it) or `{"to": "top"|"bottom"}`, as a task\'s move.',
+        parameters=[USER_ID_PARAMETER, LIST_ID_PARAMETER],
+        request=MoveSerializer,
+        responses={200: ListSerializer},
+        examples=[
+            OpenApiExample("To the top", value={"to": "top"}, request_only=True),
+            LIST_RESPONSE_EXAMPLE,
         ],
     ),
 )

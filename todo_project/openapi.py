@@ -150,6 +150,15 @@ OPERATIONS = {
     "tasks_complete_partial_update": Operation(headers=_ETAG, condition="If-Match"),
     "tasks_completions": Operation(),
     "tasks_move": Operation(headers=_ETAG, condition="If-Match", needs_body=True),
+    "lists_list": Operation(),
+    "lists_create": Operation(
+        headers={"201": ("Location", "ETag", "Idempotency-Replayed")}, creates=True
+    ),
+    "lists_retrieve": Operation(headers=_ETAG, condition="If-None-Match"),
+    "lists_update": Operation(headers=_ETAG, condition="If-Match", own_statuses=(409,)),
+    "lists_partial_update": Operation(headers=_ETAG, condition="If-Match", own_statuses=(409,)),
+    "lists_destroy": Operation(condition="If-Match", own_statuses=(409,)),
+    "lists_move": Operation(headers=_ETAG, condition="If-Match", needs_body=True),
     "trash_list": Operation(headers=_PAGE),
     "trash_empty": Operation(),
     "trash_destroy": Operation(),

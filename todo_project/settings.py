@@ -176,6 +176,8 @@ RATE_LIMIT_ANON = _rate("RATE_LIMIT_ANON", "120/m")
 BULK_MAX_TASKS = env.int("BULK_MAX_TASKS", default=1000)
 # A create beyond this many tasks of one user is refused (409).
 MAX_TASKS_PER_USER = env.int("MAX_TASKS_PER_USER", default=100_000)
+# A new list beyond this many lists of one user is refused (409).
+MAX_LISTS_PER_USER = env.int("MAX_LISTS_PER_USER", default=1000)
 # What one user's kept Idempotency-Key responses may add up to, in bytes (counted as
 # the rows take them, tasks.idempotency): a request with a new key beyond it is
 # refused (429) until the oldest is forgotten a day after it was kept.

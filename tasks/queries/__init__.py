@@ -52,7 +52,7 @@ from tasks.queries.lists import (
     list_update,
     lists_all,
 )
-from tasks.queries.order import MoveAnchorMissing, task_move
+from tasks.queries.order import MoveAnchorMissing, MoveAnchorNotSibling, task_move
 from tasks.queries.rows import WRITABLE_FIELDS, TaskRow
 from tasks.queries.trash import task_purge, trash_empty, trash_purge
 from tasks.queries.tree import task_place, task_restore, task_trash
@@ -74,6 +74,7 @@ __all__ = [
     "Change",
     "ListMoveAnchorMissing",
     "MoveAnchorMissing",
+    "MoveAnchorNotSibling",
     "TaskRow",
     "TooManyOneByOne",
     "list_create",

@@ -17,6 +17,7 @@ from tasks.queries.rows import (
     COLUMN,
     COUNT_TABLE,
     FIELDS,
+    LIST_TABLE,
     RETURNING,
     TABLE,
     TaskRow,
@@ -70,6 +71,14 @@ def matching(user_id: str, query: Mapping[str, Any]) -> Owned:
     if query["status"] != "all":
         scope = scope.narrow(
             "completed = %(where_completed)s", {"where_completed": query["status"] == "completed"}
+        )
+    if "list_id" in query:
+        scope = scope.narrow("list_id = %(where_list)s", {"where_list": query["list_id"]})
+    if "parent_id" in query:
+        parent = query["parent_id"]
+        scope = scope.narrow(
+            "parent_id IS NULL" if parent is None else "parent_id = %(where_parent)s",
+            {} if parent is None else {"where_parent": parent},
         )
     if search := query.get("search"):
         scope = scope.narrow(
@@ -143,25 +152,35 @@ def page_statement(
     return sql, page.params | {"size": size}
 
 
-# A list filtered by status alone, and the trash, read the count the triggers keep
-# (TaskCount); any other filter counts its matches, which only a caller's own filter
-# can make many.
+# A list filtered by status alone (or by one list and status), and the trash, read
+# the counts the triggers keep (TaskCount, TaskList); any other filter counts its
+# matches, which only a caller's own filter can make many.
 _COUNTED = {
     "all": "pending + completed",
     "pending": "pending",
     "completed": "completed",
+}
+_LIST_COUNTED = {
+    "all": "task_count",
+    "pending": "open_count",
+    "completed": "task_count - open_count",
 }
 _STATUS_ONLY = {"status", "sort", "limit", "cursor", "overdue", "trash"}
 
 
 def _count_select(query: Mapping[str, Any], scope: Owned) -> str:
     """The SELECT that counts every task of `scope`, matched by a validated query."""
+    # MAX: 0 for a user without a count row (no task yet), or no such list; never NULL.
     if query.keys() <= _STATUS_ONLY and not query["overdue"]:
-        # MAX: 0 for a user without a count row (no task yet), never NULL.
         counted = "trashed" if query.get("trash") else _COUNTED[query["status"]]
         return (
             f"SELECT COALESCE(MAX({counted}), 0) "  # noqa: S608
             f"FROM {COUNT_TABLE} WHERE user_id = %(user_id)s"
+        )
+    if query.keys() <= _STATUS_ONLY | {"list_id"} and not query["overdue"]:
+        return (
+            f"SELECT COALESCE(MAX({_LIST_COUNTED[query['status']]}), 0) "  # noqa: S608
+            f"FROM {LIST_TABLE} WHERE id = %(where_list)s AND user_id = %(user_id)s"
         )
     return f"SELECT COUNT(*) FROM {TABLE} WHERE {scope.where}"  # noqa: S608
 

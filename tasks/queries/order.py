@@ -1,7 +1,9 @@
 """The manual order: moving a task before or after another, or to an end.
 
 Moves of one owner take turns (`_lock_order`), so none reads the order while another
-changes it: a move never gives two tasks one position, trash included.
+changes it: a move never gives two tasks one position, trash included. Positions are
+the owner's one order; a list, or the subtasks of a parent, show the part of it that
+is theirs, so a move is among siblings (MoveAnchorNotSibling otherwise).
 """
 
 from collections.abc import Collection
@@ -11,13 +13,18 @@ from django.utils import timezone
 
 from tasks import ordering
 from tasks.queries.owned import Owned, lock_in_id_order, set_clause, update_one
-from tasks.queries.rows import TABLE, TaskRow, cursor
+from tasks.queries.rows import SAME, TABLE, TaskRow, cursor
 
 Place = tuple[str, int]  # a task's (position, id): its place in the manual order
 
 
 class MoveAnchorMissing(Exception):
     """The task to move before or after is not another of the owner's live tasks."""
+
+
+class MoveAnchorNotSibling(Exception):
+    """The task to move before or after is in another list, or under another parent:
+    positions order siblings alone."""
 
 
 def _lock_order(user_id: str) -> None:
@@ -40,6 +47,34 @@ def _places(scope: Owned, *, upward: bool, count: int) -> list[Place]:
             {**scope.params, "count": count},
         )
         return [(position, task_id) for position, task_id in opened.fetchall()]
+
+
+# Whether a task is a sibling of the moved one; NULL if the moved one is not the
+# owner's (its write then finds nothing: a 404).
+_MOVED = f"(SELECT {{column}} FROM {TABLE} WHERE id = %(moved)s AND user_id = %(user_id)s)"  # noqa: S608
+_SIBLING = (
+    f"CASE WHEN {_MOVED.format(column='list_id')} IS NULL THEN NULL "
+    f"WHEN list_id = {_MOVED.format(column='list_id')} "
+    f"AND parent_id {SAME} {_MOVED.format(column='parent_id')} THEN 1 ELSE 0 END"
+)
+
+
+def _sibling_place(user_id: str, task_id: int, anchor_id: int) -> Place:
+    """The place of the owner's live task `anchor_id`, another sibling of `task_id`
+    (same list, same parent); MoveAnchorMissing or MoveAnchorNotSibling if it isn't."""
+    anchor = Owned(user_id).task(anchor_id)
+    with cursor() as opened:
+        opened.execute(
+            f"SELECT position, id, {_SIBLING} FROM {TABLE} WHERE {anchor.where}",  # noqa: S608
+            {**anchor.params, "moved": task_id},
+        )
+        found = opened.fetchone()
+    if found is None or anchor_id == task_id:
+        raise MoveAnchorMissing(anchor_id)
+    position, found_id, sibling = found
+    if sibling == 0:
+        raise MoveAnchorNotSibling(anchor_id)
+    return position, found_id
 
 
 def _neighbours(
@@ -115,10 +150,7 @@ def task_move(
         _lock_order(user_id)
         anchor_id = before if before is not None else after
         if anchor_id is not None:
-            found = _places(Owned(user_id).task(anchor_id), upward=True, count=1)
-            if not found or anchor_id == task_id:
-                raise MoveAnchorMissing(anchor_id)
-            anchor = found[0]
+            anchor = _sibling_place(user_id, task_id, anchor_id)
             beside = _neighbours(user_id, task_id, anchor, upward=after is not None, count=2)
             other = beside[1] if len(beside) > 1 else None  # beside[0] is the anchor
             low, high = (anchor, other) if after is not None else (other, anchor)

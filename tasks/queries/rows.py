@@ -73,6 +73,7 @@ LIST_TABLE = quote(TaskList._meta.db_table)
 OWNER_TABLE = quote(META.get_field("user").related_model._meta.db_table)
 # Null-safe inequality: SQLite before 3.39 has only its own spelling of it.
 DISTINCT = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+SAME = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
 
 
 @functools.cache

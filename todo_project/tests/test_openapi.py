@@ -58,6 +58,9 @@ def test_paths_are_the_contracts(schema: dict[str, Any]) -> None:
         "/api/{user_id}/tasks/{id}/completions",
         "/api/{user_id}/tasks/bulk",
         "/api/{user_id}/changes",
+        "/api/{user_id}/lists",
+        "/api/{user_id}/lists/{id}",
+        "/api/{user_id}/lists/{id}/move",
         "/api/{user_id}/trash",
         "/api/{user_id}/trash/{id}",
         "/api/{user_id}/trash/{id}/restore",
@@ -116,6 +119,8 @@ def test_list_documents_every_query_parameter_and_paging_headers(schema: dict[st
     names = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
     assert names == {
         "status",
+        "list_id",
+        "parent_id",
         "search",
         "priority",
         "tag",
