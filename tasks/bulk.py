@@ -1,8 +1,9 @@
 """Bulk actions (`POST …/tasks/bulk`): one request, many tasks, all or nothing.
 
 `complete`, `reopen`, `delete` (to the trash) and `update` (with `fields`, as PATCH
-takes them but `title`) name their tasks by `ids` (1..200 of the caller's live tasks,
-else a 404 naming each missing one as `ids.N`) or by `where` (the list's filters);
+takes them but `title` and `parent_id`) name their tasks by `ids` (1..200 of the
+caller's live tasks, else a 404 naming each missing one as `ids.N`) or by `where`
+(the list's filters);
 `create` takes `tasks` (1..100, each as a create takes it). Each runs in one
 transaction through tasks.queries, by the same rules as one task's write.
 """
@@ -52,7 +53,10 @@ class BulkRequestSerializer(serializers.Serializer):
     )
     # The body's key; DRF's metaclass takes it off the class, so `Serializer.fields` stays.
     fields = serializers.DictField(  # type: ignore[assignment]
-        required=False, help_text="`update`: the fields to write, as PATCH takes them, but `title`."
+        required=False,
+        help_text="`update`: the fields to write, as PATCH takes them, but `title` and "
+        "`parent_id`. A `list_id` moves each task with its subtasks (top-level there "
+        "unless its parent moves too).",
     )
     tasks = serializers.ListField(
         child=serializers.DictField(),
@@ -82,6 +86,10 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError({"fields": ["Send the fields to write."]})
     if "title" in raw:
         raise ValidationError({"fields": {"title": ["A bulk update can't write titles."]}})
+    if "parent_id" in raw:
+        raise ValidationError(
+            {"fields": {"parent_id": ["A bulk update can't set parents; PATCH each task."]}}
+        )
     try:
         fields = validate_task(raw, partial=True)
     except ValidationError as error:

@@ -52,7 +52,7 @@ from rest_framework.exceptions import ValidationError
 
 from tasks import queries
 from tasks.exceptions import SyncTokenExpired
-from tasks.queries import TaskRow
+from tasks.queries import ListChanges, TaskRow
 
 UNKNOWN_SINCE = "This token is not one the changes feed handed you."
 
@@ -64,21 +64,26 @@ def _signer(user_id: str) -> signing.TimestampSigner:
     return signing.TimestampSigner(salt=f"tasks.changes:{user_id}")
 
 
-def encode_token(user_id: str, position: tuple[int, int], epoch: int = 0) -> str:
-    """A signed token of the user's for a position, at the horizon epoch its answer saw."""
+def encode_token(user_id: str, position: tuple[int, int], epoch: int = 0, lists: int = -1) -> str:
+    """A signed token of the user's for a position, at the horizon epoch its answer saw,
+    and the position of its lists."""
     change_id, task_id = position
-    return _signer(user_id).sign(f"{change_id}.{task_id}.{epoch}")
+    return _signer(user_id).sign(f"{change_id}.{task_id}.{epoch}.{lists}")
 
 
-def decode_token(user_id: str, token: str) -> tuple[tuple[int, int], int]:
-    """The position and horizon epoch a token of this user's names: a 400 naming
-    `since` if it is not one the feed handed them, SyncTokenExpired if it is older
-    than TRASH_RETENTION_DAYS. A token from before epochs were carried has epoch 0."""
+def decode_token(user_id: str, token: str) -> tuple[tuple[int, int], int, int | None]:
+    """The position, horizon epoch and lists' position a token of this user's names: a
+    400 naming `since` if it is not one the feed handed them, SyncTokenExpired if it is
+    older than TRASH_RETENTION_DAYS. A token from before epochs were carried has epoch
+    0; one from before lists, no lists' position (every list is sent again)."""
     max_age = timedelta(days=settings.TRASH_RETENTION_DAYS)
     try:
         change_id, task_id, *rest = _signer(user_id).unsign(token, max_age=max_age).split(".")
-        (epoch,) = rest or ["0"]
-        return (int(change_id), int(task_id)), int(epoch)
+        if len(rest) > 2:
+            raise ValueError(token)
+        epoch = int(rest[0]) if rest else 0
+        lists = int(rest[1]) if len(rest) > 1 else None
+        return (int(change_id), int(task_id)), epoch, lists
     except signing.SignatureExpired:
         raise SyncTokenExpired() from None
     except (signing.BadSignature, ValueError):
@@ -89,23 +94,28 @@ def decode_token(user_id: str, token: str) -> tuple[tuple[int, int], int]:
 class Changes:
     upserted: list[TaskRow]
     deleted: list[int]
+    lists: ListChanges
     next_token: str
     more: bool
 
 
 def changes_since(*, user_id: str, since: str | None, limit: int) -> Changes:
-    """Up to `limit` changes after the token `since` (none: a full sync of the live
-    tasks), in one query, and the token to ask for the next ones with;
-    SyncTokenExpired if `since` is behind the user's horizon (see above)."""
-    after, epoch = decode_token(user_id, since) if since else (None, 0)
+    """Up to `limit` task changes after the token `since` (none: a full sync of the
+    live tasks), in one query, every list changed since (or every list), and the token
+    to ask for the next ones with; SyncTokenExpired if `since` is behind the user's
+    horizon (see above). Lists go by a position of their own in the same token, under
+    the same rules as tasks; they are few, so they are not paged."""
+    after, epoch, lists_after = decode_token(user_id, since) if since else (None, 0, None)
     found = queries.task_changes(user_id=user_id, after=after, epoch=epoch, size=limit + 1)
     if found.behind_horizon:
         raise SyncTokenExpired()
+    lists = queries.list_changes(user_id=user_id, after=lists_after)
     page = found.changes[:limit]
     position = (page[-1]["change_id"], page[-1]["task_id"]) if page else after or (-1, 0)
     return Changes(
         upserted=[change["task"] for change in page if change["task"] is not None],
         deleted=[change["task_id"] for change in page if change["task"] is None],
-        next_token=encode_token(user_id, position, found.epoch),
+        lists=lists,
+        next_token=encode_token(user_id, position, found.epoch, lists.position),
         more=len(found.changes) > limit,
     )

@@ -135,7 +135,8 @@ class ReminderSerializerSchema(AnswerSchema):
 class BulkRequestSerializerSchema(AnswerSchema):
     """A bulk body's keys follow its `action` (tasks.bulk): `create` takes `tasks`, each
     as a create takes it; the others exactly one of `ids` and `where` (the list's
-    filters and no other key), and `update` its `fields` too: PATCH's, but `title`, at
+    filters and no other key), and `update` its `fields` too: PATCH's, but `title` and
+    `parent_id`, at
     least one it can write, and a date or local time only beside a `time_zone`."""
 
     target_class = "tasks.bulk.BulkRequestSerializer"
@@ -153,7 +154,7 @@ class BulkRequestSerializerSchema(AnswerSchema):
         writable = [
             name
             for name, field in TaskSerializer().fields.items()
-            if not field.read_only and name != "title"
+            if not field.read_only and name not in ("title", "parent_id")
         ]
         offset_or_none = {
             "anyOf": [{"type": "string", "format": "date-time"}, {"enum": [None, ""]}]
@@ -161,7 +162,7 @@ class BulkRequestSerializerSchema(AnswerSchema):
         properties["fields"] = {
             "allOf": [
                 changes.ref,
-                {"not": {"required": ["title"]}},
+                {"not": {"anyOf": [{"required": ["title"]}, {"required": ["parent_id"]}]}},
                 {"anyOf": [{"required": [name]} for name in writable]},
                 {
                     "anyOf": [

@@ -307,27 +307,6 @@ class TrashedTaskSerializer(TaskSerializer):
     deleted_at = serializers.DateTimeField(read_only=True, help_text="When it was deleted.")
 
 
-class BulkResultSerializer(serializers.Serializer):
-    """What a bulk action wrote: the tasks as written, or for `delete` their ids."""
-
-    optional_in_response = ("tasks", "ids")
-
-    count = serializers.IntegerField()
-    tasks = TaskSerializer(many=True, required=False)
-    ids = serializers.ListField(child=serializers.IntegerField(), required=False)
-
-
-class ChangesSerializer(serializers.Serializer):
-    """An answer of the changes feed."""
-
-    upserted = TaskSerializer(many=True, help_text="Live tasks changed, as they are now.")
-    deleted = serializers.ListField(
-        child=serializers.IntegerField(), help_text="Ids of tasks trashed or deleted for good."
-    )
-    next = serializers.CharField(help_text="Ask with `since=` this next (and to poll later).")
-    more = serializers.BooleanField(help_text="`true`: more changes wait; ask again at once.")
-
-
 class ListSerializer(serializers.Serializer):
     """A list of tasks. Read-only fields sent by a client are ignored, as are unknown
     ones; `name` is required but by PATCH."""
@@ -374,6 +353,40 @@ _LIST_FIELDS = tuple(ListSerializer().fields)
 def list_json(task_list: Any) -> dict[str, Any]:
     """The JSON shape of a list (a tasks.models.TaskList)."""
     return {name: getattr(task_list, name) for name in _LIST_FIELDS}
+
+
+class BulkResultSerializer(serializers.Serializer):
+    """What a bulk action wrote: the tasks as written, or for `delete` their ids."""
+
+    optional_in_response = ("tasks", "ids")
+
+    count = serializers.IntegerField()
+    tasks = TaskSerializer(many=True, required=False)
+    ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class ListChangesSerializer(serializers.Serializer):
+    """The lists part of an answer of the changes feed."""
+
+    upserted = ListSerializer(
+        many=True,
+        help_text="Lists changed (their counts too), as they are now; all of them in a full sync.",
+    )
+    deleted = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Ids of lists deleted."
+    )
+
+
+class ChangesSerializer(serializers.Serializer):
+    """An answer of the changes feed."""
+
+    upserted = TaskSerializer(many=True, help_text="Live tasks changed, as they are now.")
+    deleted = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Ids of tasks trashed or deleted for good."
+    )
+    lists = ListChangesSerializer(help_text="Lists changed since the same token; not paged.")
+    next = serializers.CharField(help_text="Ask with `since=` this next (and to poll later).")
+    more = serializers.BooleanField(help_text="`true`: more changes wait; ask again at once.")
 
 
 class CompletionSerializer(serializers.Serializer):

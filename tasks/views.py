@@ -338,6 +338,10 @@ class ChangesViewSet(OwnerViewSet):
             {
                 "upserted": [task_json(task) for task in changes.upserted],
                 "deleted": changes.deleted,
+                "lists": {
+                    "upserted": [list_json(found) for found in changes.lists.upserted],
+                    "deleted": changes.lists.deleted,
+                },
                 "next": changes.next_token,
                 "more": changes.more,
             }

@@ -372,12 +372,15 @@ _SQLITE_IN_INBOX = """
         WHERE inbox.user_id = tasks_task.user_id AND inbox.is_inbox
     ) WHERE list_id IS NULL
 """
+# One pass over the tasks (a correlated count per list would scan them per list).
 _COUNT_LISTS = f"""
-    UPDATE tasks_tasklist SET
-        task_count = (SELECT COUNT(*) FROM tasks_task
-                      WHERE list_id = tasks_tasklist.id AND {_LIVE}),
-        open_count = (SELECT COUNT(*) FROM tasks_task
-                      WHERE list_id = tasks_tasklist.id AND {_OPEN})
+    UPDATE tasks_tasklist SET task_count = counted.live, open_count = counted.open
+    FROM (
+        SELECT list_id, SUM(CASE WHEN {_LIVE} THEN 1 ELSE 0 END) AS live,
+               SUM(CASE WHEN {_OPEN} THEN 1 ELSE 0 END) AS open
+        FROM tasks_task GROUP BY list_id
+    ) AS counted
+    WHERE tasks_tasklist.id = counted.list_id
 """
 
 

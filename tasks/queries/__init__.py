@@ -32,7 +32,7 @@ from tasks.queries.batch import (
     tasks_set_trashed,
     tasks_update_owned,
 )
-from tasks.queries.feed import Change, task_changes
+from tasks.queries.feed import Change, ListChanges, list_changes, task_changes
 from tasks.queries.listing import (
     SORT_FIELDS,
     TRASH_SORT,
@@ -72,11 +72,13 @@ __all__ = [
     "TRASH_SORT",
     "WRITABLE_FIELDS",
     "Change",
+    "ListChanges",
     "ListMoveAnchorMissing",
     "MoveAnchorMissing",
     "MoveAnchorNotSibling",
     "TaskRow",
     "TooManyOneByOne",
+    "list_changes",
     "list_create",
     "list_delete",
     "list_get",

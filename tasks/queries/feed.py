@@ -1,4 +1,5 @@
-"""The changes feed's read: each task changed after a position, once, live or not.
+"""The changes feed's read: each task changed after a position, once, live or not; and
+each list changed after a position of its own.
 
 Every insert and version step gets a `change_id` from a trigger, and a task deleted
 for good leaves a tombstone (tasks.changes has the design and the no-skip argument).
@@ -10,7 +11,7 @@ from typing import NamedTuple, TypedDict
 
 from django.db import connection
 
-from tasks.models import FeedHorizon, TaskTombstone
+from tasks.models import FeedHorizon, ListTombstone, TaskList, TaskTombstone
 from tasks.queries.owned import Owned
 from tasks.queries.rows import RETURNING, ROW_FIELDS, TABLE, TaskRow, cursor, quote, row
 
@@ -115,3 +116,64 @@ def task_changes(
             {"change_id": change_id, "task_id": changed_id, "task": task if live else None}
         )
     return ChangesPage(changes, seen_epoch, behind_horizon=False)
+
+
+# A list's change is settled as a task's is (below the statement snapshot's xmin on
+# PostgreSQL; anything SQLite shows).
+_LIST_SETTLED = (
+    "change_id < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)"
+    if connection.vendor == "postgresql"
+    else "1 = 1"
+)
+_LIST_TABLE = quote(TaskList._meta.db_table)
+_LIST_TOMBSTONES = quote(ListTombstone._meta.db_table)
+_LIST_COLUMNS = [field.column for field in TaskList._meta.concrete_fields if field.column != "id"]
+# Lists changed (all of them, without a position), then lists deleted: in one
+# statement, the deleted ones as rows of NULLs but their id and change id.
+_LISTS_CHANGED = (
+    f"SELECT id, {', '.join(_LIST_COLUMNS)}, {_LIST_SETTLED} AS settled, 0 AS gone "  # noqa: S608
+    f"FROM {_LIST_TABLE} WHERE user_id = %(user_id)s"
+)
+_LISTS_GONE = (
+    "SELECT list_id, "  # noqa: S608
+    + ", ".join(
+        column if column in ("user_id", "change_id") else "NULL" for column in _LIST_COLUMNS
+    )
+    + f", 1, 1 FROM {_LIST_TOMBSTONES} WHERE user_id = %(user_id)s "
+    f"AND change_id > %(after)s AND {_LIST_SETTLED}"
+)
+
+
+class ListChanges(NamedTuple):
+    """What `list_changes` found: the lists changed, the ids of lists deleted, and the
+    position to ask from next."""
+
+    upserted: list[TaskList]
+    deleted: list[int]
+    position: int
+
+
+def list_changes(*, user_id: str, after: int | None) -> ListChanges:
+    """The owner's lists changed after the position `after`, and those deleted, all
+    settled, in one statement; without `after`, every list (a full sync). Lists are
+    few, so the answer is not paged. The next position is the last settled change
+    handed out: a change committing later has a later id (tasks.changes has the
+    argument)."""
+    if after is None:
+        sql = _LISTS_CHANGED
+    else:
+        sql = (
+            f"{_LISTS_CHANGED} AND change_id > %(after)s AND {_LIST_SETTLED} "
+            f"UNION ALL {_LISTS_GONE}"
+        )
+    found = list(TaskList.objects.raw(sql, {"user_id": user_id, "after": after}))
+    settled = [task_list.change_id for task_list in found if task_list.settled]
+    changed = sorted(
+        (task_list for task_list in found if not task_list.gone),
+        key=lambda task_list: (task_list.position, task_list.id),
+    )
+    return ListChanges(
+        changed,
+        [task_list.id for task_list in found if task_list.gone],
+        max(settled, default=-1 if after is None else after),
+    )

@@ -132,6 +132,14 @@ def select_one(scope: Owned, *, lock: bool = False) -> TaskRow | None:
     return fetch_one(f"SELECT {RETURNING} FROM {TABLE} WHERE {scope.where}{locked}", scope.params)  # noqa: S608
 
 
+def select_all(scope: Owned) -> list[TaskRow]:
+    """The tasks of `scope`, in id order."""
+    with cursor() as opened:
+        sql = f"SELECT {RETURNING} FROM {TABLE} WHERE {scope.where} ORDER BY id"  # noqa: S608
+        opened.execute(sql, scope.params)
+        return rows(opened.fetchall())
+
+
 def select_ids(scope: Owned) -> list[int]:
     """The ids of the tasks of `scope`, in id order."""
     with cursor() as opened:
@@ -227,10 +235,13 @@ class ScheduleMustSeeTheTask(Exception):
     its rules (a local time to read in the task's zone, a series or reminders to move)."""
 
 
-def plain_write(fields: Mapping[str, Any]) -> tuple[str | None, str, dict[str, Any]]:
+def plain_write(
+    fields: Mapping[str, Any], *, tree_follows: bool = False
+) -> tuple[str | None, str, dict[str, Any]]:
     """The condition under which one UPDATE of `fields` keeps the rules of
-    tasks.schedule (None: it always does), its SET clause and parameters; raise
-    ScheduleMustSeeTheTask when no condition can."""
+    tasks.schedule and tasks.queries.tree (None: it always does), its SET clause and
+    parameters; raise ScheduleMustSeeTheTask when no condition can. With
+    `tree_follows`, the caller keeps the trees' rules itself, with the families locked."""
     scheduled = fields.keys() & SCHEDULED_FIELDS
     if scheduled - {"due_date"} or read_in_zone(fields.get("due_date")):
         raise ScheduleMustSeeTheTask
@@ -238,8 +249,10 @@ def plain_write(fields: Mapping[str, Any]) -> tuple[str | None, str, dict[str, A
     if scheduled:  # a due date with its offset, or none
         conditions += [_NO_SERIES, _NO_REMINDERS]
     if fields.get("completed") is True:
-        conditions += [COMPLETES_PLAINLY, PLAIN_COMPLETE]
-    elif fields.get("completed") is False:
+        conditions.append(COMPLETES_PLAINLY)
+    if fields.get("completed") is True and not tree_follows:
+        conditions.append(PLAIN_COMPLETE)
+    elif fields.get("completed") is False and not tree_follows:
         conditions.append(PLAIN_REOPEN)
     guard = " AND ".join(f"({condition})" for condition in conditions) or None
     # A due date with its offset is no longer all-day.

@@ -36,7 +36,6 @@ from tasks.queries.owned import (
     below,
     either,
     listed,
-    lock_in_id_order,
     select_one,
     set_clause,
     trashed_clause,
@@ -73,7 +72,20 @@ def lock_tree(user_id: str) -> None:
     (IMMEDIATE, todo_project.database)."""
     if connection.vendor == "postgresql":
         with cursor() as opened:
-            opened.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"tasks.tree:{user_id}"])
+            opened.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_tree_key(user_id)])
+
+
+def _tree_key(user_id: str) -> str:
+    return f"tasks.tree:{user_id}"
+
+
+# The tree's lock and the family's rows in one round trip: the rows are locked as the
+# join hands them out, so the lock (its one row) is taken before the first of them. A
+# family without a row takes no lock, and has nothing to write.
+_LOCK_FAMILY = (
+    "WITH tree AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext(%(tree_key)s))) "  # noqa: S608
+    f"SELECT id FROM tree, {TABLE} WHERE {{where}} ORDER BY id FOR UPDATE OF {TABLE}"
+)
 
 
 def family(user_id: str, task_ids: Collection[int]) -> Owned:
@@ -83,8 +95,13 @@ def family(user_id: str, task_ids: Collection[int]) -> Owned:
 
 def lock_family(user_id: str, task_ids: Collection[int]) -> None:
     """Take the tree lock, then lock `family(task_ids)` in id order (PostgreSQL)."""
-    lock_tree(user_id)
-    lock_in_id_order(family(user_id, task_ids))
+    if connection.vendor == "postgresql":
+        scope = family(user_id, task_ids)
+        with cursor() as opened:
+            opened.execute(
+                _LOCK_FAMILY.format(where=scope.where),
+                scope.params | {"tree_key": _tree_key(user_id)},
+            )
 
 
 def _tree_below(user_id: str, task_id: int) -> dict[int, int]:
@@ -138,6 +155,8 @@ def parent_for(user_id: str, parent_id: int, *, moved: int | None = None) -> Tas
 
 def reopen_ancestors(user_id: str, task_ids: Collection[int]) -> list[TaskRow]:
     """Reopen the completed tasks above any of `task_ids` (locked already)."""
+    if not task_ids:
+        return []
     scope = Owned(user_id).ancestors_of(task_ids).narrow("completed")
     return update_all(scope, *assignments({"completed": False}))
 
@@ -161,6 +180,8 @@ def follow_completion(
 def complete_below(user_id: str, task_ids: Collection[int]) -> None:
     """Complete the open live tasks below any of `task_ids` (locked already). A
     recurring one is completed as it stands: it can't stay open under its parent."""
+    if not task_ids:
+        return
     scope = Owned(user_id).descendants_of(task_ids).narrow("NOT completed")
     update_all(scope, *assignments({"completed": True}))
 

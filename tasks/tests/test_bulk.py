@@ -155,12 +155,14 @@ def test_a_bulk_call_is_retry_safe_with_an_idempotency_key(api: APIClient, user_
 def test_a_bulk_complete_is_one_write(
     api: APIClient, tasks: list[Task], django_assert_num_queries: Any
 ) -> None:
-    """One UPDATE; on PostgreSQL the tasks are locked first, in id order. (Here the
-    transaction is a savepoint and its release, in the test's transaction.)"""
+    """The named tasks' ids, then one UPDATE; on PostgreSQL the tree's lock is taken
+    and the tasks with their families are locked, in id order, in between (one
+    statement). (Here the transaction is a savepoint and its release, in the test's
+    transaction.)"""
     api.get("/api/me/tasks/0")  # mirrors the user
-    writes = 1 + (connection.vendor == "postgresql")
+    locks = 1 if connection.vendor == "postgresql" else 0
 
-    with django_assert_num_queries(writes + 2):
+    with django_assert_num_queries(2 + locks + 2):
         assert bulk(api, action="complete", ids=[t.id for t in tasks]).status_code == 200
 
 
