@@ -31,6 +31,7 @@ class BetterAuthUserAdmin(admin.ModelAdmin):
         "last_seen",
         "time_zone",
         "tasks_link",
+        "lists_link",
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[BetterAuthUser]:
@@ -48,6 +49,12 @@ class BetterAuthUserAdmin(admin.ModelAdmin):
         query = urlencode({"user__id__exact": user.id})
         url = f"{reverse('admin:tasks_task_changelist')}?{query}"
         return format_html('<a href="{}">See and fix the tasks of this user</a>', url)
+
+    @admin.display(description="lists")
+    def lists_link(self, user: BetterAuthUser) -> str:
+        query = urlencode({"user__id__exact": user.id})
+        url = f"{reverse('admin:tasks_tasklist_changelist')}?{query}"
+        return format_html('<a href="{}">See the lists of this user</a>', url)
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):

@@ -2,7 +2,11 @@
 
 Saves and bulk actions write through `tasks.queries`, as the API does, so the
 server-managed fields follow the same rules (a restore from here steps the version
-and reaches the changes feed like one from the API). Deleting here is for good.
+and reaches the changes feed like one from the API; completing a task completes its
+subtasks). Deleting here is for good. A task's list and parent are shown, not
+edited: a task added here goes to its owner's Inbox. Lists are shown alone: their
+writes keep rules (the Inbox stays, a list's tasks leave it first) that only the API
+and `tasks.queries.lists` apply.
 """
 
 from typing import Any
@@ -13,11 +17,14 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from rest_framework.exceptions import ValidationError
 
 from tasks import queries
 from tasks.exceptions import TaskLimitReached
-from tasks.models import Notification, Task, TaskCompletion
+from tasks.models import Notification, Task, TaskCompletion, TaskList
 from tasks.serializers import ReminderListField, TagListField
 
 
@@ -82,26 +89,47 @@ def _messages(detail: Any) -> list[str]:
     return [str(message) for message in detail]
 
 
+# A task's page links this many of its subtasks, and the task list for all of them.
+SUBTASKS_SHOWN = 20
+
+
+def _changelist_of_tasks(**lookups: Any) -> str:
+    """The admin's task list filtered by `lookups` (`list__id__exact=7`)."""
+    return f"{reverse('admin:tasks_task_changelist')}?{urlencode(lookups)}"
+
+
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
     """Find tasks by title or by their owner's e-mail, name or id; fix them in bulk."""
 
     form = TaskForm
-    list_display = ("title", "user", "completed", "priority", "due", "created_at", "in_trash")
+    list_display = (
+        "title",
+        "user",
+        "list",
+        "completed",
+        "priority",
+        "due",
+        "created_at",
+        "in_trash",
+    )
     list_filter = (
         "completed",
         ("deleted_at", admin.EmptyFieldListFilter),
+        ("parent", admin.EmptyFieldListFilter),
         "priority",
         ("due_date", admin.DateFieldListFilter),
         "created_at",
     )
-    list_select_related = ("user",)
+    list_select_related = ("user", "list")
     search_fields = ("title", "user__email", "user__name", "=user__id")
     search_help_text = "Title, or the owner's e-mail, name or exact user id."
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     raw_id_fields = ("user",)
-    readonly_fields = (
+    # Where the task is, moved by the API's rules alone (tasks.queries.tree).
+    place_fields = ("list", "parent", "subtask_links")
+    server_fields = (
         "completed_at",
         "next_remind_at",
         "created_at",
@@ -110,7 +138,7 @@ class TaskAdmin(admin.ModelAdmin):
         "position",
         "deleted_at",
     )
-    fields = ("user", *queries.WRITABLE_FIELDS, *readonly_fields)
+    readonly_fields = (*place_fields, *server_fields)
     actions = ("mark_completed", "mark_not_completed", "move_to_trash", "restore_from_trash")
 
     @admin.display(description="Due", ordering="due_date")
@@ -125,6 +153,38 @@ class TaskAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="In the trash", ordering="deleted_at")
     def in_trash(self, task: Task) -> bool:
         return task.deleted_at is not None
+
+    @admin.display(description="subtasks")
+    def subtask_links(self, task: Task) -> str:
+        """Its subtasks in their order (those in the trash too), linked; past
+        SUBTASKS_SHOWN, a link to all of them in the task list."""
+        subtasks = list(task.subtasks.order_by("position", "id")[: SUBTASKS_SHOWN + 1])
+        if not subtasks:
+            return "-"
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a>{}</li>',
+            (
+                (
+                    reverse("admin:tasks_task_change", args=[subtask.pk]),
+                    subtask.title,
+                    " (in the trash)" if subtask.deleted_at else "",
+                )
+                for subtask in subtasks[:SUBTASKS_SHOWN]
+            ),
+        )
+        more = ""
+        if len(subtasks) > SUBTASKS_SHOWN:
+            more = format_html(
+                '<a href="{}">All subtasks of this task</a>',
+                _changelist_of_tasks(parent__id__exact=task.pk),
+            )
+        return format_html("<ul>{}</ul>{}", items, more)
+
+    def get_fields(self, request: HttpRequest, obj: Task | None = None) -> tuple[str, ...]:
+        # A new task has no place to show yet: it goes to its owner's Inbox.
+        place = self.place_fields if obj is not None else ()
+        return ("user", *place, *queries.WRITABLE_FIELDS, *self.server_fields)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Task | None = None) -> tuple[str, ...]:
         # A task never moves to another user; one in the trash is restored before it
@@ -211,3 +271,37 @@ class TaskCompletionAdmin(ReadOnlyAdmin):
     list_select_related = ("task",)
     search_fields = ("task__title", "=task__user__id")
     ordering = ("-completed_at", "-id")
+
+
+@admin.register(TaskList)
+class TaskListAdmin(ReadOnlyAdmin):
+    """Each user's lists, in their order, with their kept counts and a way to their
+    tasks. Shown alone: renames, moves and deletes are the user's, through the API."""
+
+    list_display = ("name", "user", "is_inbox", "task_count", "open_count", "updated_at")
+    list_filter = ("is_inbox",)
+    list_select_related = ("user",)
+    search_fields = ("name", "user__email", "user__name", "=user__id")
+    search_help_text = "List name, or the owner's e-mail, name or exact user id."
+    ordering = ("user_id", "position", "id")
+    fields = (
+        "user",
+        "name",
+        "color",
+        "is_inbox",
+        "task_count",
+        "open_count",
+        "tasks_link",
+        "position",
+        "version",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="tasks")
+    def tasks_link(self, task_list: TaskList) -> str:
+        return format_html(
+            '<a href="{}">See and fix the tasks of this list</a>',
+            _changelist_of_tasks(list__id__exact=task_list.pk),
+        )

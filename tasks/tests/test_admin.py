@@ -1,4 +1,5 @@
-"""Support staff in the Django admin: find a user by e-mail, fix their tasks, no more."""
+"""Support staff in the Django admin: find a user by e-mail, fix their tasks, see their
+lists and subtasks, no more."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +11,8 @@ from django.urls import reverse
 
 from accounts.models import BetterAuthUser
 from accounts.tests.factories import UserFactory
-from tasks.models import Notification, Task
+from tasks import queries
+from tasks.models import Notification, Task, TaskList
 from tasks.tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -162,6 +164,7 @@ def test_support_group_has_exactly_the_least_privilege() -> None:
         ("tasks", "view_notification"),
         ("tasks", "view_task"),
         ("tasks", "view_taskcompletion"),
+        ("tasks", "view_tasklist"),
     ]
 
 
@@ -284,3 +287,161 @@ def test_due_dates_are_labelled_with_their_zone(support: Client, customer: Bette
     assert "times in UTC" in page
     assert "2026-12-24 17:30 UTC" in page
     assert "In UTC, whatever the user's time zone." in form
+
+
+def _subtask_of(parent: Task, title: str) -> Task:
+    return TaskFactory.create(
+        user_id=parent.user_id, title=title, list_id=parent.list_id, parent_id=parent.id
+    )
+
+
+def test_support_sees_a_users_lists_with_their_counts(
+    support: Client, customer: BetterAuthUser
+) -> None:
+    groceries = queries.list_create(user_id=customer.id, fields={"name": "Groceries"})
+    TaskFactory.create(user_id=customer.id, title="Oat milk", list_id=groceries.id)
+    user_page = support.get(reverse("admin:accounts_betterauthuser_change", args=[customer.id]))
+    lists_url = reverse("admin:tasks_tasklist_changelist") + f"?user__id__exact={customer.id}"
+    assert lists_url in user_page.content.decode()
+
+    listing = support.get(lists_url).content.decode()
+
+    assert "Groceries" in listing
+    assert '<td class="field-task_count">2</td>' in listing  # the Inbox: rent and mum
+    assert '<td class="field-task_count">1</td>' in listing
+    assert listing.count("field-is_inbox") == 2  # Ann's lists alone: not someone-else's
+
+
+def test_support_finds_lists_by_owner_name(support: Client, customer: BetterAuthUser) -> None:
+    queries.list_create(user_id=customer.id, fields={"name": "Groceries"})
+
+    listing = support.get(reverse("admin:tasks_tasklist_changelist"), {"q": "Ann"})
+
+    assert "Groceries" in listing.content.decode()
+
+
+def test_a_lists_page_links_to_its_tasks(support: Client, customer: BetterAuthUser) -> None:
+    groceries = queries.list_create(user_id=customer.id, fields={"name": "Groceries"})
+    TaskFactory.create(user_id=customer.id, title="Oat milk", list_id=groceries.id)
+    page = support.get(reverse("admin:tasks_tasklist_change", args=[groceries.id]))
+    tasks_url = reverse("admin:tasks_task_changelist") + f"?list__id__exact={groceries.id}"
+    assert tasks_url in page.content.decode()
+
+    listing = support.get(tasks_url).content.decode()
+
+    assert "Oat milk" in listing
+    assert "Pay rent" not in listing
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        lambda task_list: reverse("admin:tasks_tasklist_add"),
+        lambda task_list: reverse("admin:tasks_tasklist_change", args=[task_list.id]),
+        lambda task_list: reverse("admin:tasks_tasklist_delete", args=[task_list.id]),
+    ],
+)
+def test_lists_are_read_only_even_for_superusers(customer: BetterAuthUser, url: Any) -> None:
+    """A list's writes keep rules (the Inbox stays; its tasks leave it first) that only
+    the API applies."""
+    root = Client()
+    root.force_login(User.objects.create_superuser("root", password=PASSWORD))
+    inbox = TaskList.objects.get(user_id=customer.id, is_inbox=True)
+
+    response = root.post(url(inbox), {"post": "yes", "name": "Renamed"})
+
+    assert response.status_code == 403
+    assert TaskList.objects.get(id=inbox.id).name == "Inbox"
+
+
+def test_a_subtasks_page_links_to_its_list_and_parent(
+    support: Client, customer: BetterAuthUser
+) -> None:
+    parent = Task.objects.get(title="Pay rent")
+    subtask = _subtask_of(parent, "Find the IBAN")
+
+    page = support.get(reverse("admin:tasks_task_change", args=[subtask.id])).content.decode()
+
+    assert reverse("admin:tasks_tasklist_change", args=[parent.list_id]) in page
+    assert reverse("admin:tasks_task_change", args=[parent.id]) in page
+    assert 'name="list"' not in page
+    assert 'name="parent"' not in page
+
+
+def test_a_tasks_page_links_to_its_subtasks(support: Client, customer: BetterAuthUser) -> None:
+    parent = Task.objects.get(title="Pay rent")
+    first = _subtask_of(parent, "Find the IBAN")
+    second = _subtask_of(parent, "Sign the transfer")
+    queries.task_trash(user_id=customer.id, task_id=second.id)
+
+    page = support.get(reverse("admin:tasks_task_change", args=[parent.id])).content.decode()
+
+    assert (
+        f'<a href="{reverse("admin:tasks_task_change", args=[first.id])}">Find the IBAN</a>' in page
+    )
+    assert "Sign the transfer</a> (in the trash)" in page
+
+
+def test_past_the_shown_subtasks_a_tasks_page_links_to_all_of_them(
+    support: Client, customer: BetterAuthUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tasks.admin.SUBTASKS_SHOWN", 1)
+    parent = Task.objects.get(title="Pay rent")
+    _subtask_of(parent, "Find the IBAN")
+    _subtask_of(parent, "Sign the transfer")
+    page = support.get(reverse("admin:tasks_task_change", args=[parent.id])).content.decode()
+    all_url = reverse("admin:tasks_task_changelist") + f"?parent__id__exact={parent.id}"
+    assert "Sign the transfer" not in page
+    assert all_url in page
+
+    listing = support.get(all_url).content.decode()
+
+    assert "Find the IBAN" in listing
+    assert "Sign the transfer" in listing
+    assert "Call mum" not in listing
+
+
+def test_support_filters_top_level_tasks(support: Client, customer: BetterAuthUser) -> None:
+    _subtask_of(Task.objects.get(title="Pay rent"), "Find the IBAN")
+
+    listing = support.get(reverse("admin:tasks_task_changelist"), {"parent__isempty": "1"})
+
+    assert "Pay rent" in listing.content.decode()
+    assert "Find the IBAN" not in listing.content.decode()
+
+
+def test_completing_a_parent_in_bulk_completes_its_subtasks(
+    support: Client, customer: BetterAuthUser
+) -> None:
+    parent = Task.objects.get(title="Pay rent")
+    subtask = _subtask_of(parent, "Find the IBAN")
+
+    support.post(
+        reverse("admin:tasks_task_changelist"),
+        {"action": "mark_completed", "_selected_action": [parent.id]},
+    )
+
+    assert Task.objects.get(id=subtask.id).completed
+
+
+def test_a_task_added_in_the_admin_goes_to_its_owners_inbox(customer: BetterAuthUser) -> None:
+    root = Client()
+    root.force_login(User.objects.create_superuser("root", password=PASSWORD))
+    assert 'name="list"' not in root.get(reverse("admin:tasks_task_add")).content.decode()
+
+    response = root.post(
+        reverse("admin:tasks_task_add"),
+        {
+            "user": customer.id,
+            "title": "Water the plants",
+            "priority": 2,
+            "tags": "[]",
+            "repeat_from": "due",
+            "reminders": "[]",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    added = Task.objects.get(title="Water the plants")
+    assert added.list == TaskList.objects.get(user_id=customer.id, is_inbox=True)
+    assert added.parent_id is None
