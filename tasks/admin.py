@@ -3,7 +3,9 @@
 Saves and bulk actions write through `tasks.queries`, as the API does, so the
 server-managed fields follow the same rules (a restore from here steps the version
 and reaches the changes feed like one from the API; completing a task completes its
-subtasks). Deleting here is for good. A task's list and parent are shown, not
+subtasks). Deleting here is for good; a deleted task's live subtasks become top-level
+through `tasks.queries` first, so each steps its version and reaches the changes feed.
+A task's list and parent are shown, not
 edited: a task added here goes to its owner's Inbox. Lists are shown alone: their
 writes keep rules (the Inbox stays, a list's tasks leave it first) that only the API
 and `tasks.queries.lists` apply.
@@ -15,6 +17,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import reverse
@@ -96,6 +99,17 @@ SUBTASKS_SHOWN = 20
 def _changelist_of_tasks(**lookups: Any) -> str:
     """The admin's task list filtered by `lookups` (`list__id__exact=7`)."""
     return f"{reverse('admin:tasks_task_changelist')}?{urlencode(lookups)}"
+
+
+def _lift_subtasks_of(task_ids: list[int]) -> None:
+    """Make top-level, by the API's rules, the live subtasks of `task_ids` that aren't
+    deleted with them: the deletion's own SET NULL would write them without a version
+    step, so a syncing client would keep a parent that is gone."""
+    staying = Task.objects.filter(parent_id__in=task_ids, deleted_at__isnull=True).exclude(
+        id__in=task_ids
+    )
+    for task_id, user_id in staying.order_by("id").values_list("id", "user_id"):
+        queries.task_place(user_id=user_id, task_id=task_id, parent_id=None)
 
 
 @admin.register(Task)
@@ -192,6 +206,16 @@ class TaskAdmin(admin.ModelAdmin):
         if obj is not None and obj.deleted_at is not None:
             return ("user", *queries.WRITABLE_FIELDS, *self.readonly_fields)
         return (*self.readonly_fields, "user") if obj else self.readonly_fields
+
+    def delete_model(self, request: HttpRequest, obj: Task) -> None:
+        with transaction.atomic():
+            _lift_subtasks_of([obj.pk])
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
+        with transaction.atomic():
+            _lift_subtasks_of(list(queryset.values_list("id", flat=True)))
+            super().delete_queryset(request, queryset)
 
     def save_model(
         self, request: HttpRequest, obj: Task, form: forms.ModelForm, change: bool

@@ -445,3 +445,19 @@ def test_a_task_added_in_the_admin_goes_to_its_owners_inbox(customer: BetterAuth
     added = Task.objects.get(title="Water the plants")
     assert added.list == TaskList.objects.get(user_id=customer.id, is_inbox=True)
     assert added.parent_id is None
+
+
+def test_a_task_deleted_in_the_admin_leaves_its_subtasks_top_level_as_a_change(
+    customer: BetterAuthUser,
+) -> None:
+    """Each subtask steps its version, so the changes feed hands it out again."""
+    parent = Task.objects.get(title="Pay rent")
+    subtask = _subtask_of(parent, "Find the IBAN")
+    root = Client()
+    root.force_login(User.objects.create_superuser("root", password=PASSWORD))
+
+    response = root.post(reverse("admin:tasks_task_delete", args=[parent.id]), {"post": "yes"})
+
+    assert response.status_code == 302
+    lifted = Task.objects.get(id=subtask.id)
+    assert (lifted.parent_id, lifted.version) == (None, 2)
