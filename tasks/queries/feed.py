@@ -7,7 +7,7 @@ The same statement reads the user's horizon (tombstones forgotten beyond
 MAX_TOMBSTONES_PER_USER, tasks.queries.trash), so a poll stays one query.
 """
 
-from typing import NamedTuple, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 from django.db import connection
 
@@ -127,7 +127,9 @@ _LIST_SETTLED = (
 )
 _LIST_TABLE = quote(TaskList._meta.db_table)
 _LIST_TOMBSTONES = quote(ListTombstone._meta.db_table)
-_LIST_COLUMNS = [field.column for field in TaskList._meta.concrete_fields if field.column != "id"]
+_LIST_COLUMNS = [
+    str(field.column) for field in TaskList._meta.concrete_fields if field.column != "id"
+]
 # Lists changed (all of them, without a position), then lists deleted: in one
 # statement, the deleted ones as rows of NULLs but their id and change id.
 _LISTS_CHANGED = (
@@ -139,7 +141,7 @@ _LISTS_GONE = (
     + ", ".join(
         column if column in ("user_id", "change_id") else "NULL" for column in _LIST_COLUMNS
     )
-    + f", 1, 1 FROM {_LIST_TOMBSTONES} WHERE user_id = %(user_id)s "
+    + f", {_LIST_SETTLED}, 1 FROM {_LIST_TOMBSTONES} WHERE user_id = %(user_id)s "
     f"AND change_id > %(after)s AND {_LIST_SETTLED}"
 )
 
@@ -166,7 +168,8 @@ def list_changes(*, user_id: str, after: int | None) -> ListChanges:
             f"{_LISTS_CHANGED} AND change_id > %(after)s AND {_LIST_SETTLED} "
             f"UNION ALL {_LISTS_GONE}"
         )
-    found = list(TaskList.objects.raw(sql, {"user_id": user_id, "after": after}))
+    # Each row carries `settled` and `gone` beside the list's fields.
+    found: list[Any] = list(TaskList.objects.raw(sql, {"user_id": user_id, "after": after}))
     settled = [task_list.change_id for task_list in found if task_list.settled]
     changed = sorted(
         (task_list for task_list in found if not task_list.gone),

@@ -167,8 +167,9 @@ def list_delete(
 ) -> bool:
     """Delete the owner's list: with its live tasks only if `tasks` says where they go
     (to the trash with it, or to the list `to`), else ListNotEmpty; its tasks in the
-    trash go to the Inbox (or to `to`). False if there is no such list (at one of
-    `versions`); InboxUndeletable for the Inbox."""
+    trash go to the Inbox, where a restore brings them back (a subtask, to its parent's
+    list if that is live). False if there is no such list (at one of `versions`);
+    InboxUndeletable for the Inbox."""
     with transaction.atomic():
         lock_tree(user_id)
         in_list = Owned(user_id, "any").narrow("list_id = %(list)s", {"list": list_id})
@@ -179,17 +180,17 @@ def list_delete(
         if task_list.is_inbox:
             raise InboxUndeletable()
         live = select_ids(Owned(user_id).narrow("list_id = %(list)s", {"list": list_id}))
+        inbox = TaskList.objects.get(user_id=user_id, is_inbox=True).id
         if tasks == "move" and to is not None:
             if to == list_id:
                 raise ValidationError({"to": ["Name a list other than the one deleted."]})
             list_for_write(user_id, to, field="to")
-            destination = to
-        else:
-            destination = TaskList.objects.get(user_id=user_id, is_inbox=True).id
-            if live and tasks == "keep":
-                raise ListNotEmpty(len(live))
-            if live:
-                trash_with_descendants(user_id, live)
-        tasks_move_to_list(user_id=user_id, task_ids=select_ids(in_list), list_id=destination)
+            tasks_move_to_list(user_id=user_id, task_ids=live, list_id=to)
+        elif live and tasks == "keep":
+            raise ListNotEmpty(len(live))
+        elif live:
+            trash_with_descendants(user_id, live)
+        # What is left is in the trash, and is restored to the Inbox.
+        tasks_move_to_list(user_id=user_id, task_ids=select_ids(in_list), list_id=inbox)
         task_list.delete()
     return True

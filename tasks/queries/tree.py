@@ -193,7 +193,7 @@ def task_place(
     *,
     user_id: str,
     task_id: int,
-    list_id: int | None = _UNSET,
+    list_id: int = _UNSET,
     parent_id: int | None = _UNSET,
     versions: Collection[int] | None = None,
 ) -> TaskRow | None:

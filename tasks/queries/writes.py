@@ -219,12 +219,14 @@ def task_update(
     tree, reads it first, locked. A move (`list_id`, `parent_id`) comes first, in one
     transaction with the rest."""
     place = {name: fields[name] for name in PLACEMENT if name in fields}
+    rest = {name: value for name, value in fields.items() if name not in PLACEMENT}
+    if place and not rest:
+        return task_place(user_id=user_id, task_id=task_id, versions=versions, **place)
     if place:
         with transaction.atomic():
             moved = task_place(user_id=user_id, task_id=task_id, versions=versions, **place)
-            rest = {name: value for name, value in fields.items() if name not in PLACEMENT}
-            if moved is None or not rest:
-                return moved
+            if moved is None:
+                return None
             return task_update(user_id=user_id, task_id=task_id, fields=rest)
     writable(fields)
     task = Owned(user_id).task(task_id).at_versions(versions)

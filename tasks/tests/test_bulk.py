@@ -234,3 +234,113 @@ def test_a_bulk_at_its_bounds_keeps_another_users_feed_within_a_second(
             assert time.monotonic() - started < 1, "the other user's write waited on the bulk"
             time.sleep(0.02)
         assert bulk_done.result() == 200
+
+
+# --- Lists and subtasks (contract Part 4) ---------------------------------------------
+
+
+def _family(api: APIClient) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A task, its child and its grandchild, made through the API."""
+    parent = api.post("/api/me/tasks", {"title": "parent"}, format="json").json()
+    child = api.post("/api/me/tasks", {"title": "child", "parent_id": parent["id"]}, format="json")
+    grandchild = api.post(
+        "/api/me/tasks", {"title": "grandchild", "parent_id": child.json()["id"]}, format="json"
+    )
+    return parent, child.json(), grandchild.json()
+
+
+def _get(api: APIClient, task: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = api.get(f"/api/me/tasks/{task['id']}").json()
+    return found
+
+
+def test_a_bulk_update_of_list_id_moves_each_task_with_its_subtree(api: APIClient) -> None:
+    work = api.post("/api/me/lists", {"name": "Work"}, format="json").json()
+    parent, child, grandchild = _family(api)
+    loner = api.post("/api/me/tasks", {"title": "loner"}, format="json").json()
+
+    response = bulk(
+        api, action="update", ids=[parent["id"], loner["id"]], fields={"list_id": work["id"]}
+    )
+
+    assert response.status_code == 200, response.json()
+    assert [task["list_id"] for task in response.json()["tasks"]] == [work["id"]] * 2
+    assert [_get(api, task)["list_id"] for task in (child, grandchild)] == [work["id"]] * 2
+    assert _get(api, child)["parent_id"] == parent["id"]
+    assert api.get(f"/api/me/lists/{work['id']}").json()["task_count"] == 4
+
+
+def test_a_subtask_moved_by_a_bulk_update_becomes_top_level_unless_its_parent_moves(
+    api: APIClient,
+) -> None:
+    work = api.post("/api/me/lists", {"name": "Work"}, format="json").json()
+    parent, child, grandchild = _family(api)
+
+    bulk(api, action="update", ids=[child["id"]], fields={"list_id": work["id"]})
+
+    assert (_get(api, child)["parent_id"], _get(api, child)["list_id"]) == (None, work["id"])
+    assert (_get(api, grandchild)["parent_id"], _get(api, grandchild)["list_id"]) == (
+        child["id"],
+        work["id"],
+    )
+    assert _get(api, parent)["list_id"] != work["id"]
+
+
+def test_a_bulk_update_to_a_list_not_yours_is_400_naming_it_and_changes_nothing(
+    api: APIClient, client_for: Any, tasks: list[Task]
+) -> None:
+    theirs = client_for("someone-else").post("/api/me/lists", {"name": "X"}, format="json")
+
+    response = bulk(api, action="update", where={}, fields={"list_id": theirs.json()["id"]})
+
+    assert response.status_code == 400
+    assert "fields.list_id" in response.json()["errors"]
+    assert {task.list_id for task in Task.objects.filter(id__in=[t.id for t in tasks])} == {
+        tasks[0].list_id
+    }
+
+
+def test_a_bulk_update_cant_set_parents(api: APIClient, tasks: list[Task]) -> None:
+    response = bulk(api, action="update", ids=[tasks[0].id], fields={"parent_id": tasks[1].id})
+
+    assert response.status_code == 400
+    assert "fields.parent_id" in response.json()["errors"]
+
+
+def test_a_bulk_complete_goes_down_the_tree_and_a_reopen_up_it(api: APIClient) -> None:
+    parent, child, grandchild = _family(api)
+
+    bulk(api, action="complete", ids=[parent["id"]])
+    assert [_get(api, task)["completed"] for task in (parent, child, grandchild)] == [True] * 3
+
+    bulk(api, action="reopen", where={"parent_id": str(child["id"])})
+    assert [_get(api, task)["completed"] for task in (parent, child, grandchild)] == [False] * 3
+
+
+def test_a_bulk_delete_takes_the_subtree_to_the_trash_and_answers_the_named(
+    api: APIClient,
+) -> None:
+    parent, child, grandchild = _family(api)
+
+    response = bulk(api, action="delete", where={"parent_id": "none"})
+
+    assert response.json() == {"count": 1, "ids": [parent["id"]]}
+    assert [api.get(f"/api/me/tasks/{t['id']}").status_code for t in (child, grandchild)] == [
+        404,
+        404,
+    ]
+    api.post(f"/api/me/trash/{parent['id']}/restore")
+    assert _get(api, grandchild)["parent_id"] == child["id"]
+
+
+def test_the_admins_bulk_actions_keep_trees_whole(api: APIClient, user_id: str) -> None:
+    parent, child, grandchild = _family(api)
+
+    queries.tasks_set_completed(task_ids=[parent["id"]], completed=True)
+    assert _get(api, grandchild)["completed"] is True
+    queries.tasks_set_completed(task_ids=[grandchild["id"]], completed=False)
+    assert _get(api, parent)["completed"] is False
+    queries.tasks_set_trashed(task_ids=[parent["id"]], trashed=True)
+    assert api.get(f"/api/me/tasks/{child['id']}").status_code == 404
+    queries.tasks_set_trashed(task_ids=[parent["id"]], trashed=False)
+    assert _get(api, child)["parent_id"] == parent["id"]

@@ -167,3 +167,55 @@ def test_a_change_that_commits_late_is_not_skipped(api: APIClient, user_id: str)
     handed_out = {task["id"]: task["title"] for task in between["upserted"] + after["upserted"]}
     assert handed_out == {slow.id: "A", fast.id: "B"}
     assert Task.objects.get(id=slow.id).title == "A"
+
+
+# --- Lists (contract Part 4) ----------------------------------------------------------
+
+
+def test_a_full_sync_lists_every_list(api: APIClient) -> None:
+    work = api.post("/api/me/lists", {"name": "Work"}, format="json").json()
+
+    lists = poll(api)["lists"]
+
+    assert [found["name"] for found in lists["upserted"]] == ["Inbox", "Work"]
+    assert lists["upserted"][1] == api.get(f"/api/me/lists/{work['id']}").json()
+    assert lists["deleted"] == []
+
+
+def test_a_poll_carries_lists_changed_and_deleted_since_its_token(api: APIClient) -> None:
+    work, home = (
+        api.post("/api/me/lists", {"name": name}, format="json").json() for name in ("W", "H")
+    )
+    token = poll(api)["next"]
+    api.patch(f"/api/me/lists/{work['id']}", {"name": "Work"}, format="json")
+    api.delete(f"/api/me/lists/{home['id']}")
+
+    answer = poll(api, token)
+
+    assert [found["name"] for found in answer["lists"]["upserted"]] == ["Work"]
+    assert answer["lists"]["deleted"] == [home["id"]]
+    assert poll(api, answer["next"])["lists"] == {"upserted": [], "deleted": []}
+
+
+def test_a_task_written_in_a_list_sends_the_list_again_with_its_counts(api: APIClient) -> None:
+    work = api.post("/api/me/lists", {"name": "Work"}, format="json").json()
+    token = poll(api)["next"]
+
+    api.post("/api/me/tasks", {"title": "t", "list_id": work["id"]}, format="json")
+    answer = poll(api, token)
+
+    (changed,) = answer["lists"]["upserted"]
+    assert (changed["id"], changed["task_count"], changed["open_count"]) == (work["id"], 1, 1)
+
+
+def test_a_token_from_before_lists_sends_every_list(api: APIClient, user_id: str) -> None:
+    api.post("/api/me/lists", {"name": "Work"}, format="json")
+    TaskFactory.create(user_id=user_id)
+    from django.core import signing
+
+    signer = signing.TimestampSigner(salt=f"tasks.changes:{user_id}")
+    old = signer.sign("0.0.0")  # change.task.epoch, as tokens were before lists
+
+    answer = poll(api, old)
+
+    assert [found["name"] for found in answer["lists"]["upserted"]] == ["Inbox", "Work"]

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tasks import queries
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory
 
@@ -239,3 +241,70 @@ def test_completing_a_recurring_task_reads_it_locked_and_records_the_completion(
         done = api.patch(f"/api/me/tasks/{task['id']}/complete", format="json")
 
     assert done.json()["due_date"] == "2030-01-02T09:00:00Z"
+
+
+def _tree(user_id: str, fanout: tuple[int, ...]) -> tuple[int, int, int]:
+    """A task with descendants `fanout` children per level deep, loaded as the API would
+    write them; its id, a leaf's and another list's (for a move)."""
+    root = TaskFactory.create(user_id=user_id)
+    level = [root.id]
+    for children in fanout:
+        level = [
+            task.id
+            for task in queries.tasks_load(
+                (user_id, {"title": "sub", "parent_id": parent}, timezone.now())
+                for parent in level
+                for _ in range(children)
+            )
+        ]
+    other = queries.list_create(user_id=user_id, fields={"name": f"Other {root.id}"})
+    return root.id, level[-1], other.id
+
+
+# A task with 1,000 descendants (10, then 9 under each, then 10 under each of those),
+# and one with a single child: a subtree write runs as many statements for either. On
+# PostgreSQL each takes the tree's lock with the family's rows too (one statement).
+BIG, SMALL = (10, 9, 10), (1,)
+SUBTREE_WRITES: list[tuple[str, str, str, Any, int]] = [
+    # Its transaction (a savepoint and its release, in the test's), the task, the
+    # list, its move, its descendants' move.
+    ("move", "patch", "{root}", {"list_id": "{other}"}, 2 + 4),
+    # The plain try (which a task in a tree fails), the locked read, the write, the
+    # descendants' completion.
+    ("complete", "patch", "{root}/complete", {"completed": True}, 4),
+    # The plain try, the locked read, the write, the ancestors' reopening.
+    ("reopen", "patch", "{leaf}/complete", {"completed": False}, 4),
+    # The plain try, the savepoint, the read, the subtree's one UPDATE, the release.
+    ("trash", "delete", "{root}", None, 1 + 2 + 2),
+    # The savepoint, the read, the one UPDATE of it and what went along, the release.
+    ("restore", "post", "trash/{root}/restore", None, 2 + 2),
+]
+
+
+@pytest.mark.parametrize(("name", "method", "path", "body", "statements"), SUBTREE_WRITES)
+def test_a_subtree_write_is_a_few_statements_whatever_its_size(
+    api: APIClient,
+    user_id: str,
+    name: str,
+    method: str,
+    path: str,
+    body: Any,
+    statements: int,
+    django_assert_num_queries: Any,
+) -> None:
+    lock = connection.vendor == "postgresql"
+    for fanout in (SMALL, BIG):
+        root, leaf, other = _tree(user_id, fanout)
+        if name == "reopen":
+            api.patch(f"/api/me/tasks/{root}/complete", {"completed": True}, format="json")
+        if name == "restore":
+            api.delete(f"/api/me/tasks/{root}")
+        place = {"root": root, "leaf": leaf, "other": other}
+        url = f"/api/me/{'' if path.startswith('trash') else 'tasks/'}{path.format(**place)}"
+        sent = {
+            key: int(value.format(**place)) if isinstance(value, str) else value
+            for key, value in (body or {}).items()
+        }
+        with django_assert_num_queries(statements + lock):
+            response = getattr(api, method)(url, sent or None, format="json")
+        assert response.status_code in (200, 204), response.content

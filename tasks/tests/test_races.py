@@ -281,6 +281,66 @@ def test_a_poller_of_the_changes_feed_ends_with_every_tasks_final_state(api: Cli
     assert tally["upserted"] + tally["deleted"] > 200, tally
 
 
+def test_a_subtree_completed_and_reopened_at_once_keeps_no_open_task_under_a_completed_one(
+    api: Client,
+) -> None:
+    """16 threads complete, reopen and toggle tasks of one tree of four levels (31 tasks)
+    at once. Every write keeps the rule, so after them no open task sits under a
+    completed one, and every kept count (the list's, the user's, each task's children)
+    is what counting says."""
+    forester = api.as_user("forester")
+
+    def child(parent: int | None, title: str) -> int:
+        status, task = forester.call("POST", "/api/me/tasks", {"title": title, "parent_id": parent})
+        assert status == 201, task
+        task_id: int = task["id"]
+        return task_id
+
+    root = child(None, "root")
+    tree = [root]
+    for i in range(3):
+        middle = child(root, f"m{i}")
+        tree.append(middle)
+        for j in range(3):
+            low = child(middle, f"l{i}{j}")
+            tree.append(low)
+            tree += [child(low, f"leaf{i}{j}{k}") for k in range(2)]
+
+    def work(i: int) -> None:
+        rng = random.Random(i)  # noqa: S311 (a reproducible mix, not a secret)
+        for _ in range(25):
+            task_id = rng.choice(tree)
+            body = rng.choice([{"completed": True}, {"completed": False}, None])
+            status, answer = forester.call("PATCH", f"/api/me/tasks/{task_id}/complete", body)
+            assert status == 200, answer
+
+    at_once(16, work)
+
+    with psycopg.connect(api.database) as db:
+        open_under_completed = db.execute(
+            "SELECT COUNT(*) FROM tasks_task AS task JOIN tasks_task AS parent "
+            "ON task.parent_id = parent.id WHERE task.user_id = 'forester' "
+            "AND NOT task.completed AND parent.completed"
+        ).fetchone()
+        lists_off = db.execute(
+            "SELECT COUNT(*) FROM tasks_tasklist AS list WHERE task_count <> (SELECT COUNT(*) "
+            "FROM tasks_task WHERE list_id = list.id AND deleted_at IS NULL) OR open_count <> "
+            "(SELECT COUNT(*) FROM tasks_task WHERE list_id = list.id AND deleted_at IS NULL "
+            "AND NOT completed)"
+        ).fetchone()
+        user_off = db.execute(
+            "SELECT COUNT(*) FROM tasks_taskcount AS kept WHERE user_id = 'forester' AND "
+            "(pending, completed) <> (SELECT COUNT(*) FILTER (WHERE NOT completed), "
+            "COUNT(*) FILTER (WHERE completed) FROM tasks_task WHERE user_id = 'forester' "
+            "AND deleted_at IS NULL)"
+        ).fetchone()
+        children_off = db.execute(
+            "SELECT COUNT(*) FROM tasks_task AS task WHERE user_id = 'forester' AND children "
+            "<> (SELECT COUNT(*) FROM tasks_task WHERE parent_id = task.id AND deleted_at IS NULL)"
+        ).fetchone()
+    assert (open_under_completed, lists_off, user_off, children_off) == ((0,), (0,), (0,), (0,))
+
+
 def test_concurrent_creates_with_one_idempotency_key_make_one_task(api: Client) -> None:
     keeper = api.as_user("keeper")
     body = {"title": "Exactly once", "tags": ["retry"]}
