@@ -139,7 +139,6 @@ def _insert(
     return row
 
 
-# A new task without a zone of its own takes its owner's setting.
 # A new task without a zone of its own takes its owner's setting; one not placed goes
 # to the owner's Inbox.
 _INSERTED = {

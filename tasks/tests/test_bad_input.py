@@ -138,6 +138,8 @@ def test_an_empty_body_is_what_no_fields_mean(
 def test_a_query_with_every_parameter_malformed_names_them_all(api: APIClient) -> None:
     malformed = {
         "status": "done",
+        "list_id": "inbox",
+        "parent_id": "top",
         "search": "a\x00b",
         "priority": "urgent",
         "tag": " ",
