@@ -1,4 +1,4 @@
-"""Conditional requests (RFC 9110): a task's ETag is its version, `"<version>"`.
+"""Conditional requests (RFC 9110): a task's (or list's) ETag is its version, `"<version>"`.
 
 `If-Match` makes a write happen only at the versions it names (strong comparison: a
 weak tag names none; `*` any existing task); one that is not `*` nor a list of
@@ -9,9 +9,15 @@ a malformed one names no version, and the read answers as without it.
 """
 
 import re
+from collections.abc import Callable
+from typing import Any, NoReturn
 
-from rest_framework.exceptions import ValidationError
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tasks.exceptions import PreconditionFailed
 
 # One list element: an entity tag, maybe weak, between optional spaces and tabs
 # (RFC 9110 sections 8.8.3 and 5.6.1); empty elements are allowed and skipped.
@@ -64,3 +70,19 @@ def not_modified(request: Request, version: int) -> bool:
     if header is None:
         return False
     return header.strip(" \t") == "*" or version in (_versions(header, weak_match=True) or ())
+
+
+def answer_read(request: Request, version: int, body: Callable[[], Any]) -> Response:
+    """A read's answer: `body()` with its ETag, or 304 while `If-None-Match` names it."""
+    headers = {"ETag": etag(version)}
+    if not_modified(request, version):
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(body(), headers=headers)
+
+
+def refuse_write(current_version: int | None) -> NoReturn:
+    """A write that found nothing: 404 when there is no such row (None); 412 with its
+    current ETag when it is at a version other than those `If-Match` named."""
+    if current_version is None:
+        raise NotFound()
+    raise PreconditionFailed(etag(current_version))

@@ -15,7 +15,7 @@ from accounts.views import OwnerViewSet
 from tasks import queries, views_schema
 from tasks.bulk import bulk_apply
 from tasks.changes import changes_since
-from tasks.exceptions import ListsNotFound, PreconditionFailed, TasksNotFound
+from tasks.exceptions import ListsNotFound, TasksNotFound
 from tasks.filters import (
     parse_changes_query,
     parse_list_delete_query,
@@ -26,7 +26,7 @@ from tasks.filters import (
 from tasks.idempotency import idempotent
 from tasks.models import MAX_TASK_ID, Notification
 from tasks.pagination import paginate, paginate_notifications
-from tasks.preconditions import etag, if_match_versions, not_modified
+from tasks.preconditions import answer_read, etag, if_match_versions, refuse_write
 from tasks.serializers import (
     ChangesSerializer,
     ListSerializer,
@@ -98,10 +98,7 @@ class TaskViewSet(OwnerViewSet):
         task = queries.task_get(user_id=self.owner_id, task_id=_path_id(pk))
         if task is None:
             raise NotFound()
-        headers = {"ETag": etag(task["version"])}
-        if not_modified(request, task["version"]):
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-        return Response(task_json(task), headers=headers)
+        return answer_read(request, task["version"], lambda: task_json(task))
 
     def update(self, request: Request, user_id: str, pk: str) -> Response:
         return self._write(pk, request, partial=False)
@@ -189,9 +186,7 @@ class TaskViewSet(OwnerViewSet):
             if versions is not None
             else None
         )
-        if current is None:
-            raise NotFound()
-        raise PreconditionFailed(etag(current["version"]))
+        refuse_write(current["version"] if current else None)
 
 
 @views_schema.LISTS
@@ -225,10 +220,7 @@ class ListViewSet(OwnerViewSet):
         found = queries.list_get(user_id=self.owner_id, list_id=_path_id(pk))
         if found is None:
             raise NotFound()
-        headers = {"ETag": etag(found.version)}
-        if not_modified(request, found.version):
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-        return Response(list_json(found), headers=headers)
+        return answer_read(request, found.version, lambda: list_json(found))
 
     def update(self, request: Request, user_id: str, pk: str) -> Response:
         return self._write(pk, request, partial=False)
@@ -283,10 +275,12 @@ class ListViewSet(OwnerViewSet):
     def _refuse(self, list_id: int, *, versions: frozenset[int] | None) -> NoReturn:
         """404 for no such list; 412 with the current ETag when a write conditional on
         `versions` found the list at another."""
-        current = queries.list_get(user_id=self.owner_id, list_id=list_id)
-        if current is None or versions is None:
-            raise NotFound()
-        raise PreconditionFailed(etag(current.version))
+        current = (
+            queries.list_get(user_id=self.owner_id, list_id=list_id)
+            if versions is not None
+            else None
+        )
+        refuse_write(current.version if current else None)
 
 
 class TrashViewSet(OwnerViewSet):
