@@ -2,7 +2,9 @@
 # Paired, interleaved benchmark: this service (the Procfile's web process, as
 # production starts it) against the FastAPI + SQLModel peer (uvicorn, asyncpg),
 # measured by the shared harness's pair.py (A,B,B,A... per scenario; the ratio is the
-# median of the per-round ratios).
+# median of the per-round ratios), through bench/pair_lists.py, which adds the
+# scenario `list-in-list`: our first page of one of a user's 10 lists against the
+# peer's plain first page (the peer has no lists).
 #
 #   bash bench/pair.sh [pair.py options...]        # from the repo root
 #   bash bench/pair.sh --scenarios toggle,create,update --rounds 5
@@ -15,7 +17,7 @@
 #   3. starts ours on :8001 (`taskset -c 0 .venv/bin/gunicorn todo_project.asgi`, the
 #      Procfile's web with gunicorn.conf.py, WEB_CONCURRENCY=1) and the peer on :8002,
 #      both on CPU 0;
-#   4. runs pair.py (wrk and PostgreSQL on CPU 1) and writes
+#   4. runs pair.py with list-in-list (wrk and PostgreSQL on CPU 1) and writes
 #      bench/results/pair-<UTC stamp>/{pair.json,django.log,peer.log};
 #   5. stops both servers on exit.
 # Needs: wrk, taskset, psql (apt-get install wrk util-linux postgresql-client), the
@@ -107,7 +109,7 @@ done
 
 # 4. The paired measurement.
 rc=0
-"$BENCH_CACHE/.venv/bin/python" "$BENCH_CACHE/pair.py" \
+"$BENCH_CACHE/.venv/bin/python" "$REPO/bench/pair_lists.py" --harness "$BENCH_CACHE" \
   --a "http://127.0.0.1:$OURS_PORT" --a-label django \
   --b "http://127.0.0.1:$PEER_PORT" --b-label fastapi-asyncpg \
   --secret="$BETTER_AUTH_SECRET" --pin-postgres 1 --rounds 3 \

@@ -6,7 +6,8 @@
     .venv/bin/python bench/run.py --memory 100000      # worker RSS over 100,000 requests
     .venv/bin/python bench/run.py --search --scenarios ""  # a crafted search vs a plain list
 
-It creates a fresh PostgreSQL database, migrates it, bulk-loads tasks (bench/seed.py),
+It creates a fresh PostgreSQL database, migrates it, bulk-loads tasks (bench/seed.py;
+each user has LISTS_PER_USER lists, their tasks spread over them),
 starts gunicorn exactly as the Procfile does (gunicorn.conf.py; one worker on
 --server-cpus, PostgreSQL and wrk moved to --other-cpus), drives each scenario with
 wrk (bench/wrk.lua, 16 connections by default) after a warm-up, and stops it all.
@@ -35,6 +36,10 @@ SCENARIOS = ["list", "list-deep", "get", "create", "toggle", "update", "mixed"]
 # Ours alone (the peer has no such routes): an incremental poll of the changes feed
 # that finds a few changes, and a bulk complete (or reopen) of 50 tasks.
 PART_2_SCENARIOS = ["changes", "bulk-complete"]
+# Ours alone too (the peer has no lists): the first page of one of the user's lists,
+# which should cost what the first page of all their tasks (`list`) does.
+PART_4_SCENARIOS = ["list-in-list"]
+LISTS_PER_USER = 10
 # Changes made after each user's sync token, which every `changes` poll then carries.
 CHANGES_PER_POLL = 3
 BODY = {
@@ -48,7 +53,9 @@ BODY = {
 
 def options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS + PART_2_SCENARIOS))
+    parser.add_argument(
+        "--scenarios", default=",".join(SCENARIOS + PART_2_SCENARIOS + PART_4_SCENARIOS)
+    )
     parser.add_argument("--duration", type=int, default=10, help="measured seconds per scenario")
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured seconds before each")
     parser.add_argument("--connections", type=int, default=16)
@@ -117,8 +124,9 @@ class Service:
 
     def seed(self, users: dict[str, int]) -> None:
         pairs = [str(part) for user, count in users.items() for part in (user, count)]
+        lists = f"--lists={LISTS_PER_USER}"
         subprocess.run(
-            [sys.executable, "bench/seed.py", *pairs], cwd=ROOT, env=self.env, check=True
+            [sys.executable, "bench/seed.py", lists, *pairs], cwd=ROOT, env=self.env, check=True
         )
         with psycopg.connect(f"{self.args.pg}/{self.args.db}", autocommit=True) as db:
             db.execute("VACUUM ANALYZE")
@@ -258,11 +266,13 @@ def run_scenarios(
     for user_id in users:
         token = service.token(user_id)
         ids = [task["id"] for task in fetch(f"{base}/api/me/tasks?limit=200", token)[0]]
+        lists = [found["id"] for found in fetch(f"{base}/api/me/lists", token)[0]]
         entries.append(
             {
                 "token": token,
                 "tasks": ids,
                 "deep": page_path(base, token, 19),
+                "in_list": f"/api/me/tasks?limit=50&list_id={lists[-1]}",
                 "since": sync_token_with_changes(base, token, ids[:CHANGES_PER_POLL]),
                 "bulk": [
                     json.dumps({"action": action, "ids": ids[:50]})
@@ -273,6 +283,10 @@ def run_scenarios(
     data_file = workdir / "users.lua"
     write_data(data_file, entries)
     results = [measure(service, s, data_file) for s in args.scenarios.split(",") if s]
+    by_name = {r["scenario"]: r for r in results}
+    if "list" in by_name and "list-in-list" in by_name:
+        ratio = by_name["list-in-list"]["req_s"] / by_name["list"]["req_s"]
+        print(f"one list's first page / all tasks' first page: {ratio:.3f} (req/s ratio)")
 
     if args.deep:
         token = service.token(deep_user)

@@ -1,11 +1,13 @@
 """Bulk-load benchmark tasks with the project's own model code (run by bench/run.py).
 
-Usage: python bench/seed.py USER_ID COUNT [USER_ID COUNT ...] (DATABASE_URL in the
-environment). Realistic, deterministic tasks: titles, descriptions, priorities,
-tags, some due dates, a quarter completed; created one second apart. Written by
-the same rules as the API's writes (tasks.queries).
+Usage: python bench/seed.py [--lists N] USER_ID COUNT [USER_ID COUNT ...] (DATABASE_URL
+in the environment). Realistic, deterministic tasks: titles, descriptions, priorities,
+tags, some due dates, a quarter completed; created one second apart. With --lists N,
+each user has N lists (the Inbox and N - 1 more) and their tasks go to them in turn.
+Written by the same rules as the API's writes (tasks.queries).
 """
 
+import argparse
 import os
 import random
 import sys
@@ -22,7 +24,7 @@ django.setup()
 
 from accounts.models import BetterAuthUser  # noqa: E402
 from tasks import queries  # noqa: E402
-from tasks.models import Priority  # noqa: E402
+from tasks.models import Priority, TaskList  # noqa: E402
 
 WORDS = [
     "buy",
@@ -59,10 +61,13 @@ TAGS = ("work", "home", "errand", "urgent", "later", "health", "finance", "readi
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def tasks_for(user_id: str, count: int, rng: random.Random) -> Iterator[tuple[str, dict, datetime]]:
+def tasks_for(
+    user_id: str, count: int, lists: list[int], rng: random.Random
+) -> Iterator[tuple[str, dict, datetime]]:
     for i in range(count):
         created = EPOCH + timedelta(seconds=i)
         fields = {
+            "list_id": lists[i % len(lists)],
             "title": f"{' '.join(rng.choices(WORDS, k=rng.randint(2, 6))).capitalize()} #{i}",
             "description": " ".join(rng.choices(WORDS, k=rng.randint(0, 25))),
             "priority": rng.choice(Priority.values),
@@ -75,11 +80,25 @@ def tasks_for(user_id: str, count: int, rng: random.Random) -> Iterator[tuple[st
         yield user_id, fields, created
 
 
-def main(args: list[str]) -> None:
+def lists_of(user_id: str, count: int) -> list[int]:
+    """The ids of the user's Inbox and `count - 1` lists made for them."""
+    inbox = TaskList.objects.get(user_id=user_id, is_inbox=True).pk
+    made = [
+        queries.list_create(user_id=user_id, fields={"name": f"List {n}"}) for n in range(1, count)
+    ]
+    return [inbox, *(made_list.pk for made_list in made)]
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lists", type=int, default=1, help="lists per user, the Inbox one")
+    parser.add_argument("pairs", nargs="+", metavar="USER_ID COUNT")
+    args = parser.parse_args(argv)
     rng = random.Random(42)
-    for user_id, count in zip(args[::2], map(int, args[1::2]), strict=True):
+    pairs = args.pairs
+    for user_id, count in zip(pairs[::2], map(int, pairs[1::2]), strict=True):
         BetterAuthUser.objects.get_or_create(id=user_id)
-        queries.tasks_load(tasks_for(user_id, count, rng))
+        queries.tasks_load(tasks_for(user_id, count, lists_of(user_id, args.lists), rng))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 --
 -- Environment: BENCH_DATA (a Lua file returning {users = {...}, bodies = {...}}),
 -- BENCH_SCENARIO (list | list-deep | get | create | toggle | update | mixed |
--- changes | bulk-complete | page-1 | page-1000 | search-plain | search-crafted),
+-- changes | bulk-complete | list-in-list | page-1 | page-1000 | search-plain |
+-- search-crafted),
 -- BENCH_OUT (where done() writes a JSON summary).
 
 local scenario = os.getenv("BENCH_SCENARIO")
@@ -55,6 +56,7 @@ end
 make["bulk-complete"] = function()
    local u = user(); return wrk.format("POST", "/api/me/tasks/bulk", u.json, u.bulk[random(2)])
 end
+make["list-in-list"] = function() local u = user(); return wrk.format("GET", u.in_list, u.get) end
 make["page-1"] = function() local u = users[1]; return wrk.format("GET", u.first, u.get) end
 make["page-1000"] = function() local u = users[1]; return wrk.format("GET", u.deep, u.get) end
 make["search-plain"] = make["page-1"]
