@@ -72,7 +72,11 @@ def lock_tree(user_id: str) -> None:
     (IMMEDIATE, todo_project.database)."""
     if connection.vendor == "postgresql":
         with cursor() as opened:
-            opened.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_tree_key(user_id)])
+            opened.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s)), "
+                "set_config('tasks.counting', 'statement', true)",
+                [_tree_key(user_id)],
+            )
 
 
 def _tree_key(user_id: str) -> str:
@@ -81,9 +85,11 @@ def _tree_key(user_id: str) -> str:
 
 # The tree's lock and the family's rows in one round trip: the rows are locked as the
 # join hands them out, so the lock (its one row) is taken before the first of them. A
-# family without a row takes no lock, and has nothing to write.
+# family without a row takes no lock, and has nothing to write. The transaction's
+# writes of many tasks are counted by statement from then on (migration 0017).
 _LOCK_FAMILY = (
-    "WITH tree AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext(%(tree_key)s))) "  # noqa: S608
+    "WITH tree AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext(%(tree_key)s)), "  # noqa: S608
+    "set_config('tasks.counting', 'statement', true)) "
     f"SELECT id FROM tree, {TABLE} WHERE {{where}} ORDER BY id FOR UPDATE OF {TABLE}"
 )
 
