@@ -14,8 +14,6 @@ and checks that every task landed in its owner's Inbox, counted there.
 
 import argparse
 import importlib
-import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -23,6 +21,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from scratch import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -80,33 +80,20 @@ def options() -> argparse.Namespace:
 
 def main() -> None:
     args = options()
-    os.environ.update(
-        DATABASE_URL=f"{args.pg}/{args.db}",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        BETTER_AUTH_SECRET=secrets.token_urlsafe(40),
-        DJANGO_SETTINGS_MODULE="todo_project.settings",
-    )
     import psycopg
 
-    with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{args.db}"')
-    try:
+    with fresh_database(args.pg, args.db, keep=args.keep) as url:
         manage = [sys.executable, "manage.py", "migrate", "-v0"]
         subprocess.run([*manage, "tasks", "0016"], cwd=ROOT, check=True)
         subprocess.run([*manage, "accounts"], cwd=ROOT, check=True)
         started = time.perf_counter()
-        with psycopg.connect(f"{args.pg}/{args.db}", autocommit=True) as db:
+        with psycopg.connect(url, autocommit=True) as db:
             db.execute("SET statement_timeout = 0")  # the role's is the service's
             db.execute(FILL.format(tasks=int(args.tasks), users=int(args.users)).encode())
             db.execute("VACUUM ANALYZE")
         loaded = time.perf_counter() - started
         print(f"loaded {args.tasks:,} tasks of {args.users:,} users in {loaded:.1f} s")
         migrate(args.slowest)
-    finally:
-        if not args.keep:
-            with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
 
 
 def migrate(slowest: int) -> None:

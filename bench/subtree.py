@@ -23,8 +23,6 @@ once per task).
 """
 
 import argparse
-import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -35,8 +33,11 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+from scratch import fresh_database
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
 
 USER = "bench-subtree"
 # Children per task at each level below the root: 10 + 10 * 9 + 90 * 10 = 1,000.
@@ -75,26 +76,9 @@ def options() -> argparse.Namespace:
 
 def main() -> None:
     args = options()
-    os.environ.update(
-        DATABASE_URL=f"{args.pg}/{args.db}",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        BETTER_AUTH_SECRET=secrets.token_urlsafe(40),
-        DJANGO_SETTINGS_MODULE="todo_project.settings",
-    )
-    import psycopg
-
-    with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{args.db}"')
-    try:
+    with fresh_database(args.pg, args.db):
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
         measure(args.repeat, args.explain, vacuum=args.vacuum)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
 
 
 def build_tree(user_id: str, inbox: int) -> tuple[int, int]:
