@@ -5,10 +5,9 @@ server-managed fields follow the same rules (a restore from here steps the versi
 and reaches the changes feed like one from the API; completing a task completes its
 subtasks). Deleting here is for good; a deleted task's live subtasks become top-level
 through `tasks.queries` first, so each steps its version and reaches the changes feed.
-A task's list and parent are shown, not
-edited: a task added here goes to its owner's Inbox. Lists are shown alone: their
-writes keep rules (the Inbox stays, a list's tasks leave it first) that only the API
-and `tasks.queries.lists` apply.
+A task's list and parent are shown, not edited: a task added here goes to its owner's
+Inbox. Lists are shown alone: their writes keep rules (the Inbox stays, a list's tasks
+leave it first) that only the API and `tasks.queries.lists` apply.
 """
 
 from typing import Any

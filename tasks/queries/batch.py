@@ -21,10 +21,10 @@ from tasks.queries.owned import (
 )
 from tasks.queries.rows import TaskRow, writable
 from tasks.queries.tree import (
-    complete_below,
     list_for_write,
     lock_family,
     reopen_ancestors,
+    set_below,
     task_restore,
     tasks_move_to_list,
     trash_with_descendants,
@@ -96,7 +96,7 @@ def tasks_update_owned(
             rows = select_all(Owned(user_id).tasks(ids))
         if fields.get("completed") is True:
             # Only a task with children has any to complete.
-            complete_below(user_id, [row["id"] for row in rows if row["children"]])
+            set_below(user_id, [row["id"] for row in rows if row["children"]], completed=True)
         elif fields.get("completed") is False:
             reopen_ancestors(user_id, [row["id"] for row in rows if row["parent_id"]])
     return sorted(rows, key=lambda row: row["id"])

@@ -66,48 +66,46 @@ def list_for_write(user_id: str, list_id: int, *, field: str = "list_id") -> Non
             raise ValidationError({field: [NOT_YOUR_LIST]})
 
 
+# The owner's tree lock, which also has the transaction's writes of many tasks
+# counted by statement from then on (migration 0017).
+_TREE_LOCK = (
+    "SELECT pg_advisory_xact_lock(hashtext(%(tree_key)s)), "
+    "set_config('tasks.counting', 'statement', true)"
+)
+# The tree's lock and the family's rows in one round trip: the rows are locked as the
+# join hands them out, so the lock (its one row) is taken before the first of them. A
+# family without a row takes no lock, and has nothing to write.
+_LOCK_FAMILY = (
+    f"WITH tree AS MATERIALIZED ({_TREE_LOCK}) "  # noqa: S608
+    f"SELECT id FROM tree, {TABLE} WHERE {{where}} ORDER BY id FOR UPDATE OF {TABLE}"
+)
+
+
 def lock_tree(user_id: str) -> None:
     """Make the owner's tree writes take turns until this transaction ends: an advisory
     lock on PostgreSQL; on SQLite the transaction holds the write lock from its start
     (IMMEDIATE, todo_project.database)."""
     if connection.vendor == "postgresql":
         with cursor() as opened:
+            opened.execute(_TREE_LOCK, {"tree_key": _tree_key(user_id)})
+
+
+def lock_family(user_id: str, task_ids: Collection[int]) -> None:
+    """Take the tree lock, then lock, in id order, the owner's tasks among `task_ids`,
+    below them or above them, in any state (PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        family = Owned(user_id, "any").narrow(
+            *either(listed(task_ids), below(task_ids), above(task_ids))
+        )
+        with cursor() as opened:
             opened.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(%s)), "
-                "set_config('tasks.counting', 'statement', true)",
-                [_tree_key(user_id)],
+                _LOCK_FAMILY.format(where=family.where),
+                family.params | {"tree_key": _tree_key(user_id)},
             )
 
 
 def _tree_key(user_id: str) -> str:
     return f"tasks.tree:{user_id}"
-
-
-# The tree's lock and the family's rows in one round trip: the rows are locked as the
-# join hands them out, so the lock (its one row) is taken before the first of them. A
-# family without a row takes no lock, and has nothing to write. The transaction's
-# writes of many tasks are counted by statement from then on (migration 0017).
-_LOCK_FAMILY = (
-    "WITH tree AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext(%(tree_key)s)), "  # noqa: S608
-    "set_config('tasks.counting', 'statement', true)) "
-    f"SELECT id FROM tree, {TABLE} WHERE {{where}} ORDER BY id FOR UPDATE OF {TABLE}"
-)
-
-
-def family(user_id: str, task_ids: Collection[int]) -> Owned:
-    """The owner's tasks among `task_ids`, below them, or above them, in any state."""
-    return Owned(user_id, "any").narrow(*either(listed(task_ids), below(task_ids), above(task_ids)))
-
-
-def lock_family(user_id: str, task_ids: Collection[int]) -> None:
-    """Take the tree lock, then lock `family(task_ids)` in id order (PostgreSQL)."""
-    if connection.vendor == "postgresql":
-        scope = family(user_id, task_ids)
-        with cursor() as opened:
-            opened.execute(
-                _LOCK_FAMILY.format(where=scope.where),
-                scope.params | {"tree_key": _tree_key(user_id)},
-            )
 
 
 def _tree_below(user_id: str, task_id: int) -> dict[int, int]:
@@ -120,19 +118,13 @@ def _tree_below(user_id: str, task_id: int) -> dict[int, int]:
 
 def _levels(tree: dict[int, int], root: int) -> int:
     """How many tasks the longest chain from `root` down holds (1: no children)."""
-    depth = {root: 1}
-    pending = list(tree)
-    while pending:  # a parent's depth is known before its children's in a few passes
-        waiting = []
-        for task_id in pending:
-            if tree[task_id] in depth:
-                depth[task_id] = depth[tree[task_id]] + 1
-            else:
-                waiting.append(task_id)
-        if len(waiting) == len(pending):
-            break
-        pending = waiting
-    return max(depth.values())
+    children: dict[int, list[int]] = {}
+    for task_id, parent_id in tree.items():
+        children.setdefault(parent_id, []).append(task_id)
+    levels, level = 1, [root]
+    while level := [child for parent in level for child in children.get(parent, ())]:
+        levels += 1
+    return levels
 
 
 def _ancestor_count(user_id: str, task_id: int) -> int:
@@ -175,21 +167,25 @@ def follow_completion(
     that `moved_on` to its next occurrence reopens its descendants."""
     task_id = after["id"]
     if after["completed"] and not before["completed"] and after["children"]:
-        complete_below(user_id, [task_id])
+        set_below(user_id, [task_id], completed=True)
     elif before["completed"] and not after["completed"] and after["parent_id"] is not None:
         reopen_ancestors(user_id, [task_id])
     if moved_on and after["children"]:
-        below_it = Owned(user_id).descendants_of([task_id]).narrow("completed")
-        update_all(below_it, *assignments({"completed": False}))
+        set_below(user_id, [task_id], completed=False)
 
 
-def complete_below(user_id: str, task_ids: Collection[int]) -> None:
-    """Complete the open live tasks below any of `task_ids` (locked already). A
-    recurring one is completed as it stands: it can't stay open under its parent."""
+def set_below(user_id: str, task_ids: Collection[int], *, completed: bool) -> None:
+    """Complete (or reopen) the live tasks below any of `task_ids` that aren't so
+    (locked already). A recurring one is completed as it stands: it can't stay open
+    under its parent."""
     if not task_ids:
         return
-    scope = Owned(user_id).descendants_of(task_ids).narrow("NOT completed")
-    update_all(scope, *assignments({"completed": True}))
+    scope = (
+        Owned(user_id)
+        .descendants_of(task_ids)
+        .narrow("NOT completed" if completed else "completed")
+    )
+    update_all(scope, *assignments({"completed": completed}))
 
 
 _UNSET: Any = object()
@@ -292,16 +288,10 @@ def task_restore(*, user_id: str, task_id: int) -> TaskRow | None:
             return None
         parent = select_one(Owned(user_id).task(task["parent_id"])) if task["parent_id"] else None
         new_list = parent["list_id"] if parent else task["list_id"]
-        went_along = (
-            Owned(user_id, "trashed")
-            .descendants_of([task_id])
-            .narrow(
-                "deleted_at = %(went_at)s", {"went_at": db_value("deleted_at", task["deleted_at"])}
-            )
-        )
-        back = Owned(user_id, "trashed").narrow(
-            *either(listed([task_id]), (went_along.where, went_along.params))
-        )
+        down, params = below([task_id])
+        went_along = f"({down}) AND deleted_at = %(went_at)s"
+        params["went_at"] = db_value("deleted_at", task["deleted_at"])
+        back = Owned(user_id, "trashed").narrow(*either(listed([task_id]), (went_along, params)))
         clause, params = set_clause(
             {
                 "deleted_at": "NULL",
