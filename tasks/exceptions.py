@@ -94,26 +94,28 @@ class BulkTooLarge(APIException):
         super().__init__(detail)
 
 
-class TasksNotFound(APIException):
-    """Ids in a request body name none of the caller's live tasks: 404, with an
+class NamedNotFound(APIException):
+    """Ids in a request body name none of the caller's rows of a `kind`: 404, with an
     `errors` entry for each (`ids.3`, `after`); nothing was written."""
 
     status_code = status.HTTP_404_NOT_FOUND
+    kind: str
 
     def __init__(self, names: list[str]) -> None:
-        self.errors = {name: ["No such task."] for name in names}
-        super().__init__(f"No such task of yours: {', '.join(names)}; nothing was changed.")
+        self.errors = {name: [f"No such {self.kind}."] for name in names}
+        super().__init__(f"No such {self.kind} of yours: {', '.join(names)}; nothing was changed.")
 
 
-class ListsNotFound(APIException):
-    """Ids in a request body name none of the caller's lists: 404, with an `errors`
-    entry for each; nothing was written."""
+class TasksNotFound(NamedNotFound):
+    """Ids that name none of the caller's live tasks."""
 
-    status_code = status.HTTP_404_NOT_FOUND
+    kind = "task"
 
-    def __init__(self, names: list[str]) -> None:
-        self.errors = {name: ["No such list."] for name in names}
-        super().__init__(f"No such list of yours: {', '.join(names)}; nothing was changed.")
+
+class ListsNotFound(NamedNotFound):
+    """Ids that name none of the caller's lists."""
+
+    kind = "list"
 
 
 class ListLimitReached(APIException):
