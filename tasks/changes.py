@@ -5,17 +5,20 @@ its tombstone) carries a `change_id`, written by a trigger (migration 0009): on
 PostgreSQL the id of the writing transaction, on SQLite the next value of a clock.
 A token is a position (change id, task id); an answer hands out the changes after it
 in that order and ends its token at the last one handed out. Only *settled* changes
-are handed out: on PostgreSQL those whose transaction id is below the xmin of the
-answering statement's own snapshot. Every transaction below xmin has ended, so its
-changes are all visible to that snapshot, and any transaction still running or yet to
-write has an id of xmin or above, beyond every token handed out. So no change can
-commit behind a token. (Assigning a number inside the transaction isn't enough: a
+are handed out: on PostgreSQL those whose transaction id is below the bound of the
+answering statement's own snapshot: the oldest id it saw running in this database,
+or its xmax when none was. Every transaction below the bound has ended, or runs in
+another database and can't write these tables, so its changes are all visible to
+that snapshot; any transaction of this database still running or yet to write has an
+id at the bound or above, beyond every token handed out. So no change can commit
+behind a token. (Assigning a number inside the transaction isn't enough: a
 transaction that takes a lower number can commit after a reader has passed it.) On
 SQLite one writer at a time holds the write lock from its first write to its commit,
 so its clock values commit in order and everything visible is settled.
 
-The price: while a transaction with an id is open anywhere on the PostgreSQL server,
-later changes wait for it to end before the feed hands them out (they are never lost).
+The price: while a transaction with an id is open in this database (or a prepared
+transaction, which no session in pg_stat_activity names a database for), later
+changes wait for it to end before the feed hands them out (they are never lost).
 The service's own transactions last one request at most; setting
 `idle_in_transaction_session_timeout` on the server bounds anyone else's.
 
@@ -35,7 +38,7 @@ answer had no use for (those tasks were gone by then), so only a forgetting afte
 counts. The epoch alone would do, but refuses tokens past every forgotten tombstone too.
 Why it can't skip a change. A tombstone of a task a client holds comes after every
 position the answer that handed out that task could give (on PostgreSQL the deleting
-transaction's id is at least that answer's xmin), and it can be forgotten only by a
+transaction's id is at least that answer's bound), and it can be forgotten only by a
 transaction that committed after that answer's snapshot, so one that moved the epoch
 past the one every token up to then carries. The first answer to see that forgetting
 gets a token from before it, at a position before the tombstone, so before the

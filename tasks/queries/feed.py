@@ -23,13 +23,21 @@ _HORIZON_TABLE = quote(FeedHorizon._meta.db_table)
 _HORIZON_KEPT = -2
 _HORIZON_PASSED = -3
 # On PostgreSQL a change is handed out only once no transaction that could still write
-# an earlier one is running: its id is below the statement snapshot's xmin (see
-# tasks.changes). SQLite's writers commit in change-id order, so all it sees is settled.
-_SETTLED = (
-    " AND change_id < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)"
-    if connection.vendor == "postgresql"
-    else ""
+# an earlier one is running: its id is below the oldest transaction id of this
+# database that the statement's snapshot saw running (else below the snapshot's xmax;
+# see tasks.changes). Transactions of other databases on the server can't write these
+# tables, so they hold nothing back; one whose database can't be told (a prepared
+# transaction) counts as this database's. SQLite's
+# writers commit in change-id order, so all it sees is settled.
+_SETTLED_BELOW = (
+    "(SELECT COALESCE(MIN(running::text::bigint), "
+    "MAX(pg_snapshot_xmax(seen.snapshot)::text::bigint)) "
+    "FROM (SELECT pg_current_snapshot() AS snapshot) AS seen "
+    "LEFT JOIN LATERAL pg_snapshot_xip(seen.snapshot) AS running "
+    "ON running::xid NOT IN (SELECT backend_xid FROM pg_stat_activity "
+    "WHERE datname <> current_database() AND backend_xid IS NOT NULL))"
 )
+_SETTLED = f" AND change_id < {_SETTLED_BELOW}" if connection.vendor == "postgresql" else ""
 # After (change_id, id), written so that the database seeks into the index.
 _CHANGED_AFTER = (
     "change_id >= %(after_change)s AND (change_id > %(after_change)s OR {id} > %(after_id)s)"
@@ -118,13 +126,8 @@ def task_changes(
     return ChangesPage(changes, seen_epoch, behind_horizon=False)
 
 
-# A list's change is settled as a task's is (below the statement snapshot's xmin on
-# PostgreSQL; anything SQLite shows).
-_LIST_SETTLED = (
-    "change_id < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)"
-    if connection.vendor == "postgresql"
-    else "1 = 1"
-)
+# A list's change is settled as a task's is.
+_LIST_SETTLED = f"change_id < {_SETTLED_BELOW}" if connection.vendor == "postgresql" else "1 = 1"
 _LIST_TABLE = quote(TaskList._meta.db_table)
 _LIST_TOMBSTONES = quote(ListTombstone._meta.db_table)
 _LIST_COLUMNS = [

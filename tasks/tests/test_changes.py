@@ -169,6 +169,20 @@ def test_a_change_that_commits_late_is_not_skipped(api: APIClient, user_id: str)
     assert Task.objects.get(id=slow.id).title == "A"
 
 
+@needs_postgres
+def test_a_transaction_in_another_database_holds_nothing_back(api: APIClient, user_id: str) -> None:
+    """Another database on the server (another deployment's, another checkout's
+    tests) can't write these tables: its open transaction doesn't delay the feed."""
+    params = {**connection.get_connection_params(), "dbname": "postgres"}
+    with psycopg.connect(**params) as elsewhere:
+        elsewhere.execute("SELECT pg_current_xact_id()")  # holds a transaction id, open
+        task = TaskFactory.create(user_id=user_id)
+
+        answer = poll(api)
+
+    assert [found["id"] for found in answer["upserted"]] == [task.id]
+
+
 # --- Lists (contract Part 4) ----------------------------------------------------------
 
 
