@@ -9,7 +9,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import import_string
 
 from todo_project.health import PROBE_PATHS
-from todo_project.problems import problem_response
+from todo_project.problems import is_api_path, problem_response
 
 CHUNKED_DETAIL = "Send the body with a Content-Length header; chunked bodies are not read."
 
@@ -39,7 +39,7 @@ class BodySizeLimitMiddleware:
 
 
 class PrivateApiResponsesMiddleware:
-    """Every `/api/` response is `Cache-Control: private, no-cache` and varies by
+    """Every API response (`/api/…`, `/mcp`) is `Cache-Control: private, no-cache` and varies by
     `Authorization`: `/api/me/tasks` is one URL for every user, so a cache keyed by
     the URL alone would hand one user's tasks to another. A 304 carries no
     `Content-Length` (RFC 9110 8.6: it would have to be the full response's)."""
@@ -49,7 +49,7 @@ class PrivateApiResponsesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.path_info.startswith("/api/"):
+        if is_api_path(request.path_info):
             response["Cache-Control"] = "private, no-cache"
             patch_vary_headers(response, ("Authorization",))
             if response.status_code == 304:
@@ -96,7 +96,7 @@ class BrowserOnlyMiddleware:
         self.browser_response = browser_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info.startswith("/api/"):
+        if is_api_path(request.path_info):
             return self.get_response(request)
         return self.browser_response(request)
 

@@ -25,6 +25,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
 from accounts.ratelimit import client_address
+from agents import MCP_PATH
 from todo_project.database import log_unavailable
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -140,8 +141,13 @@ def _log_refusal(exc: exceptions.APIException, request: Request) -> None:
     )
 
 
+def is_api_path(path: str) -> bool:
+    """Whether `path` is the API's (bearer tokens, problem+json), not a page's."""
+    return path.startswith("/api/") or path == MCP_PATH  # a token, no cookies, as `/api/…`
+
+
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    return is_api_path(request.path)
 
 
 def not_found_view(request: HttpRequest, exception: Exception) -> HttpResponse:

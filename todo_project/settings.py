@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_q",
     "todo_project",
     "tasks",
+    "agents",
 ]
 
 MIDDLEWARE = [
@@ -430,13 +431,14 @@ Q_CLUSTER = {
 
 # --- CORS (the Next.js frontend on another origin) --------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
-CORS_URLS_REGEX = r"^/api/.*$"
+CORS_URLS_REGEX = r"^/(api/.*|mcp)$"
 CORS_ALLOW_HEADERS = [
     *corsheaders.defaults.default_headers,
     "if-match",
     "if-none-match",
     "idempotency-key",
     "x-request-id",
+    "mcp-protocol-version",
 ]
 CORS_EXPOSE_HEADERS = [
     "ETag",
@@ -482,6 +484,20 @@ PUSH_ALLOW_LOOPBACK = env.bool("PUSH_ALLOW_LOOPBACK", default=False)
 # A push failing this many times (5xx, 429, network) is given up.
 PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=8)
 
+# --- Agents: the MCP server and the chat endpoint (agents/) ------------------------
+# The chat endpoint's model, through the OpenAI Chat Completions API of any compatible
+# provider (OpenAI, Gemini's or Groq's compatible endpoints, Ollama, vLLM). Unset, the
+# chat route answers 503; the MCP server needs none of them.
+CHAT_API_BASE_URL = env.str("CHAT_API_BASE_URL", default="").rstrip("/")
+CHAT_API_KEY = env.str("CHAT_API_KEY", default="")
+CHAT_MODEL = env.str("CHAT_MODEL", default="")
+# Tool calls the agent may make for one message before it must answer.
+CHAT_MAX_TOOL_CALLS = env.int("CHAT_MAX_TOOL_CALLS", default=8)
+# The model's whole time for one message, every round of tool calls included.
+CHAT_TIMEOUT_SECONDS = env.float("CHAT_TIMEOUT_SECONDS", default=60.0)
+# The last messages of a conversation the model sees.
+CHAT_HISTORY_MESSAGES = env.int("CHAT_HISTORY_MESSAGES", default=20)
+
 # --- Logging --------------------------------------------------------------------
 # One JSON object per line (LOG_FORMAT=plain for people); each carries the request
 # id. Django's own 4xx warnings are left out: the request log line has them.
@@ -514,6 +530,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # django-q2 logs four INFO lines per job run (8 runs a minute); failures are ERRORs.
         "django-q": {"level": "WARNING"},
+        # The MCP SDK logs a line or two per stateless request; the access log has it.
+        "mcp": {"level": "WARNING"},
     },
 }
 
