@@ -23,10 +23,15 @@ from tasks.exceptions import TasksNotFound
 from tasks.filters import STATUS_CHOICES, parse_list_query
 from tasks.models import MAX_TASK_ID, Priority
 from tasks.pagination import paginate
+from tasks.queries.tree import NOT_YOUR_LIST, NOT_YOUR_PARENT
 from tasks.serializers import list_json, task_json, validate_task
 
 Arguments = dict[str, Any]
 Result = dict[str, Any]
+# The REST API's 400 for a list_id or parent_id that isn't the caller's (docs/api.md);
+# a tool says "not found" of it, as the contract has a tool say of any list or task
+# not the caller's.
+NOT_YOURS = ({"list_id": [NOT_YOUR_LIST]}, {"parent_id": [NOT_YOUR_PARENT]})
 
 
 class ToolRefused(Exception):
@@ -63,18 +68,20 @@ def call_tool(owner_id: str, name: str, arguments: Any) -> Result:
     try:
         result = tool.run(owner_id, arguments)
     except APIException as refusal:
-        raise ToolRefused(_problem_text(refusal)) from None
+        title = "Not Found" if refusal.detail in NOT_YOURS else None
+        raise ToolRefused(_problem_text(refusal, title)) from None
     # orjson, as the REST API's renderer writes them: date-times in UTC with a `Z`.
     answer: Result = orjson.loads(orjson.dumps(result, default=str, option=orjson.OPT_UTC_Z))
     return answer
 
 
-def _problem_text(refusal: APIException) -> str:
-    """`Title: detail` of the problem the REST API would answer for `refusal`."""
+def _problem_text(refusal: APIException, title: str | None = None) -> str:
+    """`Title: detail` of the problem the REST API would answer for `refusal` (with
+    `title`, if given, for the problem's)."""
     handler: Callable[..., Any] = api_settings.EXCEPTION_HANDLER  # type: ignore[assignment]
     response = handler(refusal, {"request": None, "view": None})
     problem = response.data
-    return f"{problem['title']}: {problem['detail']}"
+    return f"{title or problem['title']}: {problem['detail']}"
 
 
 def _task_id(arguments: Arguments) -> int:
