@@ -12,6 +12,7 @@ connection is added per call.
 
 import asyncio
 import concurrent.futures
+import logging
 import os
 import queue
 import threading
@@ -26,6 +27,8 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
 from agents.tools import TOOLS, ToolRefused, call_tool
+
+logger = logging.getLogger(__name__)
 
 Headers = list[tuple[bytes, bytes]]
 # What the HTTP exchange answers: status, headers, body.
@@ -112,9 +115,18 @@ async def _call_tool(
     try:
         result = await caller.run(lambda: call_tool(caller.owner_id, params.name, arguments))
     except ToolRefused as refusal:
-        return types.CallToolResult(content=[types.TextContent(text=str(refusal))], is_error=True)
+        return _tool_error(str(refusal))
+    except Exception:
+        # A bug: logged with its traceback, and an error result for the client, never
+        # a JSON-RPC internal error with the exception's words.
+        logger.exception("tool %s failed", params.name)
+        return _tool_error("Internal Server Error: the tool failed; the error has been logged.")
     text = orjson.dumps(result).decode()
     return types.CallToolResult(content=[types.TextContent(text=text)], structured_content=result)
+
+
+def _tool_error(text: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(text=text)], is_error=True)
 
 
 def _input_schema(name: str) -> dict[str, Any] | None:

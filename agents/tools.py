@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from django.db import InterfaceError, OperationalError
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.settings import api_settings
 
@@ -67,15 +68,16 @@ def call_tool(owner_id: str, name: str, arguments: Any) -> Result:
         raise ToolRefused("user_id: you can act only as yourself: send your own id, or `me`.")
     try:
         result = tool.run(owner_id, arguments)
-    except APIException as refusal:
-        title = "Not Found" if refusal.detail in NOT_YOURS else None
+    # A database outage too: the REST API's handler makes it a 503 problem.
+    except (APIException, OperationalError, InterfaceError) as refusal:
+        title = "Not Found" if getattr(refusal, "detail", None) in NOT_YOURS else None
         raise ToolRefused(_problem_text(refusal, title)) from None
     # orjson, as the REST API's renderer writes them: date-times in UTC with a `Z`.
     answer: Result = orjson.loads(orjson.dumps(result, default=str, option=orjson.OPT_UTC_Z))
     return answer
 
 
-def _problem_text(refusal: APIException, title: str | None = None) -> str:
+def _problem_text(refusal: Exception, title: str | None = None) -> str:
     """`Title: detail` of the problem the REST API would answer for `refusal` (with
     `title`, if given, for the problem's)."""
     handler: Callable[..., Any] = api_settings.EXCEPTION_HANDLER  # type: ignore[assignment]
