@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.http import HttpResponse
 from rest_framework.test import APIClient
 
 # What a Streamable HTTP client accepts; the SDK refuses a POST that accepts less.
@@ -17,13 +16,13 @@ _ids = itertools.count(1)
 ToolCall = Callable[..., dict[str, Any]]
 
 
-def post_mcp(client: APIClient, body: Any, **headers: Any) -> HttpResponse:
-    """POST `body` (JSON-RPC, or raw bytes/text sent as they are) to /mcp."""
+def post_mcp(client: APIClient, body: Any, **headers: Any) -> Any:
+    """POST `body` (JSON-RPC, or raw bytes/text sent as they are) to /mcp: the test
+    client's response."""
     raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    response: HttpResponse = client.post(
+    return client.post(
         "/mcp", raw, content_type="application/json", HTTP_ACCEPT=MCP_ACCEPT, **headers
     )
-    return response
 
 
 def rpc(method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -58,7 +57,7 @@ def tool_as(client_for: Callable[[str], APIClient]) -> Callable[[str], ToolCall]
         def call(name: str, /, **arguments: Any) -> dict[str, Any]:
             response = post_mcp(client, rpc("tools/call", {"name": name, "arguments": arguments}))
             assert response.status_code == 200, response.content
-            answer = json.loads(response.content)
+            answer = response.json()
             assert "error" not in answer, answer
             result: dict[str, Any] = answer["result"]
             return result
