@@ -1,11 +1,14 @@
 """`/mcp` and `/.well-known/oauth-protected-resource`: HTTP in, the MCP server
-(agents.mcp), HTTP out."""
+(agents.mcp), HTTP out. `/api/{user_id}/chat` and `/conversations`: HTTP in, a call of
+agents.services (or agents.selectors), HTTP out."""
 
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,7 +16,20 @@ from rest_framework.views import APIView
 
 from accounts.authentication import BetterAuthJWTAuthentication
 from accounts.ratelimit import RateLimitedViewMixin
-from agents import MCP_PATH, mcp
+from accounts.views import OwnerViewSet
+from agents import MCP_PATH, mcp, views_schema
+from agents.exceptions import ChatModelFailed
+from agents.selectors import conversation_page, message_page, owned_conversation
+from agents.serializers import (
+    MAX_ID,
+    ChatAnswerSerializer,
+    conversation_json,
+    message_json,
+    tool_calls_json,
+    validate_chat,
+)
+from agents.services import chat_send, conversation_delete
+from tasks.filters import parse_page_query
 
 PROTECTED_RESOURCE_PATH = "/.well-known/oauth-protected-resource"
 # What the SDK is not told: the token stays in this view, the cookies aren't ours.
@@ -81,3 +97,73 @@ class ProtectedResourceView(RateLimitedViewMixin, APIView):
                 "bearer_methods_supported": ["header"],
             }
         )
+
+
+class ChatViewSet(OwnerViewSet):
+    """The caller's messages to the agent, answered."""
+
+    serializer_class = ChatAnswerSerializer
+
+    @views_schema.CHAT
+    def create(self, request: Request, user_id: str) -> Response:
+        fields = validate_chat(request.data)
+        turn = chat_send(
+            user_id=self.owner_id,
+            text=fields["message"],
+            conversation_id=fields.get("conversation_id"),
+        )
+        return Response(
+            {
+                "conversation_id": turn.conversation_id,
+                "response": turn.response,
+                "tool_calls": tool_calls_json(turn.tool_calls),
+            }
+        )
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """A failed turn's problem names its conversation, a new one's too: the retry
+        goes there, where the model sees the tool calls already made."""
+        response = super().handle_exception(exc)
+        if isinstance(exc, ChatModelFailed):
+            response.data["conversation_id"] = exc.conversation_id
+        return response
+
+
+def _conversation_id(raw: str) -> int:
+    """The id in the URL; one that can't name a conversation is a 404 like a missing one."""
+    # The length bound comes first: int() refuses a string of over 4,300 digits.
+    if len(raw) > len(str(MAX_ID)) or not raw.isascii() or not raw.isdigit():
+        raise NotFound()
+    conversation_id = int(raw)
+    if not 0 < conversation_id <= MAX_ID:
+        raise NotFound()
+    return conversation_id
+
+
+class ConversationViewSet(OwnerViewSet):
+    """The caller's conversations with the agent. Another user's answers 404, like a
+    missing one."""
+
+    @views_schema.CONVERSATIONS_LIST
+    def list(self, request: Request, user_id: str) -> Response:
+        page = conversation_page(
+            user_id=self.owner_id, query=parse_page_query(request.query_params.dict())
+        )
+        body = [conversation_json(conversation) for conversation in page.items]
+        return Response(body, headers=page.headers(request))
+
+    @views_schema.CONVERSATIONS_MESSAGES
+    def messages(self, request: Request, user_id: str, pk: str) -> Response:
+        query = parse_page_query(request.query_params.dict())
+        conversation = owned_conversation(
+            user_id=self.owner_id, conversation_id=_conversation_id(pk)
+        )
+        page = message_page(conversation=conversation, query=query)
+        body = [message_json(message) for message in page.items]
+        return Response(body, headers=page.headers(request))
+
+    @views_schema.CONVERSATIONS_DESTROY
+    def destroy(self, request: Request, user_id: str, pk: str) -> Response:
+        if not conversation_delete(user_id=self.owner_id, conversation_id=_conversation_id(pk)):
+            raise NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)

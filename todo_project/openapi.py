@@ -25,6 +25,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 
 from accounts.ratelimit import RateLimitedViewMixin
+from agents.exceptions import ChatModelFailed
 from tasks.exceptions import KeyReused, PreconditionFailed, SyncTokenExpired, TaskLimitReached
 from todo_project.middleware import CHUNKED_DETAIL
 from todo_project.problems import PROBLEM_CONTENT_TYPE, problem, validation_detail
@@ -90,8 +91,19 @@ ERRORS = {
         "`Retry-After` seconds.",
         problem(429, "Request was throttled. Expected available in 12 seconds."),
     ),
+    502: (
+        "The chat's model failed or timed out. The message is kept, with the tool calls "
+        "made, in the problem's `conversation_id`: send it again there to retry.",
+        problem(
+            502,
+            "The model did not answer within 60 seconds.",
+            problem_type=ChatModelFailed.problem_type,
+        )
+        | {"conversation_id": 3},
+    ),
     503: (
-        "Better Auth's keys can't be fetched to verify the token; retry later.",
+        "Better Auth's keys can't be fetched to verify the token; retry later. For the "
+        "chat, also: the server has no model (`chat-not-configured`).",
         problem(503, "The sign-in service's keys can't be fetched right now; try again shortly."),
     ),
 }
@@ -100,7 +112,7 @@ HEADERS = {
     "WWW-Authenticate": ("string", 'Always `Bearer realm="api"`.'),
     "Retry-After": ("integer", "Seconds to wait before trying again."),
     "Link": ("string", 'The next page: `<url>; rel="next"`; absent on the last page.'),
-    "X-Total-Count": ("integer", "How many tasks match the filters, over all pages."),
+    "X-Total-Count": ("integer", "How many items (tasks, conversations...) match, over all pages."),
     "Location": ("string", "The new task's URL."),
     "ETag": ("string", 'The task\'s version, quoted (`"3"`): send it as `If-Match`.'),
     "Idempotency-Replayed": ("string", "`true`: the kept response to this key's first request."),
@@ -171,6 +183,10 @@ OPERATIONS = {
     "push_subscriptions_list": Operation(),
     "push_subscriptions_create": Operation(),
     "push_subscriptions_destroy": Operation(),
+    "chat_create": Operation(own_statuses=(404, 502)),
+    "conversations_list": Operation(headers=_PAGE),
+    "conversations_messages": Operation(headers=_PAGE),
+    "conversations_destroy": Operation(),
 }
 CONDITIONS = {
     "If-Match": 'Write only if the task is at this version (its ETag, e.g. `"3"`; `*`: '

@@ -1,0 +1,103 @@
+"""Writes of the chat: a user's message, the agent's answer to it, a conversation
+deleted.
+
+A message is stored before the model is asked, and each tool call as soon as it is
+made (in the answer, its content empty until the model has answered), so that neither
+a model's failure nor a process's end loses what was said or done: a retry in the same
+conversation shows the model the calls already made, and it does not make them again.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.selectors import user_time_zone
+from agents import chat
+from agents.exceptions import ChatModelFailed, ChatNotConfigured
+from agents.models import Conversation, Message
+from agents.selectors import owned_conversation, recent_messages
+
+TITLE_LENGTH = Conversation._meta.get_field("title").max_length or 100
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    """A message answered: its conversation, the answer, and the tool calls made."""
+
+    conversation_id: int
+    response: str
+    tool_calls: list[chat.ToolCall]
+
+
+def chat_send(*, user_id: str, text: str, conversation_id: int | None) -> ChatTurn:
+    """Post `text` as the user in their conversation `conversation_id` (a new one if
+    None) and answer it. Raise ChatNotConfigured (nothing stored) without a model,
+    NotFound for a conversation not theirs, ChatModelFailed if the model fails."""
+    if not chat.configured():
+        raise ChatNotConfigured()
+    conversation, _ = _message_add(user_id=user_id, text=text, conversation_id=conversation_id)
+    history = recent_messages(
+        conversation=conversation, count=settings.CHAT_HISTORY_MESSAGES + 1
+    )  # the message just stored, and the ones before it the model sees
+    answer = Message(conversation=conversation, role=Message.Role.ASSISTANT)
+
+    def record(made: list[chat.ToolCall]) -> None:
+        answer.tool_calls = made
+        answer.save()
+
+    try:
+        answer.content = chat.answer(
+            owner_id=user_id,
+            history=history,
+            time_zone=user_time_zone(user_id),
+            record=record,
+        )
+    except chat.ModelFailed as failure:
+        raise ChatModelFailed(failure.reason, conversation.id) from None
+    answer.save()
+    _touch(conversation)
+    return ChatTurn(conversation.id, answer.content, answer.tool_calls)
+
+
+def _message_add(
+    *, user_id: str, text: str, conversation_id: int | None
+) -> tuple[Conversation, Message]:
+    """Store the user's message, in a new conversation titled by it if `conversation_id`
+    is None; a 404 if that conversation is missing or another user's."""
+    with transaction.atomic():
+        if conversation_id is None:
+            conversation = Conversation.objects.create(user_id=user_id, title=title_of(text))
+        else:
+            conversation = owned_conversation(user_id=user_id, conversation_id=conversation_id)
+            _touch(conversation)
+        message = Message.objects.create(
+            conversation=conversation, role=Message.Role.USER, content=text
+        )
+    return conversation, message
+
+
+def _touch(conversation: Conversation) -> None:
+    """Mark the conversation updated now (a list of them shows when each last moved)."""
+    conversation.updated_at = timezone.now()
+    Conversation.objects.filter(id=conversation.id).update(updated_at=conversation.updated_at)
+
+
+def title_of(text: str) -> str:
+    """A conversation's title: the opening words of its first message, on one line,
+    cut at a word (with an ellipsis) to fit TITLE_LENGTH."""
+    words = text.split()
+    title = " ".join(words)
+    if len(title) <= TITLE_LENGTH:
+        return title
+    cut = title[: TITLE_LENGTH - 1]
+    if title[TITLE_LENGTH - 1] != " " and " " in cut:  # not to end inside a word
+        cut = cut.rsplit(" ", 1)[0]
+    return f"{cut.rstrip()}…"
+
+
+def conversation_delete(*, user_id: str, conversation_id: int) -> bool:
+    """Delete the user's conversation with its messages; False if there is none."""
+    deleted, _ = Conversation.objects.filter(id=conversation_id, user_id=user_id).delete()
+    return deleted > 0
