@@ -32,6 +32,7 @@ class BetterAuthUserAdmin(admin.ModelAdmin):
         "time_zone",
         "tasks_link",
         "lists_link",
+        "conversations_link",
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[BetterAuthUser]:
@@ -55,6 +56,14 @@ class BetterAuthUserAdmin(admin.ModelAdmin):
         query = urlencode({"user__id__exact": user.id})
         url = f"{reverse('admin:tasks_tasklist_changelist')}?{query}"
         return format_html('<a href="{}">See the lists of this user</a>', url)
+
+    @admin.display(description="conversations")
+    def conversations_link(self, user: BetterAuthUser) -> str:
+        query = urlencode({"user__id__exact": user.id})
+        url = f"{reverse('admin:agents_conversation_changelist')}?{query}"
+        return format_html(
+            '<a href="{}">See the conversations of this user with the agent</a>', url
+        )
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):
