@@ -5,6 +5,7 @@ document, body size, rate limits) and its JSON-RPC answers."""
 import json
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from agents.tests.conftest import MCP_ACCEPT, post_mcp, refusal, rpc
 from agents.tools import TOOLS
 from testing.live import live_service, live_token, service_env
 from testing.mcp_client import mcp_session
+from testing.postgres import needs_postgres
 from testing.tokens import TokenFactory
 
 pytestmark = pytest.mark.django_db
@@ -328,3 +330,24 @@ def test_a_database_failure_is_a_tool_error_saying_to_retry(
     text = refusal(result["result"])
     assert text.startswith("Service Unavailable: ")
     assert "10.0.0.7" not in text
+
+
+@needs_postgres  # the live server's in-memory SQLite locks its tables for concurrent writes
+@pytest.mark.django_db(transaction=True)
+def test_requests_at_once_are_each_answered_with_their_own_callers_tools(
+    live_server: Any, make_token: TokenFactory
+) -> None:
+    """The SDK's one event loop serves every request thread; each tool call runs on the
+    thread of its own request, as its own user."""
+    users = [f"user-{number}" for number in range(8)]
+
+    def add(user: str) -> Any:
+        headers = {"Authorization": f"Bearer {make_token(user)}", "Accept": MCP_ACCEPT}
+        body = rpc("tools/call", {"name": "add_task", "arguments": {"title": user}})
+        return httpx2.post(f"{live_server.url}/mcp", json=body, headers=headers, timeout=30)
+
+    with ThreadPoolExecutor(len(users)) as pool:
+        answers = list(pool.map(add, users))
+
+    tasks = [answer.json()["result"]["structuredContent"]["task"] for answer in answers]
+    assert [(task["user_id"], task["title"]) for task in tasks] == [(user, user) for user in users]
