@@ -20,7 +20,7 @@ from rest_framework.settings import api_settings
 
 from accounts.selectors import user_time_zone
 from tasks import queries
-from tasks.exceptions import TasksNotFound
+from tasks.exceptions import ListsNotFound, TasksNotFound
 from tasks.filters import STATUS_CHOICES, parse_list_query
 from tasks.models import MAX_TASK_ID, Priority
 from tasks.pagination import paginate
@@ -121,7 +121,21 @@ def list_tasks(owner_id: str, arguments: Arguments) -> Result:
         arguments["parent_id"] = str(arguments["parent_id"])
     query = parse_list_query(arguments, owner_zone=lambda: user_time_zone(owner_id))
     page = paginate(user_id=owner_id, query=query)
+    # The REST filter matches none for a list or parent not the caller's; a tool says
+    # "not found" of it, as of any id not theirs (looked up only for an empty page).
+    if not page.items:
+        _check_owned_filters(owner_id, query)
     return {"tasks": [task_json(task) for task in page.items], "next_cursor": page.next_cursor}
+
+
+def _check_owned_filters(owner_id: str, query: dict[str, Any]) -> None:
+    """Raise a 404 naming `list_id` or `parent_id` if the filter names a list or task
+    that isn't the caller's."""
+    if "list_id" in query and queries.list_get(user_id=owner_id, list_id=query["list_id"]) is None:
+        raise ListsNotFound(["list_id"])
+    parent_id = query.get("parent_id")
+    if parent_id is not None and queries.task_get(user_id=owner_id, task_id=parent_id) is None:
+        raise TasksNotFound(["parent_id"])
 
 
 def complete_task(owner_id: str, arguments: Arguments) -> Result:

@@ -497,3 +497,11 @@ def test_list_tasks_is_one_query_as_a_rest_list(
 
     with django_assert_num_queries(1):
         assert len(outcome(tool("list_tasks", tag="a", status="pending"))["tasks"]) == 3
+
+
+def test_list_tasks_of_a_list_or_parent_not_the_callers_is_not_found(tool_as, tool):
+    other = tool_as("someone-else")
+    foreign_task = other("add_task", title="Theirs")["structuredContent"]
+    foreign_list = foreign_task["task"]["list_id"]
+    for arguments in ({"list_id": foreign_list}, {"parent_id": foreign_task["task_id"]}):
+        assert refusal(tool("list_tasks", **arguments)).startswith("Not Found:")
