@@ -2,6 +2,7 @@
 (agents.mcp), HTTP out. `/api/{user_id}/chat` and `/conversations`: HTTP in, a call of
 agents.services (or agents.selectors), HTTP out."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -9,7 +10,10 @@ from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,6 +40,21 @@ PROTECTED_RESOURCE_PATH = "/.well-known/oauth-protected-resource"
 WITHHELD_HEADERS = frozenset({"authorization", "cookie"})
 
 
+class RefusalsInJson(BaseContentNegotiation):
+    """DRF renders only `/mcp`'s refusals (401, 405, 413, 429); the SDK renders the
+    rest. A refusal is problem+json even to a client that asks for
+    `text/event-stream` alone (an MCP client's GET), never a 406."""
+
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        first = next(iter(renderers))
+        return first, first.media_type
+
+
 @extend_schema(exclude=True)  # JSON-RPC: the README and the tools/list answer describe it
 class McpView(RateLimitedViewMixin, APIView):
     """The MCP server, as the token's user. Without a valid token: 401 pointing to the
@@ -43,6 +62,7 @@ class McpView(RateLimitedViewMixin, APIView):
 
     authentication_classes = [BetterAuthJWTAuthentication]
     permission_classes = [IsAuthenticated]
+    content_negotiation_class = RefusalsInJson
 
     def get_authenticate_header(self, request: Request) -> str:
         metadata = request.build_absolute_uri(PROTECTED_RESOURCE_PATH)

@@ -259,8 +259,13 @@ def test_refused_tokens_count_against_the_client_address(settings: Any) -> None:
 # --- JSON-RPC answers: the SDK's, never a 500 ----------------------------------------
 
 
-def test_get_is_405(api: APIClient) -> None:
-    assert api.get("/mcp", HTTP_ACCEPT=MCP_ACCEPT).status_code == 405
+@pytest.mark.parametrize("accept", [MCP_ACCEPT, "text/event-stream"])
+def test_get_is_405_in_problem_json_whatever_it_accepts(api: APIClient, accept: str) -> None:
+    # An MCP client opens its GET stream accepting `text/event-stream` alone; it reads
+    # a 405 as "no stream here", a 406 as a failure.
+    response = api.get("/mcp", HTTP_ACCEPT=accept)
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/problem+json"
 
 
 def test_initialize_speaks_2025_06_18(api: APIClient) -> None:
