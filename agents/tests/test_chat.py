@@ -52,6 +52,9 @@ def roles(messages: list[dict[str, Any]]) -> list[str]:
 # --- A message answered --------------------------------------------------------------
 
 
+# Transactional: on PostgreSQL the changes feed hands out only changes of transactions
+# that have ended, so the test's own open transaction would hide the tool's write.
+@pytest.mark.django_db(transaction=True)
 def test_a_tool_call_is_the_rest_apis_write(model: ChatModel, api: APIClient, user_id: str) -> None:
     since = api.get("/api/me/changes").json()["next"]
     model.call(("add_task", {"title": "Buy oat milk", "priority": "high"})).say("Added it.")
