@@ -10,8 +10,9 @@ conversation shows the model the calls already made, and it does not make them a
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.exceptions import NotFound
 
 from accounts.selectors import user_time_zone
 from agents import chat
@@ -45,7 +46,7 @@ def chat_send(*, user_id: str, text: str, conversation_id: int | None) -> ChatTu
 
     def record(made: list[chat.ToolCall]) -> None:
         answer.tool_calls = made
-        answer.save()
+        _keep(answer)
 
     try:
         answer.content = chat.answer(
@@ -56,9 +57,18 @@ def chat_send(*, user_id: str, text: str, conversation_id: int | None) -> ChatTu
         )
     except chat.ModelFailed as failure:
         raise ChatModelFailed(failure.reason, conversation.id) from None
-    answer.save()
+    _keep(answer)
     _touch(conversation)
     return ChatTurn(conversation.id, answer.content, answer.tool_calls)
+
+
+def _keep(answer: Message) -> None:
+    """Store the answer as it stands; a 404 if its conversation was deleted meanwhile
+    (by the user, in another request), as for any conversation not there."""
+    try:
+        answer.save()
+    except IntegrityError:
+        raise NotFound("The conversation was deleted while it was being answered.") from None
 
 
 def _message_add(

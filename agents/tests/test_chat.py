@@ -428,3 +428,27 @@ def test_the_whole_message_is_bounded_by_chat_timeout_seconds(
     assert "0.5 seconds" in response.json()["detail"]
     stored = Message.objects.filter(conversation_id=response.json()["conversation_id"])
     assert [len(message.tool_calls) for message in stored.order_by("id")] == [0, 1]
+
+
+# Transactional: a message's foreign key is checked when its write commits, as in
+# production, where each write of the answer commits on its own.
+@pytest.mark.django_db(transaction=True)
+def test_a_conversation_deleted_while_it_is_answered_is_a_404(
+    model: ChatModel, api: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import agents.chat
+
+    real_call_tool = agents.chat.call_tool
+
+    def deleted_meanwhile(owner_id: str, name: str, arguments: Any) -> Any:
+        # The user deletes the conversation (in another request) while a tool runs.
+        Conversation.objects.all().delete()
+        return real_call_tool(owner_id, name, arguments)
+
+    monkeypatch.setattr(agents.chat, "call_tool", deleted_meanwhile)
+    model.call(("list_lists", {})).say("You have an Inbox.")
+
+    response = chat(api, "What lists do I have?")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == PROBLEM
