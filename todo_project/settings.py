@@ -289,6 +289,9 @@ REST_FRAMEWORK = {
 }
 
 SPECTACULAR_SETTINGS = {
+    # Operation ids and tags come from the path after it, whatever else Django routes
+    # (`/mcp`, which the document leaves out, would otherwise make the prefix `/`).
+    "SCHEMA_PATH_PREFIX": "/api",
     "TITLE": "Todo API",
     "DESCRIPTION": (
         "Per-user tasks for the todo frontend. Every `/api/` route needs "

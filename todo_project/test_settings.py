@@ -63,6 +63,14 @@ SUITE_ENVIRONMENT = {
     "WORKER_PROCESSES": "2",
     "WORKER_TASK_TIMEOUT_SECONDS": "120",
     "WORKER_SCHEDULE_SCAN_SECONDS": "5",
+    # No model: a developer's shell never sends the tests' chats to a real provider; the
+    # chat tests point these at a scripted model on loopback (testing/chat_model.py).
+    "CHAT_API_BASE_URL": "",
+    "CHAT_API_KEY": "",
+    "CHAT_MODEL": "",
+    "CHAT_MAX_TOOL_CALLS": "8",
+    "CHAT_TIMEOUT_SECONDS": "60",
+    "CHAT_HISTORY_MESSAGES": "20",
 }
 os.environ.update(SUITE_ENVIRONMENT)
 

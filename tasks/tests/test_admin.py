@@ -158,6 +158,8 @@ def test_support_group_has_exactly_the_least_privilege() -> None:
         ("accounts", "view_betterauthuser"),
         ("accounts", "view_pushfailure"),
         ("accounts", "view_pushsubscription"),
+        ("agents", "view_conversation"),
+        ("agents", "view_message"),
         ("axes", "delete_accessattempt"),
         ("axes", "view_accessattempt"),
         ("tasks", "change_task"),

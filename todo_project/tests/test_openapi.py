@@ -70,6 +70,10 @@ def test_paths_are_the_contracts(schema: dict[str, Any]) -> None:
         "/api/{user_id}/push-subscriptions",
         "/api/{user_id}/push-subscriptions/{id}",
         "/api/push/public-key",
+        "/api/{user_id}/chat",
+        "/api/{user_id}/conversations",
+        "/api/{user_id}/conversations/{id}",
+        "/api/{user_id}/conversations/{id}/messages",
     }
 
 
