@@ -4,7 +4,8 @@ on loopback that answers from a script and records every request it got.
 A test scripts the replies in order (`say`, `call`, `fail`, `hang`, `garble`), points
 CHAT_API_BASE_URL at `url`, and asserts on `requests` (what the model saw: the tools
 offered, the history, the tool results). A request beyond the script is answered 500,
-so a test that under-scripts fails loudly rather than hanging.
+so a test that under-scripts fails loudly rather than hanging (unless the model has a
+`fallback` text to say).
 """
 
 import itertools
@@ -52,6 +53,8 @@ class ChatModel:
     requests: list[dict[str, Any]] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Said when the script is out, if set: a model that always answers (the fuzz run's).
+    fallback: str | None = None
     _call_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def say(self, text: str) -> "ChatModel":
@@ -101,6 +104,8 @@ class ChatModel:
             self.requests.append(json.loads(body))
             if self.script:
                 return self.script.pop(0)
+        if self.fallback is not None:
+            return Reply(body=completion({"role": "assistant", "content": self.fallback}, "stop"))
         return Reply(status=500, body=b'{"error": {"message": "No reply is scripted."}}')
 
     @property

@@ -6,10 +6,11 @@ changed here only where no generator can make a valid value, each below:
 
 - Opaque tokens. A `cursor` (or a changes-feed `since`) is one the server handed
   out; a made-up one is rightly a 400. A valid case carries a real one, harvested
-  before the run for the case's sort (`FUZZ_CURSORS`, `FUZZ_SINCE`); a notifications
-  list has none to harvest (no reminder fires in the run) and asks for the first
-  page. An `If-Match` names the task's current version, which only the server
-  knows: a valid case sends `*`, any existing task.
+  before the run for the case's sort (`FUZZ_CURSORS`, `FUZZ_SINCE`); the lists of
+  notifications, conversations and messages ask for their first page (no reminder
+  fires in the run, and a conversation's cursor would need one made first). An
+  `If-Match` names the task's current version, which only the server knows: a
+  valid case sends `*`, any existing task.
 - A push subscription's keys: no generator makes a point on P-256, so a valid case
   carries a browser's real subscription (to a made-up push service).
 - A task's time rules, which depend on the task stored and the calendar: a rule or
@@ -61,7 +62,7 @@ def before_call(context: Any, case: Any, **kwargs: Any) -> None:
     if case.meta.generation.mode != GenerationMode.POSITIVE:
         return
     query, body = case.query, case.body
-    if case.path.endswith("/notifications") and query:
+    if case.path.endswith(("/notifications", "/conversations", "/messages")) and query:
         query.pop("cursor", None)
     if query and "cursor" in query:
         # The trash has one order, named as the list's sorts are.

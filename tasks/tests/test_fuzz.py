@@ -17,6 +17,7 @@ import pytest
 
 from tasks.filters import SORT_CHOICES
 from tasks.queries import TRASH_SORT
+from testing.chat_model import running_chat_model
 from testing.live import ROOT, fetch, fetch_json, live_service, live_token, service_env
 from testing.postgres import needs_postgres, scratch_postgres
 
@@ -47,8 +48,15 @@ def cursors_by_sort(base: str, token: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[tuple[str, str]]:
-    with scratch_postgres() as database:
-        env = service_env(DATABASE_URL=database, RATE_LIMIT_USER="off", RATE_LIMIT_ANON="off")
+    with scratch_postgres() as database, running_chat_model() as model:
+        model.fallback = "Noted."  # the chat route answers, and never leaves loopback
+        env = service_env(
+            DATABASE_URL=database,
+            RATE_LIMIT_USER="off",
+            RATE_LIMIT_ANON="off",
+            CHAT_API_BASE_URL=model.url,
+            CHAT_MODEL="scripted",
+        )
         with live_service(env) as base:
             yield base, live_token(env, "fuzzer")
 
