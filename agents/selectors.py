@@ -2,19 +2,16 @@
 messages, oldest first, each keyset-paged by id as the notifications are
 (tasks.pagination): `limit` and `cursor`, `Link` and `X-Total-Count`."""
 
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound
 
 from agents.models import Conversation, Message
-from tasks.pagination import Page, _cursor, _pointed
+from tasks.pagination import Page, paginate_by_id
 
 # What a cursor names, so one of these lists refuses the other's (and the tasks').
 CONVERSATION_ORDER = "conversations:-id"
 MESSAGE_ORDER = "messages:id"
-
-Row = TypeVar("Row", Conversation, Message)
 
 
 def owned_conversation(*, user_id: str, conversation_id: int) -> Conversation:
@@ -27,36 +24,17 @@ def owned_conversation(*, user_id: str, conversation_id: int) -> Conversation:
 
 def conversation_page(*, user_id: str, query: dict[str, Any]) -> Page[Conversation]:
     """A page of the user's conversations, newest first: two queries (count, rows)."""
-    conversations = Conversation.objects.filter(user_id=user_id).order_by("-id")
-    return _page(conversations, query, CONVERSATION_ORDER, newest_first=True)
+    conversations = Conversation.objects.filter(user_id=user_id)
+    return paginate_by_id(conversations, query, CONVERSATION_ORDER, newest_first=True)
 
 
 def message_page(*, conversation: Conversation, query: dict[str, Any]) -> Page[Message]:
     """A page of the conversation's messages, oldest first: two queries."""
-    messages = Message.objects.filter(conversation=conversation).order_by("id")
-    return _page(messages, query, MESSAGE_ORDER, newest_first=False)
+    messages = Message.objects.filter(conversation=conversation)
+    return paginate_by_id(messages, query, MESSAGE_ORDER, newest_first=False)
 
 
 def recent_messages(*, conversation: Conversation, count: int) -> list[Message]:
     """The conversation's last `count` messages, oldest first: what the model sees."""
     latest = Message.objects.filter(conversation=conversation).order_by("-id")[:count]
     return list(reversed(latest))
-
-
-def _no_value(raw: Any) -> None:
-    """An id cursor's value: none (the id alone orders the rows)."""
-    if raw is not None:
-        raise ValueError
-
-
-def _page(
-    rows: QuerySet[Row], query: dict[str, Any], order: str, *, newest_first: bool
-) -> Page[Row]:
-    limit, cursor = query["limit"], query.get("cursor")
-    total = rows.count()
-    if cursor:
-        _, last_id = _pointed(cursor, order, _no_value)
-        rows = rows.filter(id__lt=last_id) if newest_first else rows.filter(id__gt=last_id)
-    found = list(rows[: limit + 1])
-    next_cursor = _cursor(order, None, found[limit - 1].id) if len(found) > limit else None
-    return Page(found[:limit], total, next_cursor)

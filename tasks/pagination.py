@@ -113,21 +113,32 @@ def paginate(*, user_id: str, query: dict[str, Any]) -> Page[TaskRow]:
 # The notifications' one order: newest first, by id (they are numbered as they fire).
 NOTIFICATION_ORDER = "-id"
 
+IdRow = TypeVar("IdRow", bound=models.Model)
+
 
 def _nothing(raw: Any) -> None:
     if raw is not None:
         raise ValueError
 
 
+def paginate_by_id(
+    rows: models.QuerySet[IdRow], query: dict[str, Any], order: str, *, newest_first: bool
+) -> Page[IdRow]:
+    """A page of `rows` in id order (descending if `newest_first`) after the cursor's,
+    which must have been made for `order` (a name of this list, so that one list
+    refuses another's cursors): two queries, the count and the rows."""
+    limit, cursor = query["limit"], query.get("cursor")
+    rows = rows.order_by("-id" if newest_first else "id")
+    total = rows.count()
+    if cursor:
+        _, last_id = _pointed(cursor, order, _nothing)
+        rows = rows.filter(id__lt=last_id) if newest_first else rows.filter(id__gt=last_id)
+    found = list(rows[: limit + 1])
+    next_cursor = _cursor(order, None, found[limit - 1].pk) if len(found) > limit else None
+    return Page(found[:limit], total, next_cursor)
+
+
 def paginate_notifications(*, user_id: str, query: dict[str, Any]) -> Page[Notification]:
     """A page of the user's notifications, newest first, after the cursor's."""
-    limit, cursor = query["limit"], query.get("cursor")
-    notifications = Notification.objects.filter(user_id=user_id).order_by("-id")
-    total = notifications.count()
-    if cursor:
-        _, last_id = _pointed(cursor, NOTIFICATION_ORDER, _nothing)
-        notifications = notifications.filter(id__lt=last_id)
-    rows = list(notifications[: limit + 1])
-    more = len(rows) > limit
-    next_cursor = _cursor(NOTIFICATION_ORDER, None, rows[limit - 1].id) if more else None
-    return Page(rows[:limit], total, next_cursor)
+    notifications = Notification.objects.filter(user_id=user_id)
+    return paginate_by_id(notifications, query, NOTIFICATION_ORDER, newest_first=True)
