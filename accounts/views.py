@@ -36,6 +36,21 @@ from accounts.services import (
 )
 from accounts.timezones import TimeZoneField
 
+# Row ids are 64-bit (DEFAULT_AUTO_FIELD): a larger one names no row.
+MAX_ROW_ID = 2**63 - 1
+
+
+def path_id(raw: str) -> int:
+    """The row id in the URL (a task's, a list's, a subscription's…); one that can't
+    name a row is a 404 like a missing one."""
+    # The length bound comes first: int() refuses a string of over 4,300 digits.
+    if len(raw) > len(str(MAX_ROW_ID)) or not raw.isascii() or not raw.isdigit():
+        raise NotFound()
+    row_id = int(raw)
+    if not 0 < row_id <= MAX_ROW_ID:
+        raise NotFound()
+    return row_id
+
 
 class OwnerViewSet(RateLimitedViewMixin, viewsets.ViewSet):
     """A resource of the caller's own: a valid token whose `sub` is the URL's user."""
@@ -162,13 +177,6 @@ LOCATION_HEADER = OpenApiParameter(
 )
 
 
-def _subscription_id(raw: str) -> int:
-    """The id in the URL; one that can't name a subscription is a 404 like a missing one."""
-    if len(raw) > 18 or not raw.isascii() or not raw.isdigit() or int(raw) == 0:
-        raise NotFound()
-    return int(raw)
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="List the user's push subscriptions",
@@ -235,7 +243,7 @@ class PushSubscriptionViewSet(OwnerViewSet):
         )
 
     def destroy(self, request: Request, user_id: str, pk: str) -> Response:
-        subscription_id = _subscription_id(pk)
+        subscription_id = path_id(pk)
         if not push_subscription_delete(user_id=self.owner_id, subscription_id=subscription_id):
             raise NotFound()
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -20,12 +20,11 @@ from rest_framework.views import APIView
 
 from accounts.authentication import BetterAuthJWTAuthentication
 from accounts.ratelimit import RateLimitedViewMixin
-from accounts.views import OwnerViewSet
+from accounts.views import OwnerViewSet, path_id
 from agents import MCP_PATH, mcp, views_schema
 from agents.exceptions import ChatModelFailed
 from agents.selectors import conversation_page, message_page, owned_conversation
 from agents.serializers import (
-    MAX_ID,
     ChatAnswerSerializer,
     conversation_json,
     message_json,
@@ -149,17 +148,6 @@ class ChatViewSet(OwnerViewSet):
         return response
 
 
-def _conversation_id(raw: str) -> int:
-    """The id in the URL; one that can't name a conversation is a 404 like a missing one."""
-    # The length bound comes first: int() refuses a string of over 4,300 digits.
-    if len(raw) > len(str(MAX_ID)) or not raw.isascii() or not raw.isdigit():
-        raise NotFound()
-    conversation_id = int(raw)
-    if not 0 < conversation_id <= MAX_ID:
-        raise NotFound()
-    return conversation_id
-
-
 class ConversationViewSet(OwnerViewSet):
     """The caller's conversations with the agent. Another user's answers 404, like a
     missing one."""
@@ -175,15 +163,13 @@ class ConversationViewSet(OwnerViewSet):
     @views_schema.CONVERSATIONS_MESSAGES
     def messages(self, request: Request, user_id: str, pk: str) -> Response:
         query = parse_page_query(request.query_params.dict())
-        conversation = owned_conversation(
-            user_id=self.owner_id, conversation_id=_conversation_id(pk)
-        )
+        conversation = owned_conversation(user_id=self.owner_id, conversation_id=path_id(pk))
         page = message_page(conversation=conversation, query=query)
         body = [message_json(message) for message in page.items]
         return Response(body, headers=page.headers(request))
 
     @views_schema.CONVERSATIONS_DESTROY
     def destroy(self, request: Request, user_id: str, pk: str) -> Response:
-        if not conversation_delete(user_id=self.owner_id, conversation_id=_conversation_id(pk)):
+        if not conversation_delete(user_id=self.owner_id, conversation_id=path_id(pk)):
             raise NotFound()
         return Response(status=status.HTTP_204_NO_CONTENT)

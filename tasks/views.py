@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import user_time_zone
-from accounts.views import OwnerViewSet
+from accounts.views import OwnerViewSet, path_id
 from tasks import queries, views_schema
 from tasks.bulk import bulk_apply
 from tasks.changes import changes_since
@@ -24,7 +24,7 @@ from tasks.filters import (
     parse_trash_query,
 )
 from tasks.idempotency import idempotent
-from tasks.models import MAX_TASK_ID, Notification
+from tasks.models import Notification
 from tasks.pagination import paginate, paginate_notifications
 from tasks.preconditions import answer_read, etag, if_match_versions, refuse_write
 from tasks.serializers import (
@@ -43,19 +43,6 @@ from tasks.serializers import (
     validate_move,
     validate_task,
 )
-
-
-def _path_id(raw: str) -> int:
-    """The id in the URL (a task's, a notification's); one that can't name a row (ids
-    are 64-bit) is a 404 like a missing one."""
-    # The length bound comes first: int() refuses a string of over 4,300 digits.
-    if len(raw) > len(str(MAX_TASK_ID)) or not raw.isascii() or not raw.isdigit():
-        raise NotFound()
-    row_id = int(raw)
-    if not 0 < row_id <= MAX_TASK_ID:
-        raise NotFound()
-    return row_id
-
 
 NOT_A_SIBLING = "Name a task in the same list, under the same parent: positions order siblings."
 
@@ -95,7 +82,7 @@ class TaskViewSet(OwnerViewSet):
         )
 
     def retrieve(self, request: Request, user_id: str, pk: str) -> Response:
-        task = queries.task_get(user_id=self.owner_id, task_id=_path_id(pk))
+        task = queries.task_get(user_id=self.owner_id, task_id=path_id(pk))
         if task is None:
             raise NotFound()
         return answer_read(request, task["version"], lambda: task_json(task))
@@ -107,7 +94,7 @@ class TaskViewSet(OwnerViewSet):
         return self._write(pk, request, partial=True)
 
     def _write(self, pk: str, request: Request, *, partial: bool) -> Response:
-        task_id = _path_id(pk)
+        task_id = path_id(pk)
         fields = validate_task(request.data, partial=partial)
         versions = if_match_versions(request)
         task = queries.task_update(
@@ -116,7 +103,7 @@ class TaskViewSet(OwnerViewSet):
         return self._found(task, task_id=task_id, versions=versions)
 
     def destroy(self, request: Request, user_id: str, pk: str) -> Response:
-        task_id = _path_id(pk)
+        task_id = path_id(pk)
         versions = if_match_versions(request)
         if queries.task_trash(user_id=self.owner_id, task_id=task_id, versions=versions) is None:
             self._refuse(task_id, versions=versions)
@@ -124,7 +111,7 @@ class TaskViewSet(OwnerViewSet):
 
     @action(detail=True, methods=["patch"], url_path="complete")
     def complete(self, request: Request, user_id: str, pk: str) -> Response:
-        task_id = _path_id(pk)
+        task_id = path_id(pk)
         completed = validate_completion(request.data)
         versions = if_match_versions(request)
         task = queries.task_set_completed(
@@ -134,7 +121,7 @@ class TaskViewSet(OwnerViewSet):
 
     @action(detail=True, methods=["get"], url_path="completions")
     def completions(self, request: Request, user_id: str, pk: str) -> Response:
-        completions = queries.task_completions(user_id=self.owner_id, task_id=_path_id(pk))
+        completions = queries.task_completions(user_id=self.owner_id, task_id=path_id(pk))
         if completions is None:
             raise NotFound()
         return Response([completion_json(completion) for completion in completions])
@@ -155,7 +142,7 @@ class TaskViewSet(OwnerViewSet):
 
     @action(detail=True, methods=["post"], url_path="move")
     def move(self, request: Request, user_id: str, pk: str) -> Response:
-        task_id = _path_id(pk)
+        task_id = path_id(pk)
         move = validate_move(request.data)
         if task_id in (move.get("before"), move.get("after")):
             raise ValidationError({key: ["Name a task other than the one moved."] for key in move})
@@ -217,7 +204,7 @@ class ListViewSet(OwnerViewSet):
         )
 
     def retrieve(self, request: Request, user_id: str, pk: str) -> Response:
-        found = queries.list_get(user_id=self.owner_id, list_id=_path_id(pk))
+        found = queries.list_get(user_id=self.owner_id, list_id=path_id(pk))
         if found is None:
             raise NotFound()
         return answer_read(request, found.version, lambda: list_json(found))
@@ -229,7 +216,7 @@ class ListViewSet(OwnerViewSet):
         return self._write(pk, request, partial=True)
 
     def _write(self, pk: str, request: Request, *, partial: bool) -> Response:
-        list_id = _path_id(pk)
+        list_id = path_id(pk)
         fields = validate_list(request.data, partial=partial)
         versions = if_match_versions(request)
         written = queries.list_update(
@@ -238,7 +225,7 @@ class ListViewSet(OwnerViewSet):
         return self._found(written, list_id=list_id, versions=versions)
 
     def destroy(self, request: Request, user_id: str, pk: str) -> Response:
-        list_id = _path_id(pk)
+        list_id = path_id(pk)
         query = parse_list_delete_query(request.query_params.dict())
         versions = if_match_versions(request)
         deleted = queries.list_delete(
@@ -254,7 +241,7 @@ class ListViewSet(OwnerViewSet):
 
     @action(detail=True, methods=["post"], url_path="move")
     def move(self, request: Request, user_id: str, pk: str) -> Response:
-        list_id = _path_id(pk)
+        list_id = path_id(pk)
         move = validate_move(request.data)
         if list_id in (move.get("before"), move.get("after")):
             raise ValidationError({key: ["Name a list other than the one moved."] for key in move})
@@ -304,13 +291,13 @@ class TrashViewSet(OwnerViewSet):
 
     @views_schema.TRASH_DESTROY
     def destroy(self, request: Request, user_id: str, pk: str) -> Response:
-        if not queries.task_purge(user_id=self.owner_id, task_id=_path_id(pk)):
+        if not queries.task_purge(user_id=self.owner_id, task_id=path_id(pk)):
             raise NotFound()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @views_schema.TRASH_RESTORE
     def restore(self, request: Request, user_id: str, pk: str) -> Response:
-        task = queries.task_restore(user_id=self.owner_id, task_id=_path_id(pk))
+        task = queries.task_restore(user_id=self.owner_id, task_id=path_id(pk))
         if task is None:
             raise NotFound()
         return Response(task_json(task), headers={"ETag": etag(task["version"])})
@@ -357,7 +344,7 @@ class NotificationViewSet(OwnerViewSet):
 
     @views_schema.NOTIFICATIONS_READ
     def read(self, request: Request, user_id: str, pk: str) -> Response:
-        notification = Notification.objects.filter(id=_path_id(pk), user_id=self.owner_id).first()
+        notification = Notification.objects.filter(id=path_id(pk), user_id=self.owner_id).first()
         if notification is None:
             raise NotFound()
         if not notification.read:
