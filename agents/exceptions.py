@@ -30,3 +30,16 @@ class ChatModelFailed(APIException):
             "to retry (tool calls already made are not made again)."
         )
         self.conversation_id = conversation_id
+
+
+class ChatBusy(APIException):
+    """This web process is answering CHAT_MAX_CONCURRENT messages already: 503 with
+    `Retry-After`; nothing was stored."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = (
+        "The agent is answering as many messages as it can right now; send yours again "
+        "in a few seconds."
+    )
+    problem_type = "urn:todo-api:problem:chat-busy"
+    wait = 5

@@ -7,6 +7,9 @@ a model's failure nor a process's end loses what was said or done: a retry in th
 conversation shows the model the calls already made, and it does not make them again.
 """
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -16,7 +19,7 @@ from rest_framework.exceptions import NotFound
 
 from accounts.selectors import user_time_zone
 from agents import chat
-from agents.exceptions import ChatModelFailed, ChatNotConfigured
+from agents.exceptions import ChatBusy, ChatModelFailed, ChatNotConfigured
 from agents.models import Conversation, Message
 from agents.selectors import owned_conversation, recent_messages
 
@@ -34,10 +37,40 @@ class ChatTurn:
 
 def chat_send(*, user_id: str, text: str, conversation_id: int | None) -> ChatTurn:
     """Post `text` as the user in their conversation `conversation_id` (a new one if
-    None) and answer it. Raise ChatNotConfigured (nothing stored) without a model,
-    NotFound for a conversation not theirs, ChatModelFailed if the model fails."""
+    None) and answer it. Raise ChatNotConfigured without a model or ChatBusy at
+    CHAT_MAX_CONCURRENT (nothing stored), NotFound for a conversation not theirs,
+    ChatModelFailed if the model fails."""
     if not chat.configured():
         raise ChatNotConfigured()
+    with _answering.slot():
+        return _chat_answer(user_id=user_id, text=text, conversation_id=conversation_id)
+
+
+class _Slots:
+    """The messages this process is answering, at most CHAT_MAX_CONCURRENT."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._taken = 0
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one slot while the block runs; raise ChatBusy if none is free."""
+        with self._lock:
+            if self._taken >= settings.CHAT_MAX_CONCURRENT:
+                raise ChatBusy()
+            self._taken += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._taken -= 1
+
+
+_answering = _Slots()
+
+
+def _chat_answer(*, user_id: str, text: str, conversation_id: int | None) -> ChatTurn:
     conversation, _ = _message_add(user_id=user_id, text=text, conversation_id=conversation_id)
     history = recent_messages(
         conversation=conversation, count=settings.CHAT_HISTORY_MESSAGES + 1

@@ -36,8 +36,10 @@ CHAT = extend_schema(
     "`CHAT_TIMEOUT_SECONDS` in all). Without `conversation_id` a new conversation "
     "starts; the agent sees its last `CHAT_HISTORY_MESSAGES` messages. A "
     "`conversation_id` that names none of yours is a 404. 503 (`chat-not-configured`) "
-    "when the server has no model; 502 (`chat-model-failed`) when the model fails: "
-    "your message is kept, with the tool calls made, in the problem's `conversation_id`: "
+    "when the server has no model, or (`chat-busy`, with `Retry-After`) when it is "
+    "answering `CHAT_MAX_CONCURRENT` messages already; 502 (`chat-model-failed`) when "
+    "the model fails: your message is kept, with the tool calls made, in the problem's "
+    "`conversation_id`: "
     "send it again there and those calls are not made again.",
     parameters=[USER_ID_PARAMETER],
     request=ChatSerializer,

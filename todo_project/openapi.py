@@ -103,7 +103,8 @@ ERRORS = {
     ),
     503: (
         "Better Auth's keys can't be fetched to verify the token; retry later. For the "
-        "chat, also: the server has no model (`chat-not-configured`).",
+        "chat, also: the server has no model (`chat-not-configured`), or is answering as "
+        "many messages as it may (`chat-busy`).",
         problem(503, "The sign-in service's keys can't be fetched right now; try again shortly."),
     ),
 }

@@ -500,6 +500,10 @@ CHAT_MAX_TOOL_CALLS = env.int("CHAT_MAX_TOOL_CALLS", default=8)
 CHAT_TIMEOUT_SECONDS = env.float("CHAT_TIMEOUT_SECONDS", default=60.0)
 # The last messages of a conversation the model sees.
 CHAT_HISTORY_MESSAGES = env.int("CHAT_HISTORY_MESSAGES", default=20)
+# Messages one web process answers at once. Each holds one of its GUNICORN_THREADS
+# for as long as the model takes (up to CHAT_TIMEOUT_SECONDS), so a slow provider
+# must not take them all: a chat beyond this is a 503 to retry, and the API goes on.
+CHAT_MAX_CONCURRENT = env.int("CHAT_MAX_CONCURRENT", default=2)
 
 # --- Logging --------------------------------------------------------------------
 # One JSON object per line (LOG_FORMAT=plain for people); each carries the request

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from agents import services
 from agents.chat import LIMIT_ANSWER
 from agents.models import Conversation, Message
 from agents.tools import TOOLS
@@ -226,6 +227,30 @@ def test_a_chat_without_a_model_name_answers_503(
 
     assert chat(api, "Hello").status_code == 503
     assert model.requests == []
+
+
+def test_a_chat_beyond_chat_max_concurrent_is_a_503_to_retry_that_stores_nothing(
+    model: ChatModel, api: APIClient, settings: Any
+) -> None:
+    settings.CHAT_MAX_CONCURRENT = 1
+    with services._answering.slot():  # a message this process is answering meanwhile
+        response = chat(api, "Hello")
+
+    assert response.status_code == 503
+    assert response.json()["type"].endswith("chat-busy")
+    assert response["Retry-After"] == "5"
+    assert not Conversation.objects.exists()
+    assert model.requests == []
+
+
+def test_a_slot_is_given_back_when_the_model_fails(
+    model: ChatModel, api: APIClient, settings: Any
+) -> None:
+    settings.CHAT_MAX_CONCURRENT = 1
+    model.fail().say("Back.")
+
+    assert chat(api, "Hello").status_code == 502
+    assert answered(api, "Hello again")["response"] == "Back."
 
 
 @pytest.mark.parametrize(
