@@ -1,6 +1,6 @@
 """What the agents' routes cost beside the REST API's: MCP tool calls, and the chat route.
 
-    .venv/bin/python bench/agent_routes.py                  # 5 rounds, 5 s per measurement
+    .venv/bin/python bench/agent_routes.py                  # 5 rounds; 5 s a run, 10 s in (b)
     .venv/bin/python bench/agent_routes.py --rounds 9 --duration 8
     .venv/bin/python bench/agent_routes.py --parts mcp      # (a) alone; --parts chat: (b)
 
@@ -101,6 +101,9 @@ def options() -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=5, help="measured seconds per run")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured seconds before each")
     parser.add_argument("--connections", type=int, default=16, help="for (a)")
+    parser.add_argument(
+        "--chat-duration", type=int, default=10, help="measured seconds per run of (b)"
+    )
     parser.add_argument("--parts", default="mcp,chat", help="mcp: (a), chat: (b)")
     parser.add_argument("--users", type=int, default=4)
     parser.add_argument("--tasks-per-user", type=int, default=1000)
@@ -207,20 +210,20 @@ class Bench:
         )
         return result
 
-    def measure(self, scenario: str, connections: int) -> dict[str, Any]:
+    def measure(self, scenario: str, connections: int, seconds: int) -> dict[str, Any]:
         if self.args.warmup:
             self.wrk(scenario, self.args.warmup, connections)
-        return self.wrk(scenario, self.args.duration, connections)
+        return self.wrk(scenario, seconds, connections)
 
     def rounds(
-        self, names: list[str], connections: int, show: Callable[[Round], str]
+        self, names: list[str], connections: int, seconds: int, show: Callable[[Round], str]
     ) -> list[Round]:
-        """`names` measured in turn for --rounds rounds, the order reversed every other
-        round; `show(round)` is printed after each."""
+        """`names` measured in turn, `seconds` each, for --rounds rounds, the order
+        reversed every other round; `show(round)` is printed after each."""
         found = []
         for index in range(self.args.rounds):
             order = names if index % 2 == 0 else names[::-1]
-            measured = {name: self.measure(name, connections) for name in order}
+            measured = {name: self.measure(name, connections, seconds) for name in order}
             print(f"  round {index + 1}: {show(measured)}", flush=True)
             found.append(measured)
         return found
@@ -237,7 +240,9 @@ def mcp_part(bench: Bench) -> bool:
             ratio = a["req_s"] / b["req_s"]
             return f"{rest} {a['req_s']:.0f} req/s, {mcp} {b['req_s']:.0f} req/s, ratio {ratio:.2f}"
 
-        results[name] = (rest, mcp, bench.rounds([rest, mcp], bench.args.connections, show))
+        args = bench.args
+        rounds = bench.rounds([rest, mcp], args.connections, args.duration, show)
+        results[name] = (rest, mcp, rounds)
     print()
     print("(a) MCP tool call vs the REST request: cost ratio = REST req/s / MCP req/s")
     print(
@@ -286,7 +291,7 @@ def chat_part(bench: Bench) -> bool:
     def show(measured: Round) -> str:
         return ", ".join(f"{name} {measured[name]['mean_ms']:.2f}" for name in CHAT_SCENARIOS)
 
-    rounds = bench.rounds(CHAT_SCENARIOS, 1, show)
+    rounds = bench.rounds(CHAT_SCENARIOS, 1, bench.args.chat_duration, show)
     print()
     print("(b) the chat route, 1 connection: mean latency per request, ms")
     print(f"{'scenario':<12} {'median ms':>10}  per round")
