@@ -4,17 +4,15 @@ answers.
 
 The SDK is asyncio; Django's views and database connections are not. So the view
 (agents.views.McpView) authenticates, rate-limits and size-limits the request as every
-REST view does, then `exchange` hands it to the SDK, which runs on one event loop
-thread per process. A tool call comes back to the waiting request thread to run: it
-uses that thread's database connection, as any request does, and no thread or
-connection is added per call.
+REST view does, then `exchange` hands it to the SDK on an event loop of the request
+thread's own. The loop runs only while the SDK works: when a tool is called the loop
+pauses, the tool runs on the thread as plain synchronous code (Django refuses the ORM
+while a loop runs), and the loop goes on with its result. So a call uses the thread's
+own database connection, as any request does, and nothing crosses threads.
 """
 
 import asyncio
-import concurrent.futures
 import logging
-import os
-import queue
 import threading
 from collections.abc import Callable, MutableMapping
 from typing import Any
@@ -26,59 +24,76 @@ from mcp.server.lowlevel import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
-from agents.tools import TOOLS, ToolRefused, call_tool
+from agents.tools import TOOLS, ToolRefused, call_tool_json
 
 logger = logging.getLogger(__name__)
 
 Headers = list[tuple[bytes, bytes]]
 # What the HTTP exchange answers: status, headers, body.
 Answer = tuple[int, Headers, bytes]
-# A request thread waits no longer than this for the SDK's answer (its tool calls
-# excepted: they run on the thread itself); only a bug in the loop could take it.
-EXCHANGE_TIMEOUT_SECONDS = 30
 
 
-class RequestThread:
-    """The request thread waiting for its exchange with the SDK, and the work it does
-    for it meanwhile: the tool calls of that exchange."""
+class ThreadLoop:
+    """A request thread's event loop for the SDK, with the SDK's session manager
+    running in it, and the synchronous calls its handlers are waiting for."""
 
-    def __init__(self, owner_id: str, loop: asyncio.AbstractEventLoop) -> None:
-        self.owner_id = owner_id
-        self.loop = loop
-        self.calls: queue.SimpleQueue[tuple[Callable[[], Any], asyncio.Future[Any]] | None]
-        self.calls = queue.SimpleQueue()
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.manager = StreamableHTTPSessionManager(
+            app=SERVER,
+            json_response=True,
+            stateless=True,
+            # Django checks the Host (ALLOWED_HOSTS) and the Origin (CORS) before this.
+            security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+        self.waiting: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
+        running = self.loop.create_future()
+
+        async def run_manager() -> None:
+            async with self.manager.run():
+                running.set_result(None)
+                await asyncio.Event().wait()  # for the thread's life
+
+        self.loop.create_task(run_manager())
+        self.loop.run_until_complete(running)
 
     async def run(self, call: Callable[[], Any]) -> Any:
-        """On the loop: `call()` run on the request thread, its result or its error."""
+        """In the loop: `call()`'s result (or error), the loop paused while it runs."""
         settled = self.loop.create_future()
-        self.calls.put((call, settled))
+        self.waiting.append((call, settled))
+        self.loop.stop()  # after this round of callbacks: `drive` runs the call
         return await settled
 
-    def serve_until(self, exchange: concurrent.futures.Future[Answer]) -> Answer:
-        """On the request thread: run the calls that come until `exchange` is done."""
-        exchange.add_done_callback(lambda _: self.calls.put(None))
-        while (work := self.calls.get(timeout=EXCHANGE_TIMEOUT_SECONDS)) is not None:
-            call, settled = work
-            try:
-                result = call()
-            except Exception as error:  # handed to the awaiting coroutine, which decides
-                self.loop.call_soon_threadsafe(_settle, settled, None, error)
-            else:
-                self.loop.call_soon_threadsafe(_settle, settled, result, None)
-        return exchange.result(timeout=EXCHANGE_TIMEOUT_SECONDS)
+    def drive(self, work: Any) -> Any:
+        """Run the coroutine `work` to its end: the loop while it can go on, each call
+        it waits for on this thread with the loop stopped."""
+        task = self.loop.create_task(work)
+        task.add_done_callback(lambda _: self.loop.stop())
+        while True:
+            self.loop.run_forever()
+            if task.done():
+                return task.result()
+            while self.waiting:
+                call, settled = self.waiting.pop(0)
+                try:
+                    settled.set_result(call())
+                except Exception as error:  # for the awaiting handler to decide on
+                    settled.set_exception(error)
 
 
-def _settle(future: asyncio.Future[Any], result: Any, error: Exception | None) -> None:
-    if future.done():  # cancelled meanwhile
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
+_threads = threading.local()
 
 
-# Where a handler finds the request thread of its exchange: the ASGI scope, which the
-# SDK hands each handler with the request (`ctx.request`).
+def _thread_loop() -> ThreadLoop:
+    """This thread's ThreadLoop, made at its first exchange."""
+    if not hasattr(_threads, "loop"):
+        _threads.loop = ThreadLoop()
+    thread_loop: ThreadLoop = _threads.loop
+    return thread_loop
+
+
+# Where a handler finds its exchange's caller (their id, and the ThreadLoop to run the
+# tool on): the ASGI scope, which the SDK hands each handler (`ctx.request`).
 CALLER = "todo.caller"
 
 TOOL_LIST = types.ListToolsResult(
@@ -110,10 +125,10 @@ async def _call_tool(
     ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
 ) -> types.CallToolResult:
     assert ctx.request is not None  # the HTTP transport always hands it
-    caller: RequestThread = ctx.request.scope[CALLER]
+    owner_id, thread_loop = ctx.request.scope[CALLER]
     arguments = params.arguments or {}
     try:
-        result = await caller.run(lambda: call_tool(caller.owner_id, params.name, arguments))
+        text = await thread_loop.run(lambda: call_tool_json(owner_id, params.name, arguments))
     except ToolRefused as refusal:
         return _tool_error(str(refusal))
     except Exception:
@@ -121,8 +136,9 @@ async def _call_tool(
         # a JSON-RPC internal error with the exception's words.
         logger.exception("tool %s failed", params.name)
         return _tool_error("Internal Server Error: the tool failed; the error has been logged.")
-    text = orjson.dumps(result).decode()
-    return types.CallToolResult(content=[types.TextContent(text=text)], structured_content=result)
+    return types.CallToolResult(
+        content=[types.TextContent(text=text.decode())], structured_content=orjson.loads(text)
+    )
 
 
 def _tool_error(text: str) -> types.CallToolResult:
@@ -141,64 +157,24 @@ SERVER: Server[Any] = Server(
     on_list_tools=_list_tools,
     on_call_tool=_call_tool,
 )
-
-
-class _SdkLoop:
-    """The process's one event loop thread for the SDK, started at the first exchange
-    (in each web process: a fork carries no threads)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pid: int | None = None
-        self.loop: asyncio.AbstractEventLoop
-        self.manager: StreamableHTTPSessionManager
-
-    def ready(self) -> "_SdkLoop":
-        with self._lock:
-            if self._pid != os.getpid():
-                self._start()
-                self._pid = os.getpid()
-        return self
-
-    def _start(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.manager = StreamableHTTPSessionManager(
-            app=SERVER,
-            json_response=True,
-            stateless=True,
-            # Django checks the Host (ALLOWED_HOSTS) and the Origin (CORS) before this.
-            security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-        )
-        threading.Thread(target=self.loop.run_forever, name="mcp", daemon=True).start()
-        running = threading.Event()
-
-        async def run_manager() -> None:
-            async with self.manager.run():
-                running.set()
-                await asyncio.Event().wait()
-
-        asyncio.run_coroutine_threadsafe(run_manager(), self.loop)
-        running.wait(timeout=EXCHANGE_TIMEOUT_SECONDS)
-
-
-_sdk = _SdkLoop()
+# The SDK's one default middleware makes an OpenTelemetry span of each message, work
+# on every call; the service exports no spans (its request log and /metrics cover
+# /mcp). The SDK documents dropping it as the way to opt out.
+SERVER.middleware.clear()
 
 
 def exchange(owner_id: str, scope: dict[str, Any], body: bytes) -> Answer:
     """One HTTP request to the MCP server, as `owner_id`: the SDK's answer. `scope` is
     the request's ASGI scope; `body` its whole body."""
-    sdk = _sdk.ready()
-    caller = RequestThread(owner_id, sdk.loop)
-    answered = asyncio.run_coroutine_threadsafe(
-        _exchange(sdk.manager, caller, scope, body), sdk.loop
-    )
-    return caller.serve_until(answered)
+    thread_loop = _thread_loop()
+    scope = {**scope, CALLER: (owner_id, thread_loop)}
+    answer: Answer = thread_loop.drive(_exchange(thread_loop.manager, scope, body))
+    return answer
 
 
 async def _exchange(
-    manager: StreamableHTTPSessionManager, caller: RequestThread, scope: dict[str, Any], body: bytes
+    manager: StreamableHTTPSessionManager, scope: dict[str, Any], body: bytes
 ) -> Answer:
-    scope = {**scope, CALLER: caller}
     start: dict[str, Any] = {}
     chunks: list[bytes] = []
     delivered = asyncio.Event()

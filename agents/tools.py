@@ -54,9 +54,17 @@ class Tool:
 
 
 def call_tool(owner_id: str, name: str, arguments: Any) -> Result:
-    """Run the tool `name` as `owner_id`; its result as JSON values (date-times as the
-    REST API writes them). Raise ToolRefused for an unknown tool, arguments that are not
-    an object, a `user_id` that is not the caller's, or anything the REST API refuses."""
+    """Run the tool `name` as `owner_id`; its result as JSON values. Raise ToolRefused
+    as `call_tool_json` says."""
+    result: Result = orjson.loads(call_tool_json(owner_id, name, arguments))
+    return result
+
+
+def call_tool_json(owner_id: str, name: str, arguments: Any) -> bytes:
+    """Run the tool `name` as `owner_id`; its result as JSON, written as the REST API's
+    renderer writes it (date-times in UTC with a `Z`). Raise ToolRefused for an unknown
+    tool, arguments that are not an object, a `user_id` that is not the caller's, or
+    anything the REST API refuses."""
     tool = TOOLS.get(name)
     if tool is None:
         raise ToolRefused(f"No tool is named {name!r}; the tools are {', '.join(TOOLS)}.")
@@ -72,9 +80,7 @@ def call_tool(owner_id: str, name: str, arguments: Any) -> Result:
     except (APIException, OperationalError, InterfaceError) as refusal:
         title = "Not Found" if getattr(refusal, "detail", None) in NOT_YOURS else None
         raise ToolRefused(_problem_text(refusal, title)) from None
-    # orjson, as the REST API's renderer writes them: date-times in UTC with a `Z`.
-    answer: Result = orjson.loads(orjson.dumps(result, default=str, option=orjson.OPT_UTC_Z))
-    return answer
+    return orjson.dumps(result, default=str, option=orjson.OPT_UTC_Z)
 
 
 def _problem_text(refusal: Exception, title: str | None = None) -> str:
