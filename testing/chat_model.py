@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from testing.live import serving
+
 COMPLETIONS_PATH = "/v1/chat/completions"
 
 
@@ -123,6 +125,9 @@ def running_chat_model(host: str = "127.0.0.1") -> Iterator[ChatModel]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # The head and the body go out in two writes: with Nagle's algorithm on, the
+        # body would wait for the client's delayed ACK (40 ms) on every answer.
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -142,11 +147,8 @@ def running_chat_model(host: str = "127.0.0.1") -> Iterator[ChatModel]:
             pass
 
     server.RequestHandlerClass = Handler
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield model
-    finally:
-        model.stopping.set()
-        server.shutdown()
-        server.server_close()
+    with serving(server):
+        try:
+            yield model
+        finally:
+            model.stopping.set()  # a hanging answer ends, so the server can stop

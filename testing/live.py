@@ -6,9 +6,11 @@ import os
 import secrets
 import shutil
 import socket
+import socketserver
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -179,3 +181,16 @@ def fetch_json(url: str, token: str | None = None, **options: Any) -> tuple[int,
     """`fetch`, with the body parsed as JSON (None when empty)."""
     status, _, raw = fetch(url, token, **options)
     return status, json.loads(raw) if raw else None
+
+
+@contextmanager
+def serving(server: socketserver.BaseServer) -> Iterator[None]:
+    """Run `server` (a test's stand-in for a service, on loopback) in a thread for the
+    block; shut it down and close its socket after."""
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()

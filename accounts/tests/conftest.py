@@ -1,7 +1,6 @@
 """A stand-in Better Auth JWKS endpoint on loopback, serving real public keys."""
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -11,6 +10,8 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from testing.live import serving
 
 # Each algorithm Better Auth offers, with a fresh private key of the fitting type.
 PRIVATE_KEYS: dict[str, Callable[[], Any]] = {
@@ -95,10 +96,7 @@ def better_auth(settings: Any) -> Iterator[FakeBetterAuth]:
             pass
 
     server.RequestHandlerClass = Handler
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
     settings.BETTER_AUTH_JWKS_URL = fake.jwks_url
     settings.JWT_ISSUER = settings.JWT_AUDIENCE = fake.url
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with serving(server):
+        yield fake
