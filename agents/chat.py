@@ -14,6 +14,7 @@ holds tool calls and results, which some providers refuse without a declared too
 an answer saying what was done (and what is left) serves the user better than an error.
 """
 
+import functools
 import logging
 import secrets
 import time
@@ -98,25 +99,33 @@ def answer(
     for message in history:
         messages += replayed(message)
     made: list[ToolCall] = []
-    with openai.OpenAI(
-        base_url=settings.CHAT_API_BASE_URL,
-        api_key=settings.CHAT_API_KEY or "unused",  # a local model needs none
+    client = _client(settings.CHAT_API_BASE_URL, settings.CHAT_API_KEY)
+    while len(made) < limit:
+        reply = _ask(client, messages, deadline)
+        if not reply.tool_calls:
+            return reply.content
+        # A batch over the limit is cut short: the model is told so next.
+        asked = _numbered(reply.tool_calls[: limit - len(made)], made)
+        messages.append(_assistant_calls(asked))
+        for call in asked:
+            made.append(_run(owner_id, call))
+            record(list(made))
+            messages.append(_tool_message(made[-1]))
+    messages.append({"role": "system", "content": LIMIT_NOTE.format(limit=limit)})
+    reply = _ask(client, messages, deadline, final=True)
+    return reply.content or LIMIT_ANSWER.format(limit=limit)
+
+
+@functools.lru_cache(maxsize=4)
+def _client(base_url: str, api_key: str) -> openai.OpenAI:
+    """The process's client of the model's provider, made once: making one costs about
+    20 ms (an SSL context), and it keeps its connections for the next message. Each
+    call sets its own timeout."""
+    return openai.OpenAI(
+        base_url=base_url,
+        api_key=api_key or "unused",  # a local model needs none
         max_retries=0,  # a retry is the user's, who sees the 502 and the calls made
-    ) as client:
-        while len(made) < limit:
-            reply = _ask(client, messages, deadline)
-            if not reply.tool_calls:
-                return reply.content
-            # A batch over the limit is cut short: the model is told so next.
-            asked = _numbered(reply.tool_calls[: limit - len(made)], made)
-            messages.append(_assistant_calls(asked))
-            for call in asked:
-                made.append(_run(owner_id, call))
-                record(list(made))
-                messages.append(_tool_message(made[-1]))
-        messages.append({"role": "system", "content": LIMIT_NOTE.format(limit=limit)})
-        reply = _ask(client, messages, deadline, final=True)
-        return reply.content or LIMIT_ANSWER.format(limit=limit)
+    )
 
 
 def _ask(

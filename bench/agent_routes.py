@@ -62,7 +62,6 @@ testing/chat_model.py; without them (b) is skipped.
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -77,12 +76,10 @@ from run import BODY, Service
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "bench" / "agent_routes.lua"
-PROTOCOL_VERSION = "2025-06-18"
-MCP_HEADERS = {
-    "Content-Type": "application/json",
-    "Accept": "application/json, text/event-stream",
-    "MCP-Protocol-Version": PROTOCOL_VERSION,
-}
+# The newest protocol the SDK speaks, which its own Client uses by default (one request,
+# no handshake, its version in every request); `--protocol 2025-06-18` measures the
+# older transport, which clients of that version (the Inspector, Claude) use.
+NEWEST_PROTOCOL = "2026-07-28"
 # (a): a name, then the REST scenario and the MCP scenario.
 PAIRS = [("list", "rest-list", "mcp-list"), ("create", "rest-create", "mcp-create")]
 # (b): the scenarios measured in each round, at one connection.
@@ -105,6 +102,7 @@ def options() -> argparse.Namespace:
         "--chat-duration", type=int, default=10, help="measured seconds per run of (b)"
     )
     parser.add_argument("--parts", default="mcp,chat", help="mcp: (a), chat: (b)")
+    parser.add_argument("--protocol", default=NEWEST_PROTOCOL, help="the MCP clients' version")
     parser.add_argument("--users", type=int, default=4)
     parser.add_argument("--tasks-per-user", type=int, default=1000)
     parser.add_argument("--server-cpus", default="0")
@@ -115,12 +113,26 @@ def options() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def tool_call(name: str, arguments: dict[str, Any]) -> str:
-    call = {"name": name, "arguments": arguments}
-    return json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": call})
+def tool_call(name: str, arguments: dict[str, Any], protocol: str) -> dict[str, Any]:
+    """A tools/call scenario's headers and body, as a client of `protocol` sends them."""
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": protocol,
+    }
+    call: dict[str, Any] = {"name": name, "arguments": arguments}
+    if protocol >= NEWEST_PROTOCOL:  # the version rides in every request, with the method
+        headers |= {"Mcp-Method": "tools/call", "Mcp-Name": name}
+        call["_meta"] = {
+            "io.modelcontextprotocol/protocolVersion": protocol,
+            "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"},
+            "io.modelcontextprotocol/clientCapabilities": {},
+        }
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": call}
+    return {"headers": headers, "body": json.dumps(body)}
 
 
-def scenarios(model_request: bytes) -> dict[str, dict[str, Any]]:
+def scenarios(model_request: bytes, protocol: str) -> dict[str, dict[str, Any]]:
     """Each scenario's request (the user's token is added to each) and the text its
     answer must hold, if any; `model_request` is the body `model` replays."""
     json_body = {"Content-Type": "application/json"}
@@ -130,8 +142,7 @@ def scenarios(model_request: bytes) -> dict[str, dict[str, Any]]:
         "mcp-list": {
             "method": "POST",
             "path": "/mcp",
-            "headers": MCP_HEADERS,
-            "body": tool_call("list_tasks", {"limit": 50}),
+            **tool_call("list_tasks", {"limit": 50}, protocol),
             "expect": tool_ok,
         },
         "rest-create": {
@@ -143,8 +154,7 @@ def scenarios(model_request: bytes) -> dict[str, dict[str, Any]]:
         "mcp-create": {
             "method": "POST",
             "path": "/mcp",
-            "headers": MCP_HEADERS,
-            "body": tool_call("add_task", BODY),
+            **tool_call("add_task", BODY, protocol),
             "expect": tool_ok,
         },
         "model": {
@@ -184,7 +194,8 @@ class Bench:
         self.model_url = model_url
 
     def write_data(self, tokens: list[str], model_request: bytes = b"") -> None:
-        data = {"users": [{"token": t} for t in tokens], "scenarios": scenarios(model_request)}
+        found = scenarios(model_request, self.args.protocol)
+        data = {"users": [{"token": t} for t in tokens], "scenarios": found}
         self.data.write_text(f"return {lua(data)}\n")
 
     def wrk(self, scenario: str, seconds: int, connections: int) -> dict[str, Any]:
@@ -332,9 +343,7 @@ def chat_model(cpus: str) -> Iterator[tuple[str, list[bytes]]]:
     from testing import chat_model as fake
     from testing.chat_model import ChatModel, Reply, completion, running_chat_model
 
-    # http.server writes an answer's head and body in two sends: without TCP_NODELAY,
-    # Nagle holds the body until the client's delayed ACK of the head, 40 ms a call.
-    fake.ThreadingHTTPServer = _NoDelayServer  # type: ignore[misc]
+    fake.ThreadingHTTPServer = _QuietServer  # type: ignore[misc]
 
     n_calls = {f"Add {n} tasks": ChatModel("").call(*[("add_task", BODY)] * n) for n in (1, 5)}
     calls = {text: model.script[0] for text, model in n_calls.items()}
@@ -391,15 +400,9 @@ def main() -> int:
     return 0 if valid else 3
 
 
-class _NoDelayServer(ThreadingHTTPServer):
-    def get_request(self) -> tuple[socket.socket, Any]:
-        connection, address = super().get_request()
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return connection, address
-
+class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
-        """Quiet for a client that hung up (the chat's model client closes after each
-        message); the default prints a traceback per connection."""
+        """Quiet for a client that hung up; the default prints a traceback each time."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
 
