@@ -37,6 +37,7 @@ run: setup-run
 	@echo "Token for user demo-user (1 hour):"
 	@$(BIN)/python manage.py issue_token demo-user --ttl 3600
 	@echo "Try:   curl -H \"Authorization: Bearer <token>\" http://127.0.0.1:$(PORT)/api/me/tasks"
+	@echo "MCP:   http://127.0.0.1:$(PORT)/mcp, with the token as a Bearer header (README: Agents)"
 	@echo "Worker: reminders, pushes and the daily trash purge run beside the server; Ctrl-C stops both."
 	@echo
 	SECURE_HTTPS=false LOG_FORMAT=$${LOG_FORMAT:-plain} HOST=127.0.0.1 PORT=$(PORT) \
