@@ -12,7 +12,6 @@ own database connection, as any request does, and nothing crosses threads.
 """
 
 import asyncio
-import logging
 import threading
 from collections.abc import Callable, MutableMapping
 from typing import Any
@@ -25,8 +24,6 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
 from agents.tools import TOOLS, ToolRefused, call_tool_json
-
-logger = logging.getLogger(__name__)
 
 Headers = list[tuple[bytes, bytes]]
 # What the HTTP exchange answers: status, headers, body.
@@ -43,7 +40,8 @@ class ThreadLoop:
             app=SERVER,
             json_response=True,
             stateless=True,
-            # Django checks the Host (ALLOWED_HOSTS) and the Origin (CORS) before this.
+            # Django checks the Host (ALLOWED_HOSTS) before this; the token is a header
+            # no browser adds by itself, so no other site's page can call as a user.
             security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
         self.waiting: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
@@ -54,8 +52,31 @@ class ThreadLoop:
                 running.set_result(None)
                 await asyncio.Event().wait()  # for the thread's life
 
-        self.loop.create_task(run_manager())
-        self.loop.run_until_complete(running)
+        self.managing = self.loop.create_task(run_manager())
+        # Whichever comes first: the manager running, or its failure (raised here).
+        self.loop.run_until_complete(
+            asyncio.wait([running, self.managing], return_when=asyncio.FIRST_COMPLETED)
+        )
+        if self.managing.done():
+            self.managing.result()
+
+    @property
+    def healthy(self) -> bool:
+        return not self.managing.done() and not self.loop.is_closed()
+
+    def close(self) -> None:
+        """Cancel what the loop still holds, and close it."""
+        pending = asyncio.all_tasks(self.loop)
+        for task in pending:
+            task.cancel()
+        try:
+            if pending:
+                ended = asyncio.gather(*pending, return_exceptions=True)
+                ended.add_done_callback(lambda _: self.loop.stop())
+                while not ended.done():  # a stop left over from `drive` may end a run early
+                    self.loop.run_forever()
+        finally:
+            self.loop.close()
 
     async def run(self, call: Callable[[], Any]) -> Any:
         """In the loop: `call()`'s result (or error), the loop paused while it runs."""
@@ -71,24 +92,27 @@ class ThreadLoop:
         task.add_done_callback(lambda _: self.loop.stop())
         while True:
             self.loop.run_forever()
-            if task.done():
-                return task.result()
             while self.waiting:
                 call, settled = self.waiting.pop(0)
+                if settled.done():  # its handler was cancelled: the call is not made
+                    continue
                 try:
                     settled.set_result(call())
                 except Exception as error:  # for the awaiting handler to decide on
                     settled.set_exception(error)
+            if task.done():
+                return task.result()
 
 
 _threads = threading.local()
 
 
 def _thread_loop() -> ThreadLoop:
-    """This thread's ThreadLoop, made at its first exchange."""
-    if not hasattr(_threads, "loop"):
-        _threads.loop = ThreadLoop()
-    thread_loop: ThreadLoop = _threads.loop
+    """This thread's ThreadLoop, made at its first exchange (again, should the one it
+    had have failed)."""
+    thread_loop: ThreadLoop | None = getattr(_threads, "loop", None)
+    if thread_loop is None or not thread_loop.healthy:
+        thread_loop = _threads.loop = ThreadLoop()
     return thread_loop
 
 
@@ -130,19 +154,10 @@ async def _call_tool(
     try:
         text = await thread_loop.run(lambda: call_tool_json(owner_id, params.name, arguments))
     except ToolRefused as refusal:
-        return _tool_error(str(refusal))
-    except Exception:
-        # A bug: logged with its traceback, and an error result for the client, never
-        # a JSON-RPC internal error with the exception's words.
-        logger.exception("tool %s failed", params.name)
-        return _tool_error("Internal Server Error: the tool failed; the error has been logged.")
+        return types.CallToolResult(content=[types.TextContent(text=str(refusal))], is_error=True)
     return types.CallToolResult(
         content=[types.TextContent(text=text.decode())], structured_content=orjson.loads(text)
     )
-
-
-def _tool_error(text: str) -> types.CallToolResult:
-    return types.CallToolResult(content=[types.TextContent(text=text)], is_error=True)
 
 
 def _input_schema(name: str) -> dict[str, Any] | None:
@@ -168,7 +183,13 @@ def exchange(owner_id: str, scope: dict[str, Any], body: bytes) -> Answer:
     the request's ASGI scope; `body` its whole body."""
     thread_loop = _thread_loop()
     scope = {**scope, CALLER: (owner_id, thread_loop)}
-    answer: Answer = thread_loop.drive(_exchange(thread_loop.manager, scope, body))
+    try:
+        answer: Answer = thread_loop.drive(_exchange(thread_loop.manager, scope, body))
+    except BaseException:
+        # The thread's next exchange starts anew, whatever this one left pending.
+        _threads.loop = None
+        thread_loop.close()
+        raise
     return answer
 
 

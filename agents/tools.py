@@ -9,6 +9,7 @@ API's. A call refused (bad input, a task or list that isn't the caller's, anothe
 user's id) raises ToolRefused with the REST problem's words and changes nothing.
 """
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,10 @@ Result = dict[str, Any]
 # a tool says "not found" of it, as the contract has a tool say of any list or task
 # not the caller's.
 NOT_YOURS = ({"list_id": [NOT_YOUR_LIST]}, {"parent_id": [NOT_YOUR_PARENT]})
+
+
+BUG = "Internal Server Error: the tool failed; the error has been logged."
+logger = logging.getLogger(__name__)
 
 
 class ToolRefused(Exception):
@@ -80,6 +85,11 @@ def call_tool_json(owner_id: str, name: str, arguments: Any) -> bytes:
     except (APIException, OperationalError, InterfaceError) as refusal:
         title = "Not Found" if getattr(refusal, "detail", None) in NOT_YOURS else None
         raise ToolRefused(_problem_text(refusal, title)) from None
+    except Exception:
+        # A bug: logged with its traceback, and refused in words that say nothing of
+        # it, for MCP and the chat alike; never a JSON-RPC internal error or a 500.
+        logger.exception("tool %s failed", name)
+        raise ToolRefused(BUG) from None
     return orjson.dumps(result, default=str, option=orjson.OPT_UTC_Z)
 
 

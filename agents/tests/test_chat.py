@@ -3,6 +3,7 @@
 REST API's writes, conversations that go on, and every way a message is refused or the
 model fails, with nothing lost and no tool call made twice."""
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from agents import services
+from agents import services, tools
 from agents.chat import LIMIT_ANSWER
 from agents.models import Conversation, Message
 from agents.tools import TOOLS
@@ -477,3 +478,19 @@ def test_a_conversation_deleted_while_it_is_answered_is_a_404(
 
     assert response.status_code == 404
     assert response["Content-Type"] == PROBLEM
+
+
+def test_a_tool_that_fails_is_a_tool_error_the_model_sees_not_a_500(
+    model: ChatModel, api: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(owner_id: str, arguments: Any) -> Any:
+        raise RuntimeError("internal detail")
+
+    monkeypatch.setitem(TOOLS, "list_lists", tools.Tool("list_lists", "", {}, {}, fail))
+    model.call(("list_lists", {})).say("Something went wrong on my side.")
+
+    body = answered(api, "What lists do I have?")
+
+    (call,) = body["tool_calls"]
+    assert call["result"]["error"].startswith("Internal Server Error")
+    assert "internal detail" not in json.dumps(model.requests)
