@@ -1,7 +1,7 @@
 """Routes of the agents: the MCP server at the root (`/mcp`, and its RFC 9728
 document), the chat and its conversations under `/api/`."""
 
-from django.urls import path, re_path
+from django.urls import re_path
 
 from agents import MCP_PATH
 from agents.views import (
@@ -14,9 +14,11 @@ from agents.views import (
 
 # A trailing slash is optional on the API's routes, as on tasks/urls.py's.
 urlpatterns = [
-    path(MCP_PATH.lstrip("/"), McpView.as_view(), name="mcp"),
-    path(
-        PROTECTED_RESOURCE_PATH.lstrip("/"),
+    re_path(rf"^{MCP_PATH.lstrip('/')}/?$", McpView.as_view(), name="mcp"),
+    # RFC 9728 3.1: the document at the well-known path, and at it with the resource's
+    # path after it (where some clients look first).
+    re_path(
+        rf"^{PROTECTED_RESOURCE_PATH.lstrip('/')}(?:{MCP_PATH})?/?$",
         ProtectedResourceView.as_view(),
         name="oauth-protected-resource",
     ),

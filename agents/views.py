@@ -35,8 +35,14 @@ from agents.services import chat_send, conversation_delete
 from tasks.filters import parse_page_query
 
 PROTECTED_RESOURCE_PATH = "/.well-known/oauth-protected-resource"
-# What the SDK is not told: the token stays in this view, the cookies aren't ours.
-WITHHELD_HEADERS = frozenset({"authorization", "cookie"})
+# The headers the SDK reads; no other (the token, cookies, a proxy's) reaches it.
+SDK_HEADERS = frozenset(
+    {"accept", "content-type", "content-length", "host", "origin", "last-event-id"}
+)
+
+
+def _for_sdk(name: str) -> bool:
+    return name in SDK_HEADERS or name.startswith("mcp-")  # mcp-protocol-version, mcp-name…
 
 
 class RefusalsInJson(BaseContentNegotiation):
@@ -92,9 +98,9 @@ def _asgi_scope(request: Request) -> dict[str, Any]:
         "headers": [
             (name.lower().encode("latin-1"), value.encode("latin-1"))
             for name, value in request.headers.items()
-            if name.lower() not in WITHHELD_HEADERS
+            if _for_sdk(name.lower())
         ],
-        "server": (request.get_host(), request.get_port()),
+        "server": (request.META.get("SERVER_NAME", ""), int(request.get_port())),
         "client": (request.META.get("REMOTE_ADDR", ""), 0),
     }
 

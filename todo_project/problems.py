@@ -143,7 +143,8 @@ def _log_refusal(exc: exceptions.APIException, request: Request) -> None:
 
 def is_api_path(path: str) -> bool:
     """Whether `path` is the API's (bearer tokens, problem+json), not a page's."""
-    return path.startswith("/api/") or path == MCP_PATH  # a token, no cookies, as `/api/…`
+    # /mcp: a token, no cookies, as `/api/…`
+    return path.startswith("/api/") or path.rstrip("/") == MCP_PATH
 
 
 def _is_api(request: HttpRequest) -> bool:

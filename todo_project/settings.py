@@ -434,7 +434,7 @@ Q_CLUSTER = {
 
 # --- CORS (the Next.js frontend on another origin) --------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
-CORS_URLS_REGEX = r"^/(api/.*|mcp)$"
+CORS_URLS_REGEX = r"^/(api/.*|mcp/?|\.well-known/oauth-protected-resource.*)$"
 CORS_ALLOW_HEADERS = [
     *corsheaders.defaults.default_headers,
     "if-match",
@@ -451,6 +451,8 @@ CORS_EXPOSE_HEADERS = [
     "X-Total-Count",
     "X-Request-ID",
     "Idempotency-Replayed",
+    # A browser's MCP client reads where to get a token from a 401.
+    "WWW-Authenticate",
 ]
 CORS_PREFLIGHT_MAX_AGE = 86400
 

@@ -18,7 +18,7 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from rest_framework.test import APIClient
 
-from agents import tools
+from agents import mcp, tools
 from agents.tests.conftest import MCP_ACCEPT, post_mcp, refusal, rpc
 from agents.tools import TOOLS
 from testing.live import live_service, live_token, service_env
@@ -218,6 +218,50 @@ def test_without_better_auth_url_the_document_names_no_authorization_server() ->
     assert response.json()["authorization_servers"] == []
 
 
+def test_the_document_is_also_at_the_path_suffixed_address() -> None:
+    # RFC 9728 3.1: the resource's path after the well-known one.
+    response = APIClient().get("/.well-known/oauth-protected-resource/mcp")
+
+    assert response.json()["resource"] == "http://testserver/mcp"
+
+
+def test_a_browsers_client_may_read_the_401s_pointer(settings: Any) -> None:
+    settings.CORS_ALLOWED_ORIGINS = ["https://inspector.example.com"]
+
+    response = APIClient().post("/mcp", HTTP_ORIGIN="https://inspector.example.com")
+
+    assert response.status_code == 401
+    assert "WWW-Authenticate" in response["Access-Control-Expose-Headers"]
+
+
+def test_mcp_with_a_trailing_slash_is_the_same_server(api: APIClient) -> None:
+    response = api.post(
+        "/mcp/",
+        json.dumps(rpc("tools/list")),
+        content_type="application/json",
+        HTTP_ACCEPT=MCP_ACCEPT,
+    )
+
+    assert len(response.json()["result"]["tools"]) == 6
+
+
+def test_the_sdk_is_told_no_header_it_does_not_read(api: APIClient, monkeypatch: Any) -> None:
+    seen: list[bytes] = []
+    real = mcp.exchange
+
+    def spy(owner_id: str, scope: dict[str, Any], body: bytes) -> Any:
+        seen.extend(name for name, _ in scope["headers"])
+        return real(owner_id, scope, body)
+
+    monkeypatch.setattr(mcp, "exchange", spy)
+    post_mcp(api, rpc("tools/list"), HTTP_COOKIE="session=x", HTTP_X_API_KEY="secret")
+
+    assert b"authorization" not in seen
+    assert b"cookie" not in seen
+    assert b"x-api-key" not in seen
+    assert b"accept" in seen
+
+
 # --- Limits: the REST API's ----------------------------------------------------------
 
 
@@ -342,7 +386,7 @@ def test_a_database_failure_is_a_tool_error_saying_to_retry(
 def test_requests_at_once_are_each_answered_with_their_own_callers_tools(
     live_server: Any, make_token: TokenFactory
 ) -> None:
-    """The SDK's one event loop serves every request thread; each tool call runs on the
+    """Each request thread runs the SDK on a loop of its own; each tool call runs on the
     thread of its own request, as its own user."""
     users = [f"user-{number}" for number in range(8)]
 
