@@ -125,6 +125,9 @@ def _client(base_url: str, api_key: str) -> openai.OpenAI:
         base_url=base_url,
         api_key=api_key or "unused",  # a local model needs none
         max_retries=0,  # a retry is the user's, who sees the 502 and the calls made
+        # A redirect would post the user's messages wherever it points; the provider
+        # is CHAT_API_BASE_URL and nowhere else.
+        http_client=openai.DefaultHttpxClient(follow_redirects=False),
     )
 
 
@@ -254,15 +257,22 @@ def _system_message(time_zone: str | None) -> ModelMessage:
     }
 
 
+# How much of an earlier answer's tool result the model sees again: a page of 200 tasks
+# in each of 20 messages would fill any model's context, and every later message of
+# the conversation would then fail. Its own answer says what it made of the result.
+REPLAYED_RESULT_LENGTH = 2000
+
+
 def replayed(message: Message) -> list[ModelMessage]:
-    """A stored message as the model saw it: an answer's tool calls (an assistant
-    message asking for them, then each result), then its text."""
+    """A stored message as the model sees it again: an answer's tool calls (an assistant
+    message asking for them, then each result, cut to REPLAYED_RESULT_LENGTH), then its
+    text."""
     if message.role == Message.Role.USER:
         return [{"role": "user", "content": message.content}]
     shown: list[ModelMessage] = []
     if message.tool_calls:
         shown.append(_assistant_calls(message.tool_calls))
-        shown += [_tool_message(call) for call in message.tool_calls]
+        shown += [_tool_message(call, most=REPLAYED_RESULT_LENGTH) for call in message.tool_calls]
     if message.content:
         shown.append({"role": "assistant", "content": message.content})
     return shown
@@ -283,9 +293,12 @@ def _assistant_calls(calls: list[dict[str, Any]]) -> ModelMessage:
     }
 
 
-def _tool_message(call: ToolCall) -> ModelMessage:
+def _tool_message(call: ToolCall, *, most: int | None = None) -> ModelMessage:
+    """A call's result as the model reads it; at most `most` characters of it."""
     result = call["result"]
     content = f"Error: {result['error']}" if is_refusal(result) else _text(result)
+    if most is not None and len(content) > most:
+        content = f"{content[:most]}… ({len(content) - most} characters more, not repeated)"
     return {"role": "tool", "tool_call_id": call["id"], "content": content}
 
 

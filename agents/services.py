@@ -42,29 +42,36 @@ def chat_send(*, user_id: str, text: str, conversation_id: int | None) -> ChatTu
     ChatModelFailed if the model fails."""
     if not chat.configured():
         raise ChatNotConfigured()
-    with _answering.slot():
+    with _answering.slot(user_id):
         return _chat_answer(user_id=user_id, text=text, conversation_id=conversation_id)
 
 
 class _Slots:
-    """The messages this process is answering, at most CHAT_MAX_CONCURRENT."""
+    """The messages this process is answering: at most CHAT_MAX_CONCURRENT, and one of
+    each user's, so that no user holds every slot."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._taken = 0
+        self._users: set[str] = set()
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
-        """Hold one slot while the block runs; raise ChatBusy if none is free."""
+    def slot(self, user_id: str) -> Iterator[None]:
+        """Hold a slot for the user while the block runs; raise ChatBusy if none is
+        free, or if the user holds one already."""
         with self._lock:
-            if self._taken >= settings.CHAT_MAX_CONCURRENT:
+            if user_id in self._users:
+                raise ChatBusy(ONE_AT_A_TIME)
+            if len(self._users) >= settings.CHAT_MAX_CONCURRENT:
                 raise ChatBusy()
-            self._taken += 1
+            self._users.add(user_id)
         try:
             yield
         finally:
             with self._lock:
-                self._taken -= 1
+                self._users.discard(user_id)
+
+
+ONE_AT_A_TIME = "Your last message is still being answered; send this one once it is."
 
 
 _answering = _Slots()
@@ -72,9 +79,8 @@ _answering = _Slots()
 
 def _chat_answer(*, user_id: str, text: str, conversation_id: int | None) -> ChatTurn:
     conversation, _ = _message_add(user_id=user_id, text=text, conversation_id=conversation_id)
-    history = recent_messages(
-        conversation=conversation, count=settings.CHAT_HISTORY_MESSAGES + 1
-    )  # the message just stored, and the ones before it the model sees
+    # The conversation's last messages, the one just stored the last of them.
+    history = recent_messages(conversation=conversation, count=settings.CHAT_HISTORY_MESSAGES)
     answer = Message(conversation=conversation, role=Message.Role.ASSISTANT)
 
     def record(made: list[chat.ToolCall]) -> None:

@@ -1,11 +1,11 @@
 """A model for the chat endpoint's tests: an OpenAI-compatible Chat Completions server
 on loopback that answers from a script and records every request it got.
 
-A test scripts the replies in order (`say`, `call`, `fail`, `hang`, `garble`), points
-CHAT_API_BASE_URL at `url`, and asserts on `requests` (what the model saw: the tools
-offered, the history, the tool results). A request beyond the script is answered 500,
-so a test that under-scripts fails loudly rather than hanging (unless the model has a
-`fallback` text to say).
+A test scripts the replies in order (`say`, `call`, `fail`, `hang`, `redirect`,
+`garble`), points CHAT_API_BASE_URL at `url`, and asserts on `requests` (what the
+model saw: the tools offered, the history, the tool results). A request beyond the
+script is answered 500, so a test that under-scripts fails loudly rather than hanging
+(unless the model has a `fallback` text to say).
 """
 
 import itertools
@@ -30,6 +30,7 @@ class Reply:
     status: int = 200
     body: bytes = b""
     delay: float = 0.0
+    location: str | None = None
 
 
 def completion(message: dict[str, Any], finish_reason: str) -> bytes:
@@ -95,6 +96,11 @@ class ChatModel:
         self.script.append(Reply(body=late, delay=seconds))
         return self
 
+    def redirect(self, location: str) -> "ChatModel":
+        """Answer 307 Temporary Redirect to `location`."""
+        self.script.append(Reply(status=307, location=location))
+        return self
+
     def garble(self, body: bytes = b"<html>not json</html>") -> "ChatModel":
         """Answer 200 with a body that is no Chat Completions answer."""
         self.script.append(Reply(body=body))
@@ -138,6 +144,8 @@ def running_chat_model(host: str = "127.0.0.1") -> Iterator[ChatModel]:
             if reply.delay and model.stopping.wait(reply.delay):
                 return  # stopped while hanging: the client has long given up
             self.send_response(reply.status)
+            if reply.location:
+                self.send_header("Location", reply.location)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()

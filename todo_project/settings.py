@@ -506,6 +506,18 @@ CHAT_HISTORY_MESSAGES = env.int("CHAT_HISTORY_MESSAGES", default=20)
 # for as long as the model takes (up to CHAT_TIMEOUT_SECONDS), so a slow provider
 # must not take them all: a chat beyond this is a 503 to retry, and the API goes on.
 CHAT_MAX_CONCURRENT = env.int("CHAT_MAX_CONCURRENT", default=2)
+if CHAT_API_BASE_URL and urlsplit(CHAT_API_BASE_URL).scheme not in ("http", "https"):
+    env.problem("CHAT_API_BASE_URL must be an http(s) URL, e.g. https://api.openai.com/v1.")
+if bool(CHAT_API_BASE_URL) != bool(CHAT_MODEL):
+    env.problem("CHAT_API_BASE_URL and CHAT_MODEL go together: set both for the chat, or neither.")
+if CHAT_MAX_TOOL_CALLS < 1:
+    env.problem("CHAT_MAX_TOOL_CALLS must be at least 1.")
+if CHAT_TIMEOUT_SECONDS < 1:
+    env.problem("CHAT_TIMEOUT_SECONDS must be at least 1.")
+if CHAT_HISTORY_MESSAGES < 1:
+    env.problem("CHAT_HISTORY_MESSAGES must be at least 1.")
+if CHAT_MAX_CONCURRENT < 1:
+    env.problem("CHAT_MAX_CONCURRENT must be at least 1 (0 would refuse every chat).")
 
 # --- Logging --------------------------------------------------------------------
 # One JSON object per line (LOG_FORMAT=plain for people); each carries the request
@@ -541,6 +553,8 @@ LOGGING = {
         "django-q": {"level": "WARNING"},
         # The MCP SDK logs a line or two per stateless request; the access log has it.
         "mcp": {"level": "WARNING"},
+        # The model's HTTP client logs each call it makes; agents.chat logs failures.
+        "httpx2": {"level": "WARNING"},
     },
 }
 

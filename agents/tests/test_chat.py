@@ -177,9 +177,9 @@ def test_the_model_sees_the_last_chat_history_messages(
         model.say(f"Answer {number}.")
         conversation_id = answered(api, f"Question {number}", conversation_id)["conversation_id"]
 
+    # The system prompt, then the conversation's last two messages, the new one included.
     assert [message.get("content") for message in model.last_messages] == [
         model.last_messages[0]["content"],
-        "Question 1",
         "Answer 1.",
         "Question 2",
     ]
@@ -234,13 +234,24 @@ def test_a_chat_beyond_chat_max_concurrent_is_a_503_to_retry_that_stores_nothing
     model: ChatModel, api: APIClient, settings: Any
 ) -> None:
     settings.CHAT_MAX_CONCURRENT = 1
-    with services._answering.slot():  # a message this process is answering meanwhile
+    with services._answering.slot("someone-else"):  # a message answered meanwhile
         response = chat(api, "Hello")
 
     assert response.status_code == 503
     assert response.json()["type"].endswith("chat-busy")
     assert response["Retry-After"] == "5"
     assert not Conversation.objects.exists()
+    assert model.requests == []
+
+
+def test_a_user_has_one_message_answered_at_a_time(
+    model: ChatModel, api: APIClient, user_id: str
+) -> None:
+    with services._answering.slot(user_id):  # their message in another request
+        response = chat(api, "And another thing")
+
+    assert response.status_code == 503
+    assert response.json()["detail"] == services.ONE_AT_A_TIME
     assert model.requests == []
 
 
@@ -494,3 +505,32 @@ def test_a_tool_that_fails_is_a_tool_error_the_model_sees_not_a_500(
     (call,) = body["tool_calls"]
     assert call["result"]["error"].startswith("Internal Server Error")
     assert "internal detail" not in json.dumps(model.requests)
+
+
+def test_a_redirect_from_the_provider_is_not_followed(model: ChatModel, api: APIClient) -> None:
+    with running_chat_model() as elsewhere:
+        elsewhere.say("I should never hear of this.")
+        model.redirect(f"{elsewhere.url}/chat/completions")
+
+        response = chat(api, "My private message")
+
+        assert response.status_code == 502
+        assert elsewhere.requests == []
+
+
+def test_an_earlier_answers_long_tool_result_is_seen_again_cut(
+    model: ChatModel, api: APIClient
+) -> None:
+    for number in range(30):
+        api.post("/api/me/tasks", {"title": f"A task of a long title {number}"}, format="json")
+    model.call(("list_tasks", {})).say("You have 30 tasks.")
+    conversation_id = answered(api, "List my tasks")["conversation_id"]
+    first_result = model.last_messages[-1]["content"]
+    model.say("Yes.")
+
+    answered(api, "Thanks", conversation_id)
+
+    replayed = next(m for m in model.last_messages if m["role"] == "tool")["content"]
+    assert len(first_result) > 2000  # the model saw it whole when it asked
+    assert replayed.startswith(first_result[:2000])
+    assert replayed.endswith("characters more, not repeated)")

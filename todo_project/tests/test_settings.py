@@ -256,3 +256,28 @@ def test_the_procfiles_processes_refuse_a_missing_setting(
     (problem,) = named(result)
     assert problem.startswith("- SECRET_KEY is missing")
     assert not (tmp_path / "db.sqlite3").exists()  # refused before touching anything
+
+
+@pytest.mark.parametrize(
+    ("environment", "named_setting"),
+    [
+        ({"CHAT_API_BASE_URL": "ftp://models.example.com", "CHAT_MODEL": "m"}, "CHAT_API_BASE_URL"),
+        ({"CHAT_API_BASE_URL": "https://api.openai.com/v1"}, "CHAT_API_BASE_URL and CHAT_MODEL"),
+        ({"CHAT_MAX_TOOL_CALLS": "0"}, "CHAT_MAX_TOOL_CALLS"),
+        ({"CHAT_TIMEOUT_SECONDS": "0"}, "CHAT_TIMEOUT_SECONDS"),
+        ({"CHAT_HISTORY_MESSAGES": "-1"}, "CHAT_HISTORY_MESSAGES"),
+        ({"CHAT_MAX_CONCURRENT": "0"}, "CHAT_MAX_CONCURRENT"),
+    ],
+)
+def test_a_chat_setting_that_cannot_work_is_refused(
+    environment: dict[str, str], named_setting: str
+) -> None:
+    (problem,) = named(start(**environment))
+
+    assert problem.startswith(f"- {named_setting} ")
+
+
+def test_a_chat_model_starts() -> None:
+    configured = start(CHAT_API_BASE_URL="https://api.openai.com/v1", CHAT_MODEL="gpt-4.1-mini")
+
+    assert configured.returncode == 0
