@@ -50,7 +50,7 @@ def test_preflight_from_another_origin_gets_no_grant() -> None:
     assert "Access-Control-Allow-Origin" not in response
 
 
-def test_the_paging_and_retry_headers_are_exposed(api: APIClient) -> None:
+def test_the_paging_retry_and_sign_in_headers_are_exposed(api: APIClient) -> None:
     response = api.get("/api/me/tasks", HTTP_ORIGIN=FRONTEND)
 
     assert response["Access-Control-Allow-Origin"] == FRONTEND
@@ -62,6 +62,7 @@ def test_the_paging_and_retry_headers_are_exposed(api: APIClient) -> None:
         "x-total-count",
         "x-request-id",
         "idempotency-replayed",
+        "www-authenticate",
     }
 
 
