@@ -70,6 +70,42 @@ VAPID_TOKEN_SECONDS = 12 * 3600
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 DEFAULT_PORTS = {"https": 443, "http": 80}
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IANA's special-purpose blocks that are not globally reachable (RFC 6890 and its
+# registries), refused whatever the interpreter's own tables say: Python before
+# 3.11.10 calls 192.0.0.8 (IPv4 dummy address) global, and this machine runs 3.11.7
+# (CVE-2024-4032). A few global anycast addresses inside these blocks go too; no push
+# service lives there.
+SPECIAL_PURPOSE = tuple(
+    ipaddress.ip_network(block)
+    for block in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.88.99.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "::/127",
+        "64:ff9b:1::/48",
+        "100::/64",
+        "2001::/23",
+        "2001:db8::/32",
+        "3fff::/20",
+        "5f00::/16",
+        "fc00::/7",
+        "fe80::/10",
+        "fec0::/10",
+        "ff00::/8",
+    )
+)
 
 
 class EndpointRefused(Exception):
@@ -154,6 +190,8 @@ def is_public(address: str) -> bool:
             return False
         if ip.is_site_local:
             return False
+    if any(ip in block for block in SPECIAL_PURPOSE if block.version == ip.version):
+        return False
     return ip.is_global and not ip.is_multicast and not ip.is_reserved
 
 

@@ -413,6 +413,10 @@ REFUSED = [
     "127.0.0.1",
     "0.0.0.0",  # noqa: S104 (an address to refuse, not to bind)
     "100.64.0.1",
+    # Python 3.11.7's tables call it global (CVE-2024-4032): refused by our own list.
+    "192.0.0.8",
+    "198.18.0.1",
+    "2001:db8::1",
     "169.254.169.254",
     "224.0.0.1",
     "255.255.255.255",
