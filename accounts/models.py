@@ -7,6 +7,10 @@ from django.utils import timezone
 
 from accounts.timezones import MAX_LENGTH, validate_time_zone
 
+# Row ids are 64-bit (DEFAULT_AUTO_FIELD): a larger number in a URL, a body or a
+# cursor names no row, of this app or any other.
+MAX_ROW_ID = 2**63 - 1
+
 
 class BetterAuthUser(models.Model):
     """A user as their tokens describe them; Better Auth remains the source of truth.

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from accounts import push
 from accounts.authentication import BetterAuthJWTAuthentication
 from accounts.exceptions import PushNotConfigured
+from accounts.models import MAX_ROW_ID
 from accounts.permissions import IsPathUser
 from accounts.ratelimit import RateLimitedViewMixin
 from accounts.schema import USER_ID_PARAMETER
@@ -35,9 +36,6 @@ from accounts.services import (
     user_set_time_zone,
 )
 from accounts.timezones import TimeZoneField
-
-# Row ids are 64-bit (DEFAULT_AUTO_FIELD): a larger one names no row.
-MAX_ROW_ID = 2**63 - 1
 
 
 def path_id(raw: str) -> int:

@@ -6,12 +6,12 @@ from typing import Any
 
 from rest_framework import serializers
 
+from accounts.models import MAX_ROW_ID
 from agents.chat import ToolCall
 from agents.models import Conversation, Message
 from tasks.serializers import StrictCharField, StrictIntegerField
 
 MAX_MESSAGE_LENGTH = 4000
-MAX_ID = 2**63 - 1  # ids are 64-bit
 
 
 class ChatSerializer(serializers.Serializer):
@@ -24,7 +24,7 @@ class ChatSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         min_value=1,
-        max_value=MAX_ID,
+        max_value=MAX_ROW_ID,
         help_text="One of your conversations, to go on with; absent or null: a new one.",
     )
 

@@ -78,7 +78,7 @@ _answering = _Slots()
 
 
 def _chat_answer(*, user_id: str, text: str, conversation_id: int | None) -> ChatTurn:
-    conversation, _ = _message_add(user_id=user_id, text=text, conversation_id=conversation_id)
+    conversation = _message_add(user_id=user_id, text=text, conversation_id=conversation_id)
     # The conversation's last messages, the one just stored the last of them.
     history = recent_messages(conversation=conversation, count=settings.CHAT_HISTORY_MESSAGES)
     answer = Message(conversation=conversation, role=Message.Role.ASSISTANT)
@@ -110,9 +110,7 @@ def _keep(answer: Message) -> None:
         raise NotFound("The conversation was deleted while it was being answered.") from None
 
 
-def _message_add(
-    *, user_id: str, text: str, conversation_id: int | None
-) -> tuple[Conversation, Message]:
+def _message_add(*, user_id: str, text: str, conversation_id: int | None) -> Conversation:
     """Store the user's message, in a new conversation titled by it if `conversation_id`
     is None; a 404 if that conversation is missing or another user's."""
     with transaction.atomic():
@@ -121,10 +119,8 @@ def _message_add(
         else:
             conversation = owned_conversation(user_id=user_id, conversation_id=conversation_id)
             _touch(conversation)
-        message = Message.objects.create(
-            conversation=conversation, role=Message.Role.USER, content=text
-        )
-    return conversation, message
+        Message.objects.create(conversation=conversation, role=Message.Role.USER, content=text)
+    return conversation
 
 
 def _touch(conversation: Conversation) -> None:

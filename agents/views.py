@@ -74,10 +74,8 @@ class McpView(RateLimitedViewMixin, APIView):
         return f'Bearer resource_metadata="{metadata}"'
 
     def post(self, request: Request) -> HttpResponse:
-        status, headers, body = mcp.exchange(
-            str(request.user.id), _asgi_scope(request), request.body
-        )
-        response = HttpResponse(body, status=status)
+        code, headers, body = mcp.exchange(str(request.user.id), _asgi_scope(request), request.body)
+        response = HttpResponse(body, status=code)
         for name, value in headers:
             response[name.decode("latin-1")] = value.decode("latin-1")
         return response

@@ -6,12 +6,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import MAX_ROW_ID
 from accounts.timezones import MAX_LENGTH as TIME_ZONE_LENGTH
 from accounts.timezones import validate_time_zone
 from tasks.recurrence import validate_recurrence
 
-# Ids are 64-bit: a larger number in a URL or cursor can name no task.
-MAX_TASK_ID = 2**63 - 1
+# A larger number in a URL or cursor can name no task.
+MAX_TASK_ID = MAX_ROW_ID
 # A chain of subtasks holds at most this many tasks: a task with MAX_DEPTH - 1
 # ancestors can have no child.
 MAX_DEPTH = 5
