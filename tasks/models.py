@@ -171,6 +171,9 @@ class Task(models.Model):
     # Where the task's last change stands in the changes feed (`tasks.changes`); a
     # trigger writes it on every insert and every version step (migration 0009).
     change_id = models.BigIntegerField(default=0, editable=False)
+    # The door its last change came through (delivery.models.Source): the events
+    # the database records of its changes take it (delivery's migration 0001).
+    changed_via = models.CharField(max_length=8, default="api", editable=False)
     # Last in the class: a field named `list` shadows the builtin below it.
     # RESTRICT: a list goes only once its tasks have gone (or with its owner).
     list = models.ForeignKey(

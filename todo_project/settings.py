@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import corsheaders.defaults
 from django.core.exceptions import ImproperlyConfigured
 
+from delivery.retry import parse_schedule
 from todo_project.database import database_settings
 from todo_project.environment import Environment
 
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "todo_project",
     "tasks",
     "agents",
+    "delivery",
 ]
 
 MIDDLEWARE = [
@@ -68,6 +70,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "todo_project.middleware.BrowserOnlyMiddleware",
     "todo_project.middleware.CommonMiddleware",
+    "delivery.middleware.ChangeSourceMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -488,6 +491,48 @@ if VAPID_PRIVATE_KEY and not _VAPID_SUBJECT.fullmatch(VAPID_SUBJECT):
 PUSH_ALLOW_LOOPBACK = env.bool("PUSH_ALLOW_LOOPBACK", default=False)
 # A push failing this many times (5xx, 429, network) is given up.
 PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=8)
+
+# --- Outbound delivery: events, webhooks, the Dapr publisher (delivery/) --------------
+# Every outbound request (webhooks, Dapr, Web Push) ends within this many seconds,
+# connecting, sending and reading all counted: a receiver that answers slowly is cut off.
+DELIVERY_TIMEOUT_SECONDS = env.float("DELIVERY_TIMEOUT_SECONDS", default=10.0)
+# Requests the delivery loop has in flight at once (threads of the worker process).
+DELIVERY_THREADS = env.int("DELIVERY_THREADS", default=8)
+# How long the delivery loop sleeps when it found nothing to do.
+DELIVERY_IDLE_SECONDS = env.float("DELIVERY_IDLE_SECONDS", default=0.5)
+if DELIVERY_TIMEOUT_SECONDS <= 0 or DELIVERY_THREADS < 1 or DELIVERY_IDLE_SECONDS <= 0:
+    env.problem(
+        "DELIVERY_TIMEOUT_SECONDS, DELIVERY_THREADS and DELIVERY_IDLE_SECONDS must be positive."
+    )
+    DELIVERY_TIMEOUT_SECONDS, DELIVERY_THREADS, DELIVERY_IDLE_SECONDS = 10.0, 8, 0.5
+
+
+def _schedule(name: str, default: str) -> tuple[float, ...]:
+    try:
+        return parse_schedule(env.str(name, default=default))
+    except ValueError as error:
+        env.problem(f"{name}: {error}.")
+        return parse_schedule(default)
+
+
+# Delays after each failed webhook delivery; after the last, the webhook is disabled.
+WEBHOOK_RETRY_SCHEDULE = _schedule("WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h")
+# Publish every change through a Dapr sidecar's pub/sub (`dapr`), or not at all ("").
+EVENTS_PUBLISHER = env.str("EVENTS_PUBLISHER", default="")
+if EVENTS_PUBLISHER not in ("", "dapr"):
+    env.problem("EVENTS_PUBLISHER must be dapr, or empty for none.")
+    EVENTS_PUBLISHER = ""
+DAPR_HTTP_ENDPOINT = env.str(
+    "DAPR_HTTP_ENDPOINT", default=f"http://127.0.0.1:{env.int('DAPR_HTTP_PORT', default=3500)}"
+).rstrip("/")
+DAPR_PUBSUB_NAME = env.str("DAPR_PUBSUB_NAME", default="pubsub")
+# Delays after each failed publication; the last repeats for as long as it takes.
+EVENTS_RETRY_SCHEDULE = _schedule("EVENTS_RETRY_SCHEDULE", "1s,5s,30s,2m,5m")
+# How long the activity log (GET /api/{user_id}/activity) keeps an event.
+ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=90)
+if ACTIVITY_RETENTION_DAYS < 1:
+    env.problem("ACTIVITY_RETENTION_DAYS must be 1 or more.")
+    ACTIVITY_RETENTION_DAYS = 90
 
 # --- Agents: the MCP server and the chat endpoint (agents/) ------------------------
 # The chat endpoint's model, through the OpenAI Chat Completions API of any compatible

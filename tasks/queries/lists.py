@@ -6,6 +6,7 @@ module writes them through the ORM. Its rules:
 - `version` steps, and `updated_at` moves, on every real change (the triggers that
   keep `task_count` and `open_count` step it too, migration 0017);
 - the Inbox can be renamed and moved, never deleted;
+- each real change is an event (delivery.events), in the change's transaction;
 - a list's tasks leave it before it goes: to the trash, to another list, or (those
   already in the trash) to the Inbox, where they are restored to.
 
@@ -21,6 +22,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from delivery import events
+from delivery.models import EventType
 from tasks import ordering
 from tasks.exceptions import InboxUndeletable, ListLimitReached, ListNameTaken, ListNotEmpty
 from tasks.models import TaskList
@@ -55,13 +58,15 @@ def list_create(*, user_id: str, fields: Mapping[str, Any]) -> TaskList:
     now = timezone.now()
     try:
         with transaction.atomic():
-            return TaskList.objects.create(
+            task_list = TaskList.objects.create(
                 user_id=user_id,
                 position=ordering.stamp(now),
                 created_at=now,
                 updated_at=now,
                 **_named(fields),
             )
+            events.record_list(EventType.LIST_CREATED, task_list)
+            return task_list
     except IntegrityError:
         raise ListNameTaken() from None
 
@@ -84,6 +89,7 @@ def _write(task_list: TaskList, fields: Mapping[str, Any]) -> TaskList:
         task_list.version += 1
         task_list.updated_at = timezone.now()
         task_list.save(update_fields=[*changed, "version", "updated_at"])
+        events.record_list(EventType.LIST_UPDATED, task_list)
     return task_list
 
 
@@ -192,5 +198,6 @@ def list_delete(
             trash_with_descendants(user_id, live)
         # What is left is in the trash, and is restored to the Inbox.
         tasks_move_to_list(user_id=user_id, task_ids=select_ids(in_list), list_id=inbox)
+        events.record_list(EventType.LIST_DELETED, task_list)
         task_list.delete()
     return True

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from django.db import connection
 from django.utils import timezone
 
+from delivery.events import current_source
 from tasks.models import MAX_DEPTH, tag_keys
 from tasks.queries.rows import (
     COLUMN,
@@ -183,8 +184,9 @@ def set_clause(
     """The SET clause giving each column in `new` the SQL expression mapped to it,
     the server-managed columns following by the rules, and the parameters those add.
     `tags` is the list being written, when `new` sets them."""
-    params = {"now": db_value("updated_at", timezone.now())}
+    params = {"now": db_value("updated_at", timezone.now()), "changed_via": current_source()}
     assignments = [f"{COLUMN[name]} = {expression}" for name, expression in new.items()]
+    assignments.append("changed_via = %(changed_via)s")
     if "completed" in new:
         assignments.append(
             f"completed_at = CASE WHEN {new['completed']} "

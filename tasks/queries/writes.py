@@ -20,6 +20,7 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.selectors import user_time_zone
 from accounts.services import user_restore
+from delivery.events import current_source
 from tasks import ordering
 from tasks.exceptions import TaskLimitReached
 from tasks.models import Task, TaskCompletion, TaskCount, TaskList, tag_keys
@@ -88,6 +89,7 @@ def _new_task(user_id: str, fields: Mapping[str, Any], now: datetime) -> dict[st
         "list_id": None,  # the owner's Inbox, unless the caller places it
         "parent_id": None,
         "children": 0,
+        "changed_via": current_source(),
     }
 
 

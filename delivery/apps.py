@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class DeliveryConfig(AppConfig):
+    """Outbound delivery: the events outbox and activity log, webhooks, the Dapr
+    publisher and Web Push, sent by one delivery loop through one hardened client."""
+
+    name = "delivery"

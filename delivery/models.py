@@ -1,0 +1,150 @@
+"""What goes out, and what went out: the events (the outbox and the activity log),
+webhooks and their deliveries.
+
+An Event is written in the transaction of the change it reports: for a task by the
+database itself (migration 0001's triggers), for a list or a fired reminder by
+delivery.events. The delivery loop hands each pending event to the outlets once
+(`pending` goes false), as a Delivery per webhook that wants it and per Dapr topic.
+"""
+
+from datetime import date, datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import BetterAuthUser
+
+# At most this many webhooks per user (the contract's limit).
+MAX_WEBHOOKS_PER_USER = 10
+
+
+class ExactJSONEncoder(DjangoJSONEncoder):
+    """Django's JSON encoder, but date-times keep their microseconds (Django's cuts
+    them to milliseconds): an event's copy of a row says what the row said."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, date | datetime):
+            return o.isoformat()
+        return super().default(o)
+
+
+class EventType(models.TextChoices):
+    """What happened: the webhook event types, and the activity log's `type`."""
+
+    TASK_CREATED = "task.created"
+    TASK_UPDATED = "task.updated"
+    TASK_COMPLETED = "task.completed"
+    TASK_DELETED = "task.deleted"
+    TASK_RESTORED = "task.restored"
+    LIST_CREATED = "list.created"
+    LIST_UPDATED = "list.updated"
+    LIST_DELETED = "list.deleted"
+    REMINDER_FIRED = "reminder.fired"
+
+
+class Source(models.TextChoices):
+    """Which door a change came through."""
+
+    API = "api"
+    MCP = "mcp"
+    CHAT = "chat"
+    ADMIN = "admin"
+    WORKER = "worker"
+
+
+class Event(models.Model):
+    """One change of a user's task or list, or one reminder that fired.
+
+    `data` is the row as written (a task's columns, a list's, or the fired reminder),
+    rendered as the REST API answers it when it goes out (delivery.payloads). Kept
+    ACTIVITY_RETENTION_DAYS: `GET /api/{user_id}/activity` reads them.
+    """
+
+    # No constraint: deleting a user deletes their tasks first, and the triggers
+    # write those deletions here after Django collected what to delete.
+    user = models.ForeignKey(
+        BetterAuthUser,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="events",
+        db_index=False,
+    )
+    type = models.CharField(max_length=16, choices=EventType)
+    task_id = models.BigIntegerField(null=True, blank=True)
+    list_id = models.BigIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=200)
+    data = models.JSONField(encoder=ExactJSONEncoder)
+    source = models.CharField(max_length=8, choices=Source)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Not yet handed to the outlets (webhooks, the publisher).
+    pending = models.BooleanField(default=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "-id"], name="event_user_newest"),
+            models.Index(fields=["id"], condition=Q(pending=True), name="event_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.task_id or self.list_id or ''} ({self.source})"
+
+
+class Webhook(models.Model):
+    """A user's webhook: where their events of `events` types are POSTed, signed
+    with `secret` (Standard Webhooks). Disabled when a delivery has failed for the
+    whole retry schedule; re-enabled by its owner."""
+
+    user = models.ForeignKey(BetterAuthUser, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.CharField(max_length=2048)
+    events = models.JSONField(help_text="The event types it receives.")
+    secret = models.CharField(max_length=64, help_text="whsec_…: signs every delivery.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    disabled_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when a delivery failed for good; null: enabled."
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} of {self.user_id}"
+
+
+class Delivery(models.Model):
+    """One message waiting for one outlet: a webhook's POST or a Dapr publication.
+
+    `queue` names the outlet (`webhook:<id>`, `dapr:<topic>`); within a queue the
+    messages of one `subject` (`task:<id>`, `list:<id>`) go out one at a time, in id
+    order. `body` is the exact bytes sent (and signed), as text.
+    """
+
+    user = models.ForeignKey(
+        BetterAuthUser, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
+    queue = models.CharField(max_length=48)
+    subject = models.CharField(max_length=32)
+    webhook = models.ForeignKey(
+        Webhook, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
+    message_id = models.CharField(max_length=64, help_text="webhook-id, the same on every retry.")
+    type = models.CharField(max_length=16)
+    body = models.TextField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_error = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="delivery_due"),
+            models.Index(fields=["queue", "subject", "id"], name="delivery_queue_order"),
+            models.Index(fields=["user", "id"], name="delivery_user"),
+        ]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.type} to {self.queue}"
