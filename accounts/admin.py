@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from accounts.models import BetterAuthUser, PushFailure, PushSubscription
+from accounts.models import BetterAuthUser
+from delivery.models import PushFailure, PushSubscription
 
 
 @admin.register(BetterAuthUser)

@@ -2,7 +2,8 @@
 
 from django.db.models import QuerySet
 
-from accounts.models import BetterAuthUser, PushSubscription
+from accounts.models import BetterAuthUser
+from delivery.models import PushSubscription
 
 
 def user_time_zone(user_id: str) -> str | None:

@@ -8,8 +8,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts import push
-from accounts.models import PushSubscription
+from delivery.addresses import url_refusal
+from delivery.models import PushSubscription
 
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 # What may appear in an endpoint: printable ASCII without spaces (every push service's
@@ -84,7 +84,7 @@ class NewPushSubscriptionSerializer(serializers.Serializer):
     def validate_endpoint(self, value: str) -> str:
         if not _URL_CHARACTERS.fullmatch(value):
             raise serializers.ValidationError("Must be an absolute URL without spaces.")
-        if refusal := push.url_refusal(value):
+        if refusal := url_refusal(value):
             raise serializers.ValidationError(f"Must be a push service's https URL: {refusal}.")
         return value
 

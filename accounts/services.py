@@ -8,9 +8,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import push
 from accounts.exceptions import PushNotConfigured, PushSubscriptionLimitReached
-from accounts.models import BetterAuthUser, PushSubscription
+from accounts.models import BetterAuthUser
+from delivery.models import PushSubscription
 
 # A user's browsers at most; a subscription beyond it is refused (409).
 MAX_PUSH_SUBSCRIPTIONS = 20
@@ -83,7 +83,7 @@ def push_subscription_save(
     An endpoint is one browser's: another user's subscription with it (who used that
     browser before) is deleted, so their reminders stop showing up there.
     """
-    if push.signing_key() is None:
+    if not settings.VAPID_PRIVATE_KEY:
         raise PushNotConfigured()
     # The owner's row, locked: one user's subscribes take turns, so the cap holds.
     if not _lock_user(user_id):

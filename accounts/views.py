@@ -16,7 +16,6 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import push
 from accounts.authentication import BetterAuthJWTAuthentication
 from accounts.exceptions import PushNotConfigured
 from accounts.models import MAX_ROW_ID
@@ -36,6 +35,7 @@ from accounts.services import (
     user_set_time_zone,
 )
 from accounts.timezones import TimeZoneField
+from delivery import push
 
 
 def path_id(raw: str) -> int:

@@ -1,5 +1,6 @@
 """What goes out, and what went out: the events (the outbox and the activity log),
-webhooks and their deliveries.
+webhooks and their deliveries, and browsers' Web Push subscriptions, the pushes
+waiting for them, and the failures.
 
 An Event is written in the transaction of the change it reports: for a task by the
 database itself (migration 0001's triggers), for a list or a fired reminder by
@@ -11,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -23,11 +25,12 @@ MAX_WEBHOOKS_PER_USER = 10
 
 class ExactJSONEncoder(DjangoJSONEncoder):
     """Django's JSON encoder, but date-times keep their microseconds (Django's cuts
-    them to milliseconds): an event's copy of a row says what the row said."""
+    them to milliseconds), UTC written `Z` as the REST API writes it: an event's copy
+    of a row says what the row said."""
 
     def default(self, o: Any) -> Any:
         if isinstance(o, date | datetime):
-            return o.isoformat()
+            return o.isoformat().replace("+00:00", "Z")
         return super().default(o)
 
 
@@ -148,3 +151,93 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} to {self.queue}"
+
+
+class PushSubscription(models.Model):
+    """A browser's Web Push subscription (`PushSubscription.toJSON()`): where its push
+    service takes messages for it, and the keys to encrypt them for it (RFC 8291)."""
+
+    # The tables keep the names they had in accounts/, where these models began.
+
+    user = models.ForeignKey(
+        BetterAuthUser, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    endpoint = models.CharField(max_length=2048, help_text="The push service's URL for it.")
+    p256dh = models.CharField(
+        max_length=88, help_text="The browser's P-256 public key (base64url, 65 bytes)."
+    )
+    auth = models.CharField(
+        max_length=24, help_text="The browser's authentication secret (base64url, 16 bytes)."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "accounts_pushsubscription"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "endpoint"], name="push_subscription_unique_endpoint"
+            )
+        ]
+        # A browser's endpoint is its last subscriber's: found by endpoint alone.
+        indexes = [models.Index(fields=["endpoint"], name="push_subscription_endpoint")]
+
+    def __str__(self) -> str:
+        return f"push subscription {self.pk} of {self.user_id}"
+
+
+class PushMessage(models.Model):
+    """One push waiting for one subscription (Web Push's outbox, delivery.push): sent,
+    retried with backoff, or given up."""
+
+    class Urgency(models.TextChoices):
+        VERY_LOW = "very-low"
+        LOW = "low"
+        NORMAL = "normal"
+        HIGH = "high"
+
+    subscription = models.ForeignKey(
+        PushSubscription, on_delete=models.CASCADE, related_name="messages"
+    )
+    # The subscription's, kept here for the delivery loop's turns per user.
+    user = models.ForeignKey(
+        BetterAuthUser, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    payload = models.JSONField()
+    topic = models.CharField(
+        max_length=32,
+        validators=[RegexValidator(r"^[A-Za-z0-9_-]+$")],
+        help_text="RFC 8030 Topic: a newer message with it replaces an undelivered one.",
+    )
+    ttl = models.PositiveIntegerField(help_text="Seconds the push service may keep it.")
+    urgency = models.CharField(max_length=8, choices=Urgency, default=Urgency.NORMAL)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        db_table = "accounts_pushmessage"
+
+    def __str__(self) -> str:
+        return f"push {self.pk} ({self.topic})"
+
+
+class PushFailure(models.Model):
+    """A push that failed, for support staff: the push service's host, never the
+    endpoint's path or the keys (they are the subscription's secrets)."""
+
+    user = models.ForeignKey(BetterAuthUser, on_delete=models.CASCADE, related_name="push_failures")
+    endpoint_host = models.CharField(max_length=255)
+    status_code = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The push service's answer; empty if none came."
+    )
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+
+    class Meta:
+        db_table = "accounts_pushfailure"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint_host}: {self.reason}"

@@ -1,14 +1,15 @@
 """The tasks app's background jobs: plain functions the worker runs on the schedule
 in `todo_project/worker.py` (and commands may call by hand)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
 from django.utils import timezone
 
-from tasks import idempotency, queries, reminders
+from tasks import idempotency, queries
 from tasks.changes import TOMBSTONE_MARGIN
+from tasks.models import Notification
 
 
 class Purged(NamedTuple):
@@ -31,7 +32,13 @@ def purge_trash() -> Purged:
     tasks, tombstones = queries.trash_purge(
         deleted_before=now - retention, buried_before=now - retention - TOMBSTONE_MARGIN
     )
-    notifications = reminders.forget_notifications(
+    notifications = forget_notifications(
         fired_before=now - timedelta(days=settings.NOTIFICATION_RETENTION_DAYS)
     )
     return Purged(tasks, tombstones, idempotency.forget_expired(), notifications)
+
+
+def forget_notifications(*, fired_before: datetime) -> int:
+    """Delete the notifications that fired before `fired_before`; how many."""
+    deleted, _ = Notification.objects.filter(fired_at__lt=fired_before).delete()
+    return deleted

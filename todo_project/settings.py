@@ -498,6 +498,11 @@ PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=8)
 DELIVERY_TIMEOUT_SECONDS = env.float("DELIVERY_TIMEOUT_SECONDS", default=10.0)
 # Requests the delivery loop has in flight at once (threads of the worker process).
 DELIVERY_THREADS = env.int("DELIVERY_THREADS", default=8)
+# How long a message a worker took stays its own: one taken by a worker that died is
+# sent again after this. Well beyond DELIVERY_TIMEOUT_SECONDS, so no live send outlasts it.
+DELIVERY_LEASE_SECONDS = env.float("DELIVERY_LEASE_SECONDS", default=120.0)
+if DELIVERY_LEASE_SECONDS <= DELIVERY_TIMEOUT_SECONDS:
+    env.problem("DELIVERY_LEASE_SECONDS must be more than DELIVERY_TIMEOUT_SECONDS.")
 # How long the delivery loop sleeps when it found nothing to do.
 DELIVERY_IDLE_SECONDS = env.float("DELIVERY_IDLE_SECONDS", default=0.5)
 if DELIVERY_TIMEOUT_SECONDS <= 0 or DELIVERY_THREADS < 1 or DELIVERY_IDLE_SECONDS <= 0:
@@ -526,6 +531,8 @@ DAPR_HTTP_ENDPOINT = env.str(
     "DAPR_HTTP_ENDPOINT", default=f"http://127.0.0.1:{env.int('DAPR_HTTP_PORT', default=3500)}"
 ).rstrip("/")
 DAPR_PUBSUB_NAME = env.str("DAPR_PUBSUB_NAME", default="pubsub")
+# The sidecar's API token (Dapr's own variable), when it requires one.
+DAPR_API_TOKEN = env.str("DAPR_API_TOKEN", default="")
 # Delays after each failed publication; the last repeats for as long as it takes.
 EVENTS_RETRY_SCHEDULE = _schedule("EVENTS_RETRY_SCHEDULE", "1s,5s,30s,2m,5m")
 # How long the activity log (GET /api/{user_id}/activity) keeps an event.

@@ -1,14 +1,16 @@
-"""The background worker (the Procfile's `worker`), and the schedule of every job it runs.
+"""The background worker (the Procfile's `worker`): the delivery loop, and the daily jobs.
 
     python -m todo_project.worker
 
-It writes SCHEDULES into django-q2's Schedule table (`ensure_schedules`), then runs a
-django-q2 cluster: WORKER_PROCESSES job processes fed from the queue (the database, or
-Redis), while this process looks for due schedules every WORKER_SCHEDULE_SCAN_SECONDS
-and queues their jobs. django-q2 takes due schedules under a lock (SELECT … FOR UPDATE
-on PostgreSQL, the write lock on SQLite) and moves them on in the same transaction, so
-workers on several machines queue each run once. On the database queue, a job whose
-process was killed before it finished is handed out again after Q_CLUSTER's `retry`.
+Its main thread runs the delivery loop (delivery.loop: reminders, events to webhooks
+and Dapr, Web Push), turn after turn. Beside it runs a django-q2 cluster for the daily
+jobs: `ensure_schedules` writes them into django-q2's Schedule table,
+the loop queues the due ones every WORKER_SCHEDULE_SCAN_SECONDS, and WORKER_PROCESSES
+job processes run them from the queue (the database, or Redis). django-q2 takes due
+schedules under a lock (SELECT … FOR UPDATE on PostgreSQL, the write lock on SQLite)
+and moves them on in the same transaction, so workers on several machines queue each
+run once. On the database queue, a job whose process was killed before it finished is
+handed out again after Q_CLUSTER's `retry`.
 """
 
 import logging
@@ -16,7 +18,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -32,47 +34,38 @@ logger = logging.getLogger(__name__)
 SCHEDULE_PREFIX = "todo:"
 # django-q2 keeps every failed run (save_limit bounds the successful ones only).
 FAILURES_KEPT_FOR = timedelta(days=7)
-DAY = 24 * 3600
+DAY_MINUTES = 24 * 60
+# The longest interval django-q2's Schedule table keeps (a smallint of minutes).
+MAX_MINUTES = 32767
 
 
 @dataclass(frozen=True)
 class Job:
-    """Run the function at dotted path `func` every `every_seconds`: a divisor of 60,
-    or a whole number of minutes. The function is looked up when the job runs."""
+    """Run `func` every `every_minutes`. A function, not its dotted path: a rename
+    fails when this module is imported, not when the job runs."""
 
     name: str
-    func: str
-    every_seconds: int
+    func: Callable[..., Any]
+    every_minutes: int
+
+    @property
+    def path(self) -> str:
+        """The dotted path django-q2 keeps, and looks the function up by."""
+        return f"{self.func.__module__}.{self.func.__qualname__}"
 
 
-SCHEDULES: tuple[Job, ...] = (
-    Job("purge_trash", "tasks.jobs.purge_trash", DAY),
-    Job("fire_reminders", "tasks.reminders.fire_due", 15),
-    Job("deliver_push", "accounts.push.deliver_due", 15),
-    Job("forget_old_failures", "todo_project.worker.forget_old_failures", DAY),
-    Job("forget_push_failures", "accounts.push.forget_old_failures", DAY),
-)
+def _jobs() -> tuple[Job, ...]:
+    # The jobs' modules need the app registry, which `python -m` sets up only below.
+    from delivery import jobs as delivery_jobs
+    from delivery import push
+    from tasks import jobs as tasks_jobs
 
-
-class _Row(NamedTuple):
-    name: str
-    minutes: int
-    phase: timedelta
-
-
-def _rows(job: Job) -> list[_Row]:
-    """The Schedule rows that run `job`. django-q2 counts intervals in whole minutes
-    (at most 32767, its column's limit), so a job every 15 s is four rows of a minute,
-    15 s apart; each keeps its phase, as a missed run moves its row on by whole
-    intervals."""
-    if job.every_seconds % 60 == 0 and 0 < job.every_seconds // 60 <= 32767:
-        return [_Row(SCHEDULE_PREFIX + job.name, job.every_seconds // 60, timedelta(0))]
-    if not 0 < job.every_seconds < 60 or 60 % job.every_seconds:
-        raise ValueError(f"{job.name}: every_seconds must divide 60, or be whole minutes")
-    return [
-        _Row(f"{SCHEDULE_PREFIX}{job.name}+{offset}s", 1, timedelta(seconds=offset))
-        for offset in range(0, 60, job.every_seconds)
-    ]
+    return (
+        Job("purge_trash", tasks_jobs.purge_trash, DAY_MINUTES),
+        Job("forget_old_failures", forget_old_failures, DAY_MINUTES),
+        Job("forget_push_failures", push.forget_old_failures, DAY_MINUTES),
+        Job("forget_old_activity", delivery_jobs.forget_old_activity, DAY_MINUTES),
+    )
 
 
 class Changes(NamedTuple):
@@ -83,16 +76,20 @@ class Changes(NamedTuple):
     removed: int
 
 
-def ensure_schedules(jobs: Sequence[Job] = SCHEDULES) -> Changes:
-    """Make the schedules named SCHEDULE_PREFIX… run exactly `jobs`: create the missing
-    ones, correct the changed ones (a changed one runs no later than a new one would),
-    delete the rest. Running it again changes nothing; workers starting together on
-    several machines take turns."""
-    # django_q's modules need the app registry, which `python -m` sets up only below.
+def ensure_schedules(jobs: Sequence[Job] | None = None) -> Changes:
+    """Make the schedules named SCHEDULE_PREFIX… run exactly `jobs` (default: the
+    daily jobs above): create the missing ones, correct the changed ones (a changed one
+    runs no later than a new one would), delete the rest. Running it again changes
+    nothing; workers starting together on several machines take turns. Raise
+    ValueError for an interval the Schedule table can't keep."""
     from django_q.models import Schedule
 
+    jobs = _jobs() if jobs is None else jobs
+    for job in jobs:
+        if not 0 < job.every_minutes <= MAX_MINUTES:
+            raise ValueError(f"{job.name}: every_minutes must be 1 to {MAX_MINUTES}")
     now = timezone.now()
-    wanted = {row.name: (job, row) for job in jobs for row in _rows(job)}
+    wanted = {SCHEDULE_PREFIX + job.name: job for job in jobs}
     created = updated = removed = 0
     with transaction.atomic():
         # SQLite's IMMEDIATE transactions (todo_project.database) already take turns.
@@ -106,23 +103,22 @@ def ensure_schedules(jobs: Sequence[Job] = SCHEDULES) -> Changes:
             else:
                 schedule.delete()
                 removed += 1
-        for name, (job, row) in wanted.items():
+        for name, job in wanted.items():
             fields = {
-                "func": job.func,
+                "func": job.path,
                 "schedule_type": Schedule.MINUTES,
-                "minutes": row.minutes,
+                "minutes": job.every_minutes,
                 "repeats": -1,
                 **_UNSET,
             }
-            first_run = now + row.phase
             schedule = kept.get(name)
             if schedule is None:
-                Schedule.objects.create(name=name, next_run=first_run, **fields)
+                Schedule.objects.create(name=name, next_run=now, **fields)
                 created += 1
             elif any(getattr(schedule, field) != value for field, value in fields.items()):
                 for field, value in fields.items():
                     setattr(schedule, field, value)
-                schedule.next_run = min(schedule.next_run or first_run, first_run)
+                schedule.next_run = min(schedule.next_run or now, now)
                 schedule.save()
                 updated += 1
     return Changes(created, updated, removed)
@@ -142,15 +138,20 @@ def forget_old_failures(*, now: datetime | None = None) -> int:
 
 
 def run() -> int:
-    """Keep the schedules, then run the cluster and queue due jobs until SIGTERM or
-    SIGINT (0), or until the cluster dies (1)."""
+    """Keep the schedules, then turn the delivery loop (queueing due jobs every
+    WORKER_SCHEDULE_SCAN_SECONDS) until SIGTERM or SIGINT (0), or until the cluster
+    dies (1)."""
     from django_q.brokers import get_broker
     from django_q.cluster import Cluster
     from django_q.scheduler import scheduler
 
+    from delivery.loop import DeliveryLoop
+
     changes = ensure_schedules()
     logger.info(
-        "Worker starting: %s job process(es), jobs queued in the %s; schedules %s",
+        "Worker starting: %s delivery thread(s), %s job process(es), jobs queued in the %s; "
+        "schedules %s",
+        settings.DELIVERY_THREADS,
         settings.WORKER_PROCESSES,
         "Redis" if settings.WORKER_REDIS_URL else "database",
         changes._asdict(),
@@ -162,25 +163,32 @@ def run() -> int:
     stop_signals: list[int] = []
 
     def stop(signum: int, _frame: object) -> None:
-        # The loop below stops the cluster: never in the middle of queueing due jobs,
-        # whose transaction holds the write lock on SQLite.
+        # The loop stops between turns: never in the middle of a claim or a settle.
         stop_signals.append(signum)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, stop)
     cluster.start()
     broker = get_broker()
-    while not stop_signals:
+    delivery = DeliveryLoop()
+    next_scan = 0.0
+    died = False
+
+    def stopping() -> bool:
+        """Asked before each turn: also where due jobs are queued."""
+        nonlocal next_scan, died
         if not cluster.sentinel.is_alive():
             logger.error("The worker's cluster stopped by itself")
-            return 1
-        scheduler(broker=broker)  # logs and carries on when the database fails
-        next_scan = time.monotonic() + settings.WORKER_SCHEDULE_SCAN_SECONDS
-        while not stop_signals and time.monotonic() < next_scan:
-            time.sleep(0.1)
+            died = True
+        elif time.monotonic() >= next_scan:
+            scheduler(broker=broker)  # logs and carries on when the database fails
+            next_scan = time.monotonic() + settings.WORKER_SCHEDULE_SCAN_SECONDS
+        return died or bool(stop_signals)
+
+    delivery.run(stopping)
     cluster.stop()
     logger.info("Worker stopped")
-    return 0
+    return 1 if died else 0
 
 
 if __name__ == "__main__":

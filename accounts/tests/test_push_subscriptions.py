@@ -15,9 +15,9 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts import push
-from accounts.models import PushFailure, PushSubscription
 from accounts.services import MAX_PUSH_SUBSCRIPTIONS
+from delivery import push
+from delivery.models import PushFailure, PushSubscription
 from testing.push_service import b64url, browser_subscription
 
 pytestmark = pytest.mark.django_db
@@ -276,9 +276,9 @@ def test_support_sees_subscriptions_by_host_alone(support: Client, api: APIClien
     body = subscription_json()
     created = api.post("/api/me/push-subscriptions", body, format="json").json()
 
-    listing = support.get(reverse("admin:accounts_pushsubscription_changelist")).content.decode()
+    listing = support.get(reverse("admin:delivery_pushsubscription_changelist")).content.decode()
     page = support.get(
-        reverse("admin:accounts_pushsubscription_change", args=[created["id"]])
+        reverse("admin:delivery_pushsubscription_change", args=[created["id"]])
     ).content.decode()
 
     for html in (listing, page):
@@ -294,7 +294,7 @@ def test_support_sees_failures_newest_first(support: Client, api: APIClient, use
     PushFailure.objects.create(user_id=user_id, endpoint_host="old.example", reason="HTTP 500")
     PushFailure.objects.create(user_id=user_id, endpoint_host="new.example", reason="HTTP 503")
 
-    listing = support.get(reverse("admin:accounts_pushfailure_changelist")).content.decode()
+    listing = support.get(reverse("admin:delivery_pushfailure_changelist")).content.decode()
 
     assert listing.index("new.example") < listing.index("old.example")
-    assert support.get(reverse("admin:accounts_pushfailure_add")).status_code == 403
+    assert support.get(reverse("admin:delivery_pushfailure_add")).status_code == 403

@@ -12,6 +12,8 @@ whichever path wrote it, at no extra round trip.
 `data` is the task's row as written, but `tag_keys` and `changed_via`; `source` is
 `changed_via`. On PostgreSQL one statement-level trigger per kind of write inserts the
 events of all its rows at once, in task id order; on SQLite a row-level trigger does.
+A later migration that rebuilds tasks_task on SQLite (adding a column does) drops
+them: it must run `install` again, as tasks' 0019 does for that app's own triggers.
 """
 
 from django.db import migrations

@@ -50,7 +50,7 @@ def test_make_run_gets_a_fresh_vapid_key_and_may_push_to_loopback(tmp_path: Path
 def test_the_written_env_starts_the_service_with_pushes_on(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     load_script("scripts/ensure_env.py").ensure_env(env_file, {})
-    show = "from accounts import push; print(push.public_key() is not None)"
+    show = "from delivery import push; print(push.public_key() is not None)"
 
     result = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {show}"],

@@ -197,7 +197,7 @@ def test_production_trusts_no_address_with_the_metrics() -> None:
 
 
 def test_production_starts_with_web_push_off() -> None:
-    result = start("from accounts import push; print(push.public_key())")
+    result = start("from delivery import push; print(push.public_key())")
 
     assert (result.returncode, result.stdout.strip()) == (0, "None")
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from accounts.push import new_key_pair
+from delivery.push import new_key_pair
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Reminders (contract Part 3): remind_at, firing once through the worker's job,
+"""Reminders (contract Part 3): remind_at, firing once through the delivery loop,
 notifications, and the push each firing queues."""
 
 import time
@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django_q.models import OrmQ
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts import push
-from accounts.models import PushMessage, PushSubscription
+from delivery import push
+from delivery.models import PushMessage, PushSubscription
+from delivery.reminders import fire_due
 from tasks.models import Notification, Task
-from tasks.reminders import fire_due
 from testing.push_service import running_push_service
 
 pytestmark = pytest.mark.django_db
@@ -91,8 +91,8 @@ def test_a_due_reminder_fires_once_as_a_notification_and_a_push(
     assert (notification["title"], notification["read"]) == ("Call the dentist", False)
     assert api.get(f"/api/me/tasks/{task['id']}").json()["reminders"][0]["remind_at"] is None
     (message,) = PushMessage.objects.all()
-    # And a delivery run queued for the worker now, not at its next scheduled run.
-    assert [queued.func() for queued in OrmQ.objects.all()] == ["accounts.push.deliver_due"]
+    # Due at once: the loop's turn that fired it sends it (delivery.loop).
+    assert message.next_attempt_at <= timezone.now()
     assert message.payload["type"] == "reminder"
     assert message.payload["notification_id"] == notification["id"]
     assert message.payload["task"]["id"] == task["id"]
@@ -136,7 +136,6 @@ def test_a_reminder_missed_beyond_the_grace_is_listed_not_pushed(
 
     assert Notification.objects.get().pushed is False
     assert not PushMessage.objects.exists()
-    assert not OrmQ.objects.exists()
 
 
 def test_notifications_are_the_owners_newest_first_paged_and_marked_read(

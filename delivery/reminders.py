@@ -1,10 +1,11 @@
-"""Firing reminders (the worker's job, every few seconds): each reminder due fires
-once, as a notification and a Web Push to each of the owner's subscriptions.
+"""Firing reminders (each turn of the delivery loop): each reminder due fires once, as
+a notification, a `reminder.fired` event and a Web Push to each of the owner's
+subscriptions.
 
 A task's `next_remind_at` is its earliest reminder due (tasks.schedule). `fire_due`
 takes the tasks due under a row lock, skipping those another worker holds, and in one
-transaction per batch of them records the notifications, queues their pushes and
-writes the spent reminders (`remind_at` null). So with several workers none fires
+transaction per batch of them records the notifications and events, queues their
+pushes and writes the spent reminders (`remind_at` null). So with several workers none fires
 twice, and a worker killed mid-way has committed all of a batch or none of it: the
 next run fires what it had not. A reminder of a task completed or trashed by then is spent without
 firing; one missed by more than REMINDER_GRACE_MINUTES is listed but not pushed.
@@ -19,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import push
+from delivery import events, push
 from tasks import queries
 from tasks.models import Notification, Task
 
@@ -27,10 +28,12 @@ BATCH = 100
 
 
 def fire_due(*, now: datetime | None = None) -> int:
-    """Fire every reminder due by `now` (default: the present); how many fired. When it
-    queued pushes, a delivery run is queued at once (`push.deliver_soon`)."""
+    """Fire every reminder due by `now` (default: the present); how many fired."""
     now = now or timezone.now()
-    fired = pushes = 0
+    fired = 0
+    # Looked at first without a transaction: on SQLite, one takes the write lock.
+    if not Task.objects.filter(next_remind_at__lte=now).exists():
+        return 0
     while True:
         with transaction.atomic():
             due = list(
@@ -40,21 +43,17 @@ def fire_due(*, now: datetime | None = None) -> int:
                 .values_list("id", flat=True)[:BATCH]
             )
             for task_id in due:
-                task_fired, task_pushes = _fire(Task.objects.get(id=task_id), now)
-                fired, pushes = fired + task_fired, pushes + task_pushes
+                fired += _fire(Task.objects.get(id=task_id), now)
         if len(due) < BATCH:
             break
-    if pushes:
-        push.deliver_soon()
     return fired
 
 
-def _fire(task: Task, now: datetime) -> tuple[int, int]:
-    """Fire the task's reminders due by `now`; how many fired, and how many pushes
-    that queued."""
+def _fire(task: Task, now: datetime) -> int:
+    """Fire the task's reminders due by `now`; how many fired."""
     grace = timedelta(minutes=settings.REMINDER_GRACE_MINUTES)
     live = task.deleted_at is None and not task.completed
-    fired = pushes = 0
+    fired = 0
     reminders: list[dict[str, Any]] = []
     for reminder in task.reminders:
         remind_at = reminder.get("remind_at")
@@ -63,10 +62,10 @@ def _fire(task: Task, now: datetime) -> tuple[int, int]:
             continue
         reminders.append({**reminder, "remind_at": None})
         if live:
-            pushes += _notify(task, reminder, datetime.fromisoformat(remind_at), now, grace)
+            _notify(task, reminder, datetime.fromisoformat(remind_at), now, grace)
             fired += 1
     queries.task_reminders_spent(user_id=task.user_id, task_id=task.id, reminders=reminders)
-    return fired, pushes
+    return fired
 
 
 def _topic(task: Task, reminder: dict[str, Any]) -> str:
@@ -76,16 +75,10 @@ def _topic(task: Task, reminder: dict[str, Any]) -> str:
     return f"t{task.id}-{hashlib.blake2s(spec.encode(), digest_size=4).hexdigest()}"
 
 
-def forget_notifications(*, fired_before: datetime) -> int:
-    """Delete the notifications that fired before `fired_before`; how many."""
-    deleted, _ = Notification.objects.filter(fired_at__lt=fired_before).delete()
-    return deleted
-
-
 def _notify(
     task: Task, reminder: dict[str, Any], remind_at: datetime, now: datetime, grace: timedelta
-) -> int:
-    """Record the notification, and queue its push unless it is late; how many pushes."""
+) -> None:
+    """Record the notification and its event, and queue its push unless it is late."""
     pushed = now - remind_at <= grace
     notification = Notification.objects.create(
         user_id=task.user_id,
@@ -95,21 +88,21 @@ def _notify(
         fired_at=now,
         pushed=pushed,
     )
-    if not pushed:
-        return 0
-    return push.enqueue(
-        user_id=task.user_id,
-        payload={
-            "type": "reminder",
-            "notification_id": notification.id,
-            "task": {
-                "id": task.id,
-                "title": task.title,
-                "due_date": task.due_day or task.due_date,
+    events.record_reminder(task=task, notification=notification)
+    if pushed:
+        push.enqueue(
+            user_id=task.user_id,
+            payload={
+                "type": "reminder",
+                "notification_id": notification.id,
+                "task": {
+                    "id": task.id,
+                    "title": task.title,
+                    "due_date": task.due_day or task.due_date,
+                },
+                "remind_at": remind_at,
             },
-            "remind_at": remind_at,
-        },
-        topic=_topic(task, reminder),
-        ttl=int(grace.total_seconds()),
-        urgency="high",
-    )
+            topic=_topic(task, reminder),
+            ttl=int(grace.total_seconds()),
+            urgency="high",
+        )

@@ -1,4 +1,4 @@
-"""accounts.push: pushes reach the browser encrypted and signed, failures are retried or
+"""delivery.push: pushes reach the browser encrypted and signed, failures are retried or
 given up as the push service's answer says, and nothing is ever sent to an address
 that isn't public. Every push here goes to a loopback push service that decrypts and
 verifies it as a browser and a push service would."""
@@ -21,9 +21,11 @@ from cryptography.x509.oid import NameOID
 from django.db import connection
 from django.utils import timezone
 
-from accounts import push
-from accounts.models import BetterAuthUser, PushFailure, PushMessage, PushSubscription
+from accounts.models import BetterAuthUser
 from accounts.tests.factories import UserFactory
+from delivery import http, push
+from delivery.addresses import AddressRefused, check_url
+from delivery.models import PushFailure, PushMessage, PushSubscription
 from testing.live import free_port
 from testing.postgres import needs_postgres
 from testing.push_service import (
@@ -288,7 +290,7 @@ def test_enqueue_refuses_what_no_push_service_takes(user: BetterAuthUser, fields
 
 
 def test_a_worker_killed_mid_send_leaves_its_messages_for_after_the_lease(
-    service: PushService, user: BetterAuthUser, monkeypatch: pytest.MonkeyPatch
+    service: PushService, user: BetterAuthUser, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
     subscribe(user, service.subscribe())
     enqueue(user)
@@ -301,12 +303,13 @@ def test_a_worker_killed_mid_send_leaves_its_messages_for_after_the_lease(
         raise Killed
 
     with monkeypatch.context() as patched:
-        patched.setattr(push, "_send", die)
+        patched.setattr(push, "send", die)
         with pytest.raises(Killed):
             push.deliver_due(now=now)
 
-    assert push.deliver_due(now=now + push.LEASE - timedelta(seconds=1)) == 0
-    assert push.deliver_due(now=now + push.LEASE) == 1
+    lease = timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    assert push.deliver_due(now=now + lease - timedelta(seconds=1)) == 0
+    assert push.deliver_due(now=now + lease) == 1
     assert [received.payload for received in service.received] == [PAYLOAD]
 
 
@@ -358,10 +361,16 @@ def test_two_workers_at_once_never_send_one_message_twice(settings: Any) -> None
 def test_the_connection_goes_to_the_address_checked(
     user: BetterAuthUser, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`localhost` resolves (says the check's resolver) to 127.0.0.2, where the push
-    service is; the system's own resolver would say 127.0.0.1, where nothing listens."""
+    """`localhost` resolves (says the resolver here) to 127.0.0.2, where the push
+    service is; connecting by the name anew would reach 127.0.0.1, where nothing
+    listens."""
     settings.PUSH_ALLOW_LOOPBACK = True
-    monkeypatch.setattr(push, "resolve", lambda host: ["127.0.0.2"])
+    resolver = socket.getaddrinfo
+
+    def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
+        return resolver("127.0.0.2" if host == "localhost" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
     with running_push_service(push.public_key() or "", host="127.0.0.2") as service:
         browser = service.subscribe(host="localhost")
         subscribe(user, browser)
@@ -392,7 +401,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, list[str]
     monkeypatch.setattr(socket, "create_connection", refuse)
 
     def resolves(answers: dict[str, list[str]]) -> None:
-        monkeypatch.setattr(push, "resolve", lambda host: answers[host])
+        monkeypatch.setattr("delivery.addresses.resolve", lambda host: answers[host])
 
     return resolves
 
@@ -403,7 +412,7 @@ def test_a_host_on_public_addresses_is_allowed(
 ) -> None:
     no_network({"push.example.net": addresses})
 
-    assert push.check_endpoint("https://push.example.net/send/abc") == addresses[0]
+    assert check_url("https://push.example.net/send/abc") == addresses[0]
 
 
 REFUSED = [
@@ -441,8 +450,8 @@ def test_a_host_resolving_to_a_non_public_address_is_refused(
 ) -> None:
     no_network({"push.example.net": [address]})
 
-    with pytest.raises(push.EndpointRefused, match="not a public address"):
-        push.check_endpoint("https://push.example.net/send/abc")
+    with pytest.raises(AddressRefused, match="not a public address"):
+        check_url("https://push.example.net/send/abc")
 
 
 def test_a_host_resolving_to_public_and_private_addresses_is_refused(
@@ -450,8 +459,8 @@ def test_a_host_resolving_to_public_and_private_addresses_is_refused(
 ) -> None:
     no_network({"push.example.net": ["93.184.216.34", "10.0.0.1"]})
 
-    with pytest.raises(push.EndpointRefused):
-        push.check_endpoint("https://push.example.net/send/abc")
+    with pytest.raises(AddressRefused):
+        check_url("https://push.example.net/send/abc")
 
 
 @pytest.mark.parametrize(
@@ -472,8 +481,8 @@ def test_a_url_that_is_not_https_to_a_public_host_is_refused_unresolved(
 ) -> None:
     no_network({})
 
-    with pytest.raises(push.EndpointRefused):
-        push.check_endpoint(endpoint)
+    with pytest.raises(AddressRefused):
+        check_url(endpoint)
 
 
 def test_loopback_needs_the_flag_and_a_loopback_host(
@@ -484,12 +493,12 @@ def test_loopback_needs_the_flag_and_a_loopback_host(
         {"localhost": ["127.0.0.1", "::1"], "127.0.0.1": ["127.0.0.1"], "evil": ["10.0.0.1"]}
     )
 
-    assert push.check_endpoint("http://localhost:8080/p") == "127.0.0.1"
-    assert push.check_endpoint("https://127.0.0.1/p") == "127.0.0.1"
-    with pytest.raises(push.EndpointRefused):
-        push.check_endpoint("http://evil/p")
-    with pytest.raises(push.EndpointRefused):
-        push.check_endpoint("https://evil/p")
+    assert check_url("http://localhost:8080/p") == "127.0.0.1"
+    assert check_url("https://127.0.0.1/p") == "127.0.0.1"
+    with pytest.raises(AddressRefused):
+        check_url("http://evil/p")
+    with pytest.raises(AddressRefused):
+        check_url("https://evil/p")
 
 
 def test_a_refused_endpoint_is_never_sent_to_and_its_message_is_dropped(
@@ -519,7 +528,7 @@ def test_a_failed_dns_lookup_is_retried(
     def no_answer(host: str) -> list[str]:
         raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
 
-    monkeypatch.setattr(push, "resolve", no_answer)
+    monkeypatch.setattr("delivery.addresses.resolve", no_answer)
     subscribe(user, browser_subscription("https://push.example.net/send/abc"))
     enqueue(user)
 
@@ -580,16 +589,26 @@ def tls_server(tmp_path: Any) -> Iterator[tuple[int, str]]:
 
 
 def test_tls_to_the_checked_address_is_verified_for_the_endpoints_host(
-    tls_server: tuple[int, str],
+    tls_server: tuple[int, str], settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Both names resolve to 127.0.0.1 (admitted here as loopback hosts), where the
+    server's certificate names push.example alone."""
     port, certificate = tls_server
-    right, wrong = push._PinnedSession("push.example"), push._PinnedSession("other.example")
-    right.verify = wrong.verify = certificate
-    url = f"https://127.0.0.1:{port}/send/abc"
+    settings.PUSH_ALLOW_LOOPBACK = True
+    monkeypatch.setattr(
+        "delivery.addresses.LOOPBACK_HOSTS", frozenset({"push.example", "other.example"})
+    )
+    resolver = socket.getaddrinfo
+    monkeypatch.setattr(
+        socket, "getaddrinfo", lambda host, *args, **kwargs: resolver("127.0.0.1", *args, **kwargs)
+    )
+    client = http.session()
+    client.verify = certificate
 
-    assert right.post(url, data=b"x", timeout=5).status_code == 201
+    answer = client.post(f"https://push.example:{port}/send/abc", data=b"x", timeout=5)
+    assert answer.status_code == 201
     with pytest.raises(requests.exceptions.SSLError):
-        wrong.post(url, data=b"x", timeout=5)
+        client.post(f"https://other.example:{port}/send/abc", data=b"x", timeout=5)
 
 
 def test_delivery_failures_are_forgotten_after_30_days(user: BetterAuthUser) -> None:
