@@ -5,6 +5,8 @@ activity list's query."""
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from rest_framework import serializers
 
 from accounts.models import MAX_ROW_ID
@@ -16,9 +18,13 @@ from tasks.serializers import ShortListField, StrictBooleanField, StrictCharFiel
 MAX_URL_LENGTH = Webhook._meta.get_field("url").max_length or 2048
 
 
+# A host no DNS name can be (`exa mple.com`, `a..b`) would only fail at every delivery.
+_WELL_FORMED = URLValidator(schemes=["http", "https"])
+
+
 class WebhookUrlField(StrictCharField):
-    """A URL the outlets may send to (delivery.addresses); a 400 saying why not. Its
-    host's addresses are checked again at every delivery."""
+    """A URL the outlets may send to (delivery.addresses), and well formed; a 400
+    saying why not. Its host's addresses are checked again at every delivery."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", MAX_URL_LENGTH)
@@ -28,6 +34,12 @@ class WebhookUrlField(StrictCharField):
         url = super().to_internal_value(data)
         if refusal := url_refusal(url):
             raise serializers.ValidationError(f"This URL can't receive webhooks: {refusal}.")
+        try:
+            _WELL_FORMED(url)
+        except DjangoValidationError:
+            raise serializers.ValidationError(
+                "This URL can't receive webhooks: it is not a well-formed URL."
+            ) from None
         return url
 
 

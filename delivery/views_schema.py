@@ -154,7 +154,8 @@ WEBHOOKS_PARTIAL_UPDATE = extend_schema(
     description='Any of `url`, `events` (the new list replaces the old) and `enabled`. `{"'
     'enabled": true}` re-enables a webhook disabled after failed deliveries (clears '
     '`disabled_at`); `{"enabled": false}` disables it (sets `disabled_at` to now, '
-    "unless it is disabled already). `{}` changes nothing. The secret stays.",
+    "unless it is disabled already). `{}` changes nothing. The secret stays. A bad "
+    "field is a 400 naming it, as on create.",
     parameters=[USER_ID_PARAMETER, WEBHOOK_ID_PARAMETER],
     request=WebhookSerializer,
     responses={200: WebhookSerializer},

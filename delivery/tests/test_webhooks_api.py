@@ -100,6 +100,8 @@ def test_the_list_holds_the_callers_webhooks_alone_oldest_first(
         "https://user:password@hooks.example.com/hook",
         "https://hooks.example.com:99999/hook",
         "https:///no-host",
+        "https://exa mple.com/hook",
+        "https://a..b/hook",
         "not a url",
         "",
         "https://hooks.example.com/\x00",
@@ -123,6 +125,21 @@ def test_a_refused_url_says_why(api: APIClient) -> None:
 
     assert "10.0.0.1 is not a public address" in response.json()["errors"]["url"][0]
     assert response.json()["detail"].startswith("url: ")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example.com",
+        "https://hooks.example.com:8443/in?token=abc#frag",
+        "https://xn--bcher-kva.example/hook",
+        "https://b\u00fccher.example/hook",
+        "https://[2606:4700::1111]/hook",
+        "https://1.1.1.1/hook",
+    ],
+)
+def test_a_public_https_url_is_taken(api: APIClient, url: str) -> None:
+    assert create(api, url=url)["url"] == url
 
 
 def test_a_loopback_url_is_taken_when_loopback_is_allowed(api: APIClient, settings: Any) -> None:
