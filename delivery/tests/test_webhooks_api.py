@@ -6,14 +6,19 @@ webhook is a 404, like a missing one."""
 import base64
 import json
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.tests.factories import UserFactory
+from delivery import services
 from delivery.models import MAX_WEBHOOKS_PER_USER, Delivery, Webhook
+from testing.postgres import needs_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -223,6 +228,35 @@ def test_one_webhook_beyond_the_limit_is_a_409(api: APIClient) -> None:
     assert response["Content-Type"] == "application/problem+json"
     assert "as many webhooks" in response.json()["detail"]
     assert Webhook.objects.count() == MAX_WEBHOOKS_PER_USER
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creates_never_pass_the_limit(user_id: str) -> None:
+    """Each create counts under the owner's row lock: creates racing for the last
+    places take turns, and the ones past the limit are refused."""
+    UserFactory.create(id=user_id)
+    start = threading.Barrier(MAX_WEBHOOKS_PER_USER + 5)
+    outcomes: list[str] = []
+
+    def create_one() -> None:
+        start.wait()
+        try:
+            services.webhook_create(user_id=user_id, url=URL, events=["task.created"])
+            outcomes.append("created")
+        except services.WebhookLimitReached:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create_one) for _ in range(start.parties)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["created"] * MAX_WEBHOOKS_PER_USER + ["refused"] * 5
+    assert Webhook.objects.filter(user_id=user_id).count() == MAX_WEBHOOKS_PER_USER
 
 
 def test_the_limit_is_each_users(api: APIClient, client_for: Callable[[str], APIClient]) -> None:
