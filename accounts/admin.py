@@ -34,6 +34,8 @@ class BetterAuthUserAdmin(admin.ModelAdmin):
         "tasks_link",
         "lists_link",
         "conversations_link",
+        "activity_link",
+        "webhooks_link",
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[BetterAuthUser]:
@@ -65,6 +67,18 @@ class BetterAuthUserAdmin(admin.ModelAdmin):
         return format_html(
             '<a href="{}">See the conversations of this user with the agent</a>', url
         )
+
+    @admin.display(description="activity")
+    def activity_link(self, user: BetterAuthUser) -> str:
+        query = urlencode({"user__id__exact": user.id})
+        url = f"{reverse('admin:delivery_event_changelist')}?{query}"
+        return format_html('<a href="{}">See the activity of this user</a>', url)
+
+    @admin.display(description="webhooks")
+    def webhooks_link(self, user: BetterAuthUser) -> str:
+        query = urlencode({"user__id__exact": user.id})
+        url = f"{reverse('admin:delivery_webhook_changelist')}?{query}"
+        return format_html('<a href="{}">See the webhooks of this user</a>', url)
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):

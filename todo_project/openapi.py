@@ -188,6 +188,13 @@ OPERATIONS = {
     "conversations_list": Operation(headers=_PAGE),
     "conversations_messages": Operation(headers=_PAGE),
     "conversations_destroy": Operation(),
+    "webhooks_list": Operation(),
+    "webhooks_create": Operation(),
+    "webhooks_retrieve": Operation(),
+    "webhooks_partial_update": Operation(),
+    "webhooks_destroy": Operation(),
+    "webhooks_test": Operation(),
+    "activity_list": Operation(headers=_PAGE),
 }
 CONDITIONS = {
     "If-Match": 'Write only if the task is at this version (its ETag, e.g. `"3"`; `*`: '

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/redoc/", openapi.RedocView.as_view(url_name="schema"), name="redoc"),
     path("api/", include("tasks.urls")),
     path("api/", include("accounts.urls")),
+    path("api/", include("delivery.urls")),
     path("", include("agents.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", health.Healthz.as_view(), name="healthz"),

@@ -74,6 +74,10 @@ def test_paths_are_the_contracts(schema: dict[str, Any]) -> None:
         "/api/{user_id}/conversations",
         "/api/{user_id}/conversations/{id}",
         "/api/{user_id}/conversations/{id}/messages",
+        "/api/{user_id}/webhooks",
+        "/api/{user_id}/webhooks/{id}",
+        "/api/{user_id}/webhooks/{id}/test",
+        "/api/{user_id}/activity",
     }
 
 

@@ -1,0 +1,131 @@
+"""Writes to a user's webhooks: create (with its secret, within the cap), change,
+re-enable, delete, and queue a test ping. Every write names the owner, so another
+user's webhook is never touched: it is missing, as far as the caller can tell.
+
+Nothing here sends anything: a ping is a Delivery row, which the delivery loop sends
+like any other. No secret is ever logged.
+"""
+
+import base64
+import secrets
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+from accounts.models import BetterAuthUser
+from accounts.services import user_restore
+from delivery import payloads
+from delivery.models import MAX_WEBHOOKS_PER_USER, Delivery, Webhook
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 (the prefix every secret has, not a secret)
+# Standard Webhooks: a secret of 24 to 64 random bytes; 24 keep it within the column.
+SECRET_BYTES = 24
+
+
+class WebhookLimitReached(APIException):
+    """The owner already holds MAX_WEBHOOKS_PER_USER webhooks: 409."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = (
+        f"You have as many webhooks as one account may hold ({MAX_WEBHOOKS_PER_USER}); "
+        "delete one (DELETE …/webhooks/{id}) first."
+    )
+
+
+class WebhookDisabled(APIException):
+    """A test of a disabled webhook: 409; nothing is queued."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = (
+        'This webhook is disabled; re-enable it first (PATCH {"enabled": true}), then test it.'
+    )
+
+
+def new_secret() -> str:
+    """A Standard Webhooks signing secret: `whsec_` + base64 of SECRET_BYTES random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def _lock_owner(user_id: str) -> None:
+    """Lock the owner's mirror row until the transaction ends (restoring it if it is
+    gone): one user's creates take turns, so the cap holds under concurrent calls."""
+    locked = BetterAuthUser.objects.select_for_update().filter(id=user_id).values_list("id")
+    if locked.first() is None:
+        user_restore(user_id)
+        locked.first()
+
+
+@transaction.atomic
+def webhook_create(*, user_id: str, url: str, events: list[str]) -> Webhook:
+    """A new enabled webhook of the user's, with a new secret; WebhookLimitReached at
+    MAX_WEBHOOKS_PER_USER."""
+    _lock_owner(user_id)
+    if Webhook.objects.filter(user_id=user_id).count() >= MAX_WEBHOOKS_PER_USER:
+        raise WebhookLimitReached()
+    now = timezone.now()
+    return Webhook.objects.create(
+        user_id=user_id,
+        url=url,
+        events=events,
+        secret=new_secret(),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+@transaction.atomic
+def webhook_update(*, user_id: str, webhook_id: int, fields: Mapping[str, Any]) -> Webhook | None:
+    """Apply `fields` (`url`, `events`, `enabled`) to the user's webhook; None if they
+    have none of that id. `enabled: true` clears `disabled_at`; `enabled: false` sets
+    it to now, unless it is disabled already (it keeps when). `updated_at` moves only
+    when something changed."""
+    webhook = Webhook.objects.select_for_update().filter(user_id=user_id, id=webhook_id).first()
+    if webhook is None:
+        return None
+    now = timezone.now()
+    changes: dict[str, Any] = {name: fields[name] for name in ("url", "events") if name in fields}
+    if "enabled" in fields:
+        enabled = fields["enabled"]
+        if enabled and webhook.disabled_at is not None:
+            changes["disabled_at"] = None
+        elif not enabled and webhook.disabled_at is None:
+            changes["disabled_at"] = now
+    changed = [name for name, value in changes.items() if getattr(webhook, name) != value]
+    if changed:
+        for name in changed:
+            setattr(webhook, name, changes[name])
+        webhook.updated_at = now
+        webhook.save(update_fields=[*changed, "updated_at"])
+    return webhook
+
+
+def webhook_delete(*, user_id: str, webhook_id: int) -> bool:
+    """Delete the user's webhook and its deliveries waiting to go out; False if they
+    have none of that id."""
+    deleted, _ = Webhook.objects.filter(user_id=user_id, id=webhook_id).delete()
+    return bool(deleted)
+
+
+def ping(webhook: Webhook) -> Delivery:
+    """Queue a `ping` to the webhook, as a delivery the loop sends like an event's
+    (signed, retried); WebhookDisabled if it is disabled."""
+    if webhook.disabled_at is not None:
+        raise WebhookDisabled()
+    now = timezone.now()
+    body = {"type": "ping", "timestamp": now, "data": {"webhook_id": webhook.id}}
+    return Delivery.objects.create(
+        user_id=webhook.user_id,
+        webhook=webhook,
+        queue=f"webhook:{webhook.id}",
+        subject="ping",
+        type="ping",
+        message_id="msg_" + uuid.uuid4().hex,
+        body=payloads.dumps(body).decode(),
+        next_attempt_at=now,
+        created_at=now,
+    )
