@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 import corsheaders.defaults
 from django.core.exceptions import ImproperlyConfigured
 
-from delivery.retry import parse_schedule
 from todo_project.database import database_settings
 from todo_project.environment import Environment
 
@@ -512,16 +511,8 @@ if DELIVERY_TIMEOUT_SECONDS <= 0 or DELIVERY_THREADS < 1 or DELIVERY_IDLE_SECOND
     DELIVERY_TIMEOUT_SECONDS, DELIVERY_THREADS, DELIVERY_IDLE_SECONDS = 10.0, 8, 0.5
 
 
-def _schedule(name: str, default: str) -> tuple[float, ...]:
-    try:
-        return parse_schedule(env.str(name, default=default))
-    except ValueError as error:
-        env.problem(f"{name}: {error}.")
-        return parse_schedule(default)
-
-
 # Delays after each failed webhook delivery; after the last, the webhook is disabled.
-WEBHOOK_RETRY_SCHEDULE = _schedule("WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h")
+WEBHOOK_RETRY_SCHEDULE = env.schedule("WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h")
 # Publish every change through a Dapr sidecar's pub/sub (`dapr`), or not at all ("").
 EVENTS_PUBLISHER = env.str("EVENTS_PUBLISHER", default="")
 if EVENTS_PUBLISHER not in ("", "dapr"):
@@ -534,7 +525,7 @@ DAPR_PUBSUB_NAME = env.str("DAPR_PUBSUB_NAME", default="pubsub")
 # The sidecar's API token (Dapr's own variable), when it requires one.
 DAPR_API_TOKEN = env.str("DAPR_API_TOKEN", default="")
 # Delays after each failed publication; the last repeats for as long as it takes.
-EVENTS_RETRY_SCHEDULE = _schedule("EVENTS_RETRY_SCHEDULE", "1s,5s,30s,2m,5m")
+EVENTS_RETRY_SCHEDULE = env.schedule("EVENTS_RETRY_SCHEDULE", "1s,5s,30s,2m,5m")
 # How long the activity log (GET /api/{user_id}/activity) keeps an event.
 ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=90)
 if ACTIVITY_RETENTION_DAYS < 1:

@@ -15,7 +15,6 @@ from rest_framework.test import APIClient
 from delivery.loop import DeliveryLoop
 from delivery.models import Delivery
 from delivery.reminders import fire_due
-from delivery.retry import parse_schedule
 from testing.live import free_port
 from testing.receiver import Receiver, running_receiver
 
@@ -30,7 +29,7 @@ def sidecar(settings: Any) -> Iterator[Receiver]:
         settings.EVENTS_PUBLISHER = "dapr"
         settings.DAPR_HTTP_ENDPOINT = running.url
         settings.DAPR_PUBSUB_NAME = "pubsub"
-        settings.EVENTS_RETRY_SCHEDULE = parse_schedule("0s")
+        settings.EVENTS_RETRY_SCHEDULE = (0.0,)
         yield running
 
 

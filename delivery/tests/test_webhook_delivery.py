@@ -17,7 +17,6 @@ from standardwebhooks import Webhook as Verifier
 from accounts.tests.factories import UserFactory
 from delivery.loop import DeliveryLoop
 from delivery.models import Delivery, Webhook
-from delivery.retry import parse_schedule
 from testing.receiver import Receiver, running_receiver
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +81,7 @@ def test_only_the_types_it_wants_and_only_its_users(
 def test_a_failure_is_retried_with_the_same_id_then_the_webhook_is_disabled(
     api: APIClient, user_id: str, receiver: Receiver, loop: DeliveryLoop, settings: Any
 ) -> None:
-    settings.WEBHOOK_RETRY_SCHEDULE = parse_schedule("0s,0s")
+    settings.WEBHOOK_RETRY_SCHEDULE = (0.0, 0.0)
     webhook = hook(user_id, receiver.url + "/down")
     receiver.answer("/down", status=500)
     api.post("/api/me/tasks", {"title": "Lost?"}, format="json")
@@ -110,7 +109,7 @@ def test_a_disabled_webhook_gets_nothing_until_it_is_enabled(
 def test_one_tasks_deliveries_go_in_order_and_wait_for_a_failed_one(
     api: APIClient, user_id: str, receiver: Receiver, loop: DeliveryLoop, settings: Any
 ) -> None:
-    settings.WEBHOOK_RETRY_SCHEDULE = parse_schedule("1h")
+    settings.WEBHOOK_RETRY_SCHEDULE = (3600.0,)
     hook(user_id, receiver.url + "/hook")
     receiver.answer("/hook", status=503)
     first = api.post("/api/me/tasks", {"title": "First"}, format="json").json()

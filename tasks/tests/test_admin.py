@@ -156,14 +156,14 @@ def test_support_group_has_exactly_the_least_privilege() -> None:
 
     assert sorted(permissions) == [
         ("accounts", "view_betterauthuser"),
-        ("accounts", "view_pushfailure"),
-        ("accounts", "view_pushsubscription"),
         ("agents", "view_conversation"),
         ("agents", "view_message"),
         ("axes", "delete_accessattempt"),
         ("axes", "view_accessattempt"),
         ("delivery", "view_delivery"),
         ("delivery", "view_event"),
+        ("delivery", "view_pushfailure"),
+        ("delivery", "view_pushsubscription"),
         ("delivery", "view_webhook"),
         ("tasks", "change_task"),
         ("tasks", "view_notification"),

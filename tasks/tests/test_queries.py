@@ -31,10 +31,14 @@ def run_concurrently(count: int, work: Callable[[int], object]) -> None:
         list(pool.map(call, range(count)))
 
 
-def test_the_row_holds_every_column_but_the_tag_index_and_the_change_id() -> None:
+def test_the_row_holds_every_column_but_the_tag_index_the_change_id_and_its_door() -> None:
     columns = {field.attname for field in Task._meta.concrete_fields}
 
-    assert set(queries.TaskRow.__annotations__) == columns - {"tag_keys", "change_id"}
+    assert set(queries.TaskRow.__annotations__) == columns - {
+        "tag_keys",
+        "change_id",
+        "changed_via",
+    }
 
 
 def test_the_serializers_show_every_row_field_deleted_at_in_the_trash_alone() -> None:
