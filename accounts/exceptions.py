@@ -1,7 +1,6 @@
-"""The ways token verification, and the user's push subscriptions, refuse a request, as
-DRF exceptions the problem handler renders."""
+"""The ways token verification refuses a request, as DRF exceptions the problem
+handler renders."""
 
-from rest_framework import status
 from rest_framework.exceptions import APIException, AuthenticationFailed
 
 REFUSED_DETAIL = "The access token is invalid."
@@ -25,23 +24,3 @@ class KeysUnavailable(APIException):
     def __init__(self, wait: float) -> None:
         super().__init__()
         self.wait = wait
-
-
-class PushNotConfigured(APIException):
-    """No VAPID_PRIVATE_KEY is set, so push is off and nothing can be pushed: 503."""
-
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = (
-        "Browser notifications (Web Push) are off on this server: it has no "
-        "VAPID_PRIVATE_KEY. Reminders still appear in /notifications."
-    )
-
-
-class PushSubscriptionLimitReached(APIException):
-    """The user has MAX_PUSH_SUBSCRIPTIONS already and this endpoint is new: 409."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = (
-        "You have as many push subscriptions as one account may hold; delete one "
-        "(DELETE …/push-subscriptions/{id}) first."
-    )

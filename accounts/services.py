@@ -5,15 +5,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
-from accounts.exceptions import PushNotConfigured, PushSubscriptionLimitReached
 from accounts.models import BetterAuthUser
-from delivery.models import PushSubscription
-
-# A user's browsers at most; a subscription beyond it is refused (409).
-MAX_PUSH_SUBSCRIPTIONS = 20
 
 # Claims Better Auth's jwt plugin copies from its user, and the mirror's fields.
 MIRRORED_CLAIMS = {
@@ -69,49 +63,3 @@ def user_set_time_zone(user_id: str, time_zone: str | None) -> None:
     if not BetterAuthUser.objects.filter(id=user_id).update(time_zone=time_zone):
         user_restore(user_id)
         BetterAuthUser.objects.filter(id=user_id).update(time_zone=time_zone)
-
-
-@transaction.atomic
-def push_subscription_save(
-    *, user_id: str, endpoint: str, p256dh: str, auth: str
-) -> tuple[PushSubscription, bool]:
-    """Keep a browser's subscription for the user, or renew the keys of theirs with this
-    endpoint; True if it is new. Raise PushNotConfigured while push is off (no VAPID
-    key: nothing could ever reach the browser), and PushSubscriptionLimitReached when
-    it is new and the user has MAX_PUSH_SUBSCRIPTIONS already.
-
-    An endpoint is one browser's: another user's subscription with it (who used that
-    browser before) is deleted, so their reminders stop showing up there.
-    """
-    if not settings.VAPID_PRIVATE_KEY:
-        raise PushNotConfigured()
-    # The owner's row, locked: one user's subscribes take turns, so the cap holds.
-    if not _lock_user(user_id):
-        user_restore(user_id)
-        _lock_user(user_id)
-    PushSubscription.objects.filter(endpoint=endpoint).exclude(user_id=user_id).delete()
-    now = timezone.now()
-    keys = {"p256dh": p256dh, "auth": auth}
-    if PushSubscription.objects.filter(user_id=user_id, endpoint=endpoint).update(
-        **keys, updated_at=now
-    ):
-        return PushSubscription.objects.get(user_id=user_id, endpoint=endpoint), False
-    if PushSubscription.objects.filter(user_id=user_id).count() >= MAX_PUSH_SUBSCRIPTIONS:
-        raise PushSubscriptionLimitReached()
-    subscription = PushSubscription.objects.create(
-        user_id=user_id, endpoint=endpoint, created_at=now, updated_at=now, **keys
-    )
-    return subscription, True
-
-
-def _lock_user(user_id: str) -> bool:
-    """Lock the user's mirror row until the transaction ends; False if there is none."""
-    locked = BetterAuthUser.objects.select_for_update().filter(id=user_id).values_list("id")
-    return locked.first() is not None
-
-
-def push_subscription_delete(*, user_id: str, subscription_id: int) -> bool:
-    """Delete the user's subscription and what waits for it; False if they have none
-    with that id."""
-    deleted, _ = PushSubscription.objects.filter(user_id=user_id, id=subscription_id).delete()
-    return bool(deleted)

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound
 
-from delivery.models import Event, Webhook
+from delivery.models import Event, PushSubscription, Webhook
 from tasks.pagination import Page, paginate_by_id
 
 # What an activity cursor names, so this list refuses another's cursors.
@@ -36,3 +36,8 @@ def activity_page(*, user_id: str, query: dict[str, Any]) -> Page[Event]:
     if narrowed:
         events = events.filter(**narrowed)
     return paginate_by_id(events, query, ACTIVITY_ORDER, newest_first=True)
+
+
+def push_subscriptions(user_id: str) -> QuerySet[PushSubscription]:
+    """The user's push subscriptions, oldest first."""
+    return PushSubscription.objects.filter(user_id=user_id).order_by("id")

@@ -1,6 +1,7 @@
-"""Writes to a user's webhooks: create (with its secret, within the cap), change,
-re-enable, delete, and queue a test ping. Every write names the owner, so another
-user's webhook is never touched: it is missing, as far as the caller can tell.
+"""Writes to a user's webhooks (create with its secret, within the cap; change,
+re-enable, delete; queue a test ping) and push subscriptions. Every write names the
+owner, so another user's is never touched: it is missing, as far as the caller can
+tell.
 
 Nothing here sends anything: a ping is a Delivery row, which the delivery loop sends
 like any other. No secret is ever logged.
@@ -12,38 +13,24 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rest_framework import status
-from rest_framework.exceptions import APIException
 
 from accounts.models import BetterAuthUser
 from accounts.services import user_restore
 from delivery import payloads
-from delivery.models import MAX_WEBHOOKS_PER_USER, Delivery, Webhook
+from delivery.exceptions import (
+    PushNotConfigured,
+    PushSubscriptionLimitReached,
+    WebhookDisabled,
+    WebhookLimitReached,
+)
+from delivery.models import MAX_WEBHOOKS_PER_USER, Delivery, PushSubscription, Webhook
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the prefix every secret has, not a secret)
 # Standard Webhooks: a secret of 24 to 64 random bytes; 24 keep it within the column.
 SECRET_BYTES = 24
-
-
-class WebhookLimitReached(APIException):
-    """The owner already holds MAX_WEBHOOKS_PER_USER webhooks: 409."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = (
-        f"You have as many webhooks as one account may hold ({MAX_WEBHOOKS_PER_USER}); "
-        "delete one (DELETE …/webhooks/{id}) first."
-    )
-
-
-class WebhookDisabled(APIException):
-    """A test of a disabled webhook: 409; nothing is queued."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = (
-        'This webhook is disabled; re-enable it first (PATCH {"enabled": true}), then test it.'
-    )
 
 
 def new_secret() -> str:
@@ -129,3 +116,47 @@ def ping(webhook: Webhook) -> Delivery:
         next_attempt_at=now,
         created_at=now,
     )
+
+
+# --- Web Push subscriptions -----------------------------------------------------
+
+# A user's browsers at most; a subscription beyond it is refused (409).
+MAX_PUSH_SUBSCRIPTIONS = 20
+
+
+@transaction.atomic
+def push_subscription_save(
+    *, user_id: str, endpoint: str, p256dh: str, auth: str
+) -> tuple[PushSubscription, bool]:
+    """Keep a browser's subscription for the user, or renew the keys of theirs with this
+    endpoint; True if it is new. Raise PushNotConfigured while push is off (no VAPID
+    key: nothing could ever reach the browser), and PushSubscriptionLimitReached when
+    it is new and the user has MAX_PUSH_SUBSCRIPTIONS already.
+
+    An endpoint is one browser's: another user's subscription with it (who used that
+    browser before) is deleted, so their reminders stop showing up there.
+    """
+    if not settings.VAPID_PRIVATE_KEY:
+        raise PushNotConfigured()
+    # The owner's row, locked: one user's subscribes take turns, so the cap holds.
+    _lock_owner(user_id)
+    PushSubscription.objects.filter(endpoint=endpoint).exclude(user_id=user_id).delete()
+    now = timezone.now()
+    keys = {"p256dh": p256dh, "auth": auth}
+    if PushSubscription.objects.filter(user_id=user_id, endpoint=endpoint).update(
+        **keys, updated_at=now
+    ):
+        return PushSubscription.objects.get(user_id=user_id, endpoint=endpoint), False
+    if PushSubscription.objects.filter(user_id=user_id).count() >= MAX_PUSH_SUBSCRIPTIONS:
+        raise PushSubscriptionLimitReached()
+    subscription = PushSubscription.objects.create(
+        user_id=user_id, endpoint=endpoint, created_at=now, updated_at=now, **keys
+    )
+    return subscription, True
+
+
+def push_subscription_delete(*, user_id: str, subscription_id: int) -> bool:
+    """Delete the user's subscription and what waits for it; False if they have none
+    with that id."""
+    deleted, _ = PushSubscription.objects.filter(user_id=user_id, id=subscription_id).delete()
+    return bool(deleted)

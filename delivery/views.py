@@ -1,25 +1,39 @@
-"""`/api/{user_id}/webhooks` and `/api/{user_id}/activity`: HTTP in, a call of
+"""`/api/{user_id}/webhooks`, `/api/{user_id}/activity`, `/api/{user_id}/push-subscriptions`
+and `/api/push/public-key`: HTTP in, a call of
 delivery.services (or delivery.selectors), HTTP out. Another user's webhook answers
 404, like a missing one."""
 
 from django.utils.encoding import escape_uri_path
-from rest_framework import status
+from rest_framework import status, viewsets
 from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.ratelimit import RateLimitedViewMixin
 from accounts.views import OwnerViewSet, path_id
-from delivery import views_schema
-from delivery.selectors import activity_page, owned_webhook, webhooks_of
+from delivery import push, views_schema
+from delivery.exceptions import PushNotConfigured
+from delivery.selectors import activity_page, owned_webhook, push_subscriptions, webhooks_of
 from delivery.serializers import (
     ActivitySerializer,
+    NewPushSubscriptionSerializer,
+    PushPublicKeySerializer,
+    PushSubscriptionSerializer,
     WebhookSerializer,
     activity_json,
     parse_activity_query,
     validate_webhook,
     webhook_json,
 )
-from delivery.services import ping, webhook_create, webhook_delete, webhook_update
+from delivery.services import (
+    ping,
+    push_subscription_delete,
+    push_subscription_save,
+    webhook_create,
+    webhook_delete,
+    webhook_update,
+)
 
 
 class WebhookViewSet(OwnerViewSet):
@@ -84,3 +98,53 @@ class ActivityViewSet(OwnerViewSet):
         return Response(
             [activity_json(event) for event in page.items], headers=page.headers(request)
         )
+
+
+@views_schema.PUSH_PUBLIC_KEY
+class PushPublicKeyView(RateLimitedViewMixin, viewsets.ViewSet):
+    """`GET /api/push/public-key`: public, counted against RATE_LIMIT_ANON."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    serializer_class = PushPublicKeySerializer
+
+    def retrieve(self, request: Request) -> Response:
+        key = push.public_key()
+        if key is None:
+            raise PushNotConfigured()
+        return Response({"public_key": key})
+
+
+@views_schema.PUSH_SUBSCRIPTIONS
+class PushSubscriptionViewSet(OwnerViewSet):
+    """The user's browsers that get reminders by Web Push. Another user's subscription
+    answers 404, like a missing one."""
+
+    serializer_class = PushSubscriptionSerializer
+
+    def list(self, request: Request, user_id: str) -> Response:
+        subscriptions = push_subscriptions(self.owner_id)
+        return Response(PushSubscriptionSerializer(subscriptions, many=True).data)
+
+    def create(self, request: Request, user_id: str) -> Response:
+        incoming = NewPushSubscriptionSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        fields = incoming.validated_data
+        subscription, created = push_subscription_save(
+            user_id=self.owner_id, endpoint=fields["endpoint"], **fields["keys"]
+        )
+        body = PushSubscriptionSerializer(subscription).data
+        if not created:
+            return Response(body)
+        location = f"{escape_uri_path(request.path).rstrip('/')}/{subscription.id}"
+        return Response(
+            body,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": request.build_absolute_uri(location)},
+        )
+
+    def destroy(self, request: Request, user_id: str, pk: str) -> Response:
+        subscription_id = path_id(pk)
+        if not push_subscription_delete(user_id=self.owner_id, subscription_id=subscription_id):
+            raise NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -14,19 +14,27 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_view,
 )
 
 from accounts.schema import USER_ID_PARAMETER
-from accounts.views import PROBLEM, PROBLEM_SCHEMA
+from delivery.exceptions import WebhookDisabled, WebhookLimitReached
 from delivery.models import MAX_WEBHOOKS_PER_USER, EventType
 from delivery.serializers import (
     ActivityQuery,
     ActivitySerializer,
+    NewPushSubscriptionSerializer,
     NewWebhookSerializer,
     PingQueuedSerializer,
+    PushPublicKeySerializer,
+    PushSubscriptionSerializer,
     WebhookSerializer,
 )
-from delivery.services import WebhookDisabled, WebhookLimitReached
+from delivery.services import MAX_PUSH_SUBSCRIPTIONS
+from todo_project.problems import PROBLEM_CONTENT_TYPE as PROBLEM
+
+# Problems refer to the schema todo_project/openapi.py defines.
+PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
 
 
 class EventTypeFieldSchema(OpenApiSerializerFieldExtension):
@@ -74,7 +82,7 @@ LOCATION_HEADER = OpenApiParameter(
     "Location",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
-    description="The new webhook's URL.",
+    description="The new webhook's (or subscription's) URL.",
     response=[201],
 )
 
@@ -244,4 +252,98 @@ ACTIVITY_LIST = extend_schema(
             response_only=True,
         )
     ],
+)
+
+
+# --- Web Push ---------------------------------------------------------------------
+
+PUBLIC_KEY_EXAMPLE = (
+    "BAJ4Vdi1lsn_8EELJNm9hRwhwobm9jC7z92LgbcVGYVHKRMb4FqdaTxhPQNsNhT_HQCcNTKBiGBpyC5UcDCxU-w"
+)
+
+
+PUSH_OFF = OpenApiResponse(
+    PROBLEM_SCHEMA, description="Web Push is off: the server has no `VAPID_PRIVATE_KEY`."
+)
+
+
+PUSH_PUBLIC_KEY = extend_schema(
+    summary="The key browsers subscribe with",
+    description="The VAPID public key, for `pushManager.subscribe({userVisibleOnly: true, "
+    "applicationServerKey})`. Needs no token. 503 while Web Push is off (no "
+    "`VAPID_PRIVATE_KEY`).",
+    auth=[],
+    responses={
+        200: PushPublicKeySerializer,
+        (429, PROBLEM): OpenApiResponse(
+            PROBLEM_SCHEMA, description="Over the rate limit (with `Retry-After`)."
+        ),
+        (503, PROBLEM): PUSH_OFF,
+    },
+    examples=[
+        OpenApiExample("Public key", value={"public_key": PUBLIC_KEY_EXAMPLE}, response_only=True)
+    ],
+)
+
+
+SUBSCRIPTION_ID_PARAMETER = OpenApiParameter(
+    "id", OpenApiTypes.INT64, OpenApiParameter.PATH, description="The subscription's id."
+)
+SUBSCRIPTION_EXAMPLE = {
+    "id": 7,
+    "endpoint": "https://fcm.googleapis.com/fcm/send/dpH5lCsTSSM:APA91bHqjZxM0VImWWqDRN",
+    "created_at": "2025-05-30T08:12:00Z",
+}
+NEW_SUBSCRIPTION_EXAMPLE = OpenApiExample(
+    "subscription.toJSON()",
+    value={
+        "endpoint": SUBSCRIPTION_EXAMPLE["endpoint"],
+        "expirationTime": None,
+        "keys": {
+            "p256dh": "BAyjCLU4BlJe_lIfWrUKC9IgZpD59clPSmTDtUoJp7wsmuDLbNhMz-ZBgD5kNKn5upuS_"
+            "j1UETaDNSCVv720VJA",
+            "auth": "tBHItJI5svbpez7KI4CCXg",
+        },
+    },
+    request_only=True,
+)
+
+
+PUSH_SUBSCRIPTIONS = extend_schema_view(
+    list=extend_schema(
+        summary="List the user's push subscriptions",
+        description="Their browsers that get reminders, oldest first; never their keys.",
+        parameters=[USER_ID_PARAMETER],
+        responses={200: PushSubscriptionSerializer(many=True)},
+        examples=[
+            OpenApiExample("Subscriptions", value=[SUBSCRIPTION_EXAMPLE], response_only=True)
+        ],
+    ),
+    create=extend_schema(
+        summary="Subscribe a browser to reminders",
+        description="Send `subscription.toJSON()` as `pushManager.subscribe()` gave it: "
+        "201 with `Location`; the same endpoint again renews its keys: 200. An endpoint "
+        "belongs to one user: another user's subscription with it is removed. At most "
+        f"{MAX_PUSH_SUBSCRIPTIONS} subscriptions per user (else 409).",
+        parameters=[USER_ID_PARAMETER, LOCATION_HEADER],
+        request=NewPushSubscriptionSerializer,
+        responses={
+            200: PushSubscriptionSerializer,
+            201: PushSubscriptionSerializer,
+            (409, PROBLEM): OpenApiResponse(
+                PROBLEM_SCHEMA, description="The user has as many subscriptions as allowed."
+            ),
+            (503, PROBLEM): PUSH_OFF,
+        },
+        examples=[
+            NEW_SUBSCRIPTION_EXAMPLE,
+            OpenApiExample("Subscription", value=SUBSCRIPTION_EXAMPLE, response_only=True),
+        ],
+    ),
+    destroy=extend_schema(
+        summary="Unsubscribe a browser",
+        description="Nothing more is pushed to it; what was waiting for it is dropped.",
+        parameters=[USER_ID_PARAMETER, SUBSCRIPTION_ID_PARAMETER],
+        responses={204: OpenApiResponse(description="Deleted; no body.")},
+    ),
 )

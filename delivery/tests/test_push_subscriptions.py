@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts.services import MAX_PUSH_SUBSCRIPTIONS
+from delivery.services import MAX_PUSH_SUBSCRIPTIONS
 from delivery import push
 from delivery.models import PushFailure, PushSubscription
 from testing.push_service import b64url, browser_subscription
