@@ -8,8 +8,10 @@ from typing import Any
 
 import jwt
 import pytest
+from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.core.management import call_command
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts import jwks, verified
@@ -84,3 +86,26 @@ def postgres_url() -> Iterator[str]:
     """A scratch database on the PostgreSQL server of DATABASE_URL."""
     with scratch_postgres() as url:
         yield url
+
+
+# What the admin fixtures' staff sign in with (they are logged in directly).
+STAFF_PASSWORD = "a staff password 123"
+
+
+@pytest.fixture
+def support(db: None) -> Client:
+    """A staff member in the `support` group (made by a data migration), logged in to
+    the admin."""
+    staff = User.objects.create_user("sam", password=STAFF_PASSWORD, is_staff=True)
+    staff.groups.add(Group.objects.get(name="support"))
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def admin_client(db: None) -> Client:
+    """A superuser, logged in to the admin."""
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", password=STAFF_PASSWORD))
+    return client

@@ -14,6 +14,12 @@ from accounts.models import BetterAuthUser
 from delivery.models import PushFailure, PushSubscription
 
 
+def _owned_by(user: BetterAuthUser, changelist: str, text: str) -> str:
+    """A link to the admin's list `changelist`, filtered to what `user` owns."""
+    query = urlencode({"user__id__exact": user.id})
+    return format_html('<a href="{}?{}">{}</a>', reverse(f"admin:{changelist}"), query, text)
+
+
 @admin.register(BetterAuthUser)
 class BetterAuthUserAdmin(admin.ModelAdmin):
     """Everything here comes from Better Auth's tokens, or is the user's own setting
@@ -50,35 +56,27 @@ class BetterAuthUserAdmin(admin.ModelAdmin):
 
     @admin.display(description="tasks")
     def tasks_link(self, user: BetterAuthUser) -> str:
-        query = urlencode({"user__id__exact": user.id})
-        url = f"{reverse('admin:tasks_task_changelist')}?{query}"
-        return format_html('<a href="{}">See and fix the tasks of this user</a>', url)
+        return _owned_by(user, "tasks_task_changelist", "See and fix the tasks of this user")
 
     @admin.display(description="lists")
     def lists_link(self, user: BetterAuthUser) -> str:
-        query = urlencode({"user__id__exact": user.id})
-        url = f"{reverse('admin:tasks_tasklist_changelist')}?{query}"
-        return format_html('<a href="{}">See the lists of this user</a>', url)
+        return _owned_by(user, "tasks_tasklist_changelist", "See the lists of this user")
 
     @admin.display(description="conversations")
     def conversations_link(self, user: BetterAuthUser) -> str:
-        query = urlencode({"user__id__exact": user.id})
-        url = f"{reverse('admin:agents_conversation_changelist')}?{query}"
-        return format_html(
-            '<a href="{}">See the conversations of this user with the agent</a>', url
+        return _owned_by(
+            user,
+            "agents_conversation_changelist",
+            "See the conversations of this user with the agent",
         )
 
     @admin.display(description="activity")
     def activity_link(self, user: BetterAuthUser) -> str:
-        query = urlencode({"user__id__exact": user.id})
-        url = f"{reverse('admin:delivery_event_changelist')}?{query}"
-        return format_html('<a href="{}">See the activity of this user</a>', url)
+        return _owned_by(user, "delivery_event_changelist", "See the activity of this user")
 
     @admin.display(description="webhooks")
     def webhooks_link(self, user: BetterAuthUser) -> str:
-        query = urlencode({"user__id__exact": user.id})
-        url = f"{reverse('admin:delivery_webhook_changelist')}?{query}"
-        return format_html('<a href="{}">See the webhooks of this user</a>', url)
+        return _owned_by(user, "delivery_webhook_changelist", "See the webhooks of this user")
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):

@@ -33,13 +33,6 @@ def sidecar(settings: Any) -> Iterator[Receiver]:
         yield running
 
 
-@pytest.fixture
-def loop() -> Iterator[DeliveryLoop]:
-    running = DeliveryLoop(threads=4)
-    yield running
-    running.close()
-
-
 def published(sidecar: Receiver, topic: str) -> list[dict[str, Any]]:
     return [json.loads(request.body) for request in sidecar.to(PUBLISH + topic)]
 

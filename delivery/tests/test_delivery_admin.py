@@ -5,7 +5,6 @@ list by host alone; a superuser may re-enable a disabled webhook."""
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -18,23 +17,6 @@ pytestmark = pytest.mark.django_db
 
 SECRET = "whsec_c2VjcmV0LXRoYXQtbXVzdC1uZXZlci1zaG93"
 URL = "https://hooks.example.com/t/s3cr3t-path-token"
-
-
-@pytest.fixture
-def support() -> Client:
-    staff = User.objects.create_user("sam", password="a support password 123", is_staff=True)
-    staff.groups.add(Group.objects.get(name="support"))
-    client = Client()
-    client.force_login(staff)
-    return client
-
-
-@pytest.fixture
-def superuser() -> Client:
-    admin_user = User.objects.create_superuser("root", password="a root password 123")
-    client = Client()
-    client.force_login(admin_user)
-    return client
 
 
 @pytest.fixture
@@ -66,11 +48,11 @@ def test_support_sees_a_webhook_by_host_and_never_its_secret(
         assert "secret" not in shown.lower()
 
 
-def test_nobody_sees_a_webhooks_secret(superuser: Client, webhook: Webhook) -> None:
+def test_nobody_sees_a_webhooks_secret(admin_client: Client, webhook: Webhook) -> None:
     for shown in (
-        page(superuser, "delivery_webhook_changelist"),
-        page(superuser, "delivery_webhook_change", webhook.id),
-        page(superuser, "delivery_webhook_changelist", query="?q=whsec_"),
+        page(admin_client, "delivery_webhook_changelist"),
+        page(admin_client, "delivery_webhook_change", webhook.id),
+        page(admin_client, "delivery_webhook_changelist", query="?q=whsec_"),
     ):
         assert SECRET not in shown
 
@@ -106,10 +88,10 @@ def test_support_cannot_change_delete_or_re_enable_a_webhook(
     assert webhook.disabled_at is not None
 
 
-def test_a_superuser_re_enables_a_disabled_webhook(superuser: Client, webhook: Webhook) -> None:
+def test_a_superuser_re_enables_a_disabled_webhook(admin_client: Client, webhook: Webhook) -> None:
     Webhook.objects.filter(id=webhook.id).update(disabled_at=timezone.now())
 
-    response = superuser.post(
+    response = admin_client.post(
         reverse("admin:delivery_webhook_changelist"),
         {"action": "re_enable", "_selected_action": [webhook.id]},
     )

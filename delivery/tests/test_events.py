@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -102,13 +101,6 @@ def test_list_writes_are_events(api: APIClient) -> None:
     created = Event.objects.order_by("id").first()
     assert created is not None
     assert payloads.dumps(payloads.subject(created)) == payloads.dumps(made)
-
-
-@pytest.fixture
-def admin_client() -> Client:
-    client = Client()
-    client.force_login(User.objects.create_superuser("root", password="a root password 123"))
-    return client
 
 
 def test_the_admins_writes_are_the_admins(admin_client: Client, user_id: str) -> None:

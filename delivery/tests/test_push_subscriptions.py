@@ -9,15 +9,14 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from delivery.services import MAX_PUSH_SUBSCRIPTIONS
 from delivery import push
 from delivery.models import PushFailure, PushSubscription
+from delivery.services import MAX_PUSH_SUBSCRIPTIONS
 from testing.push_service import b64url, browser_subscription
 
 pytestmark = pytest.mark.django_db
@@ -261,15 +260,6 @@ def test_loopback_endpoints_are_taken_when_allowed(api: APIClient, settings: Any
 
 
 # --- The admin -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def support() -> Client:
-    staff = User.objects.create_user("sam", password="a support password 123", is_staff=True)
-    staff.groups.add(Group.objects.get(name="support"))
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def test_support_sees_subscriptions_by_host_alone(support: Client, api: APIClient) -> None:

@@ -35,13 +35,6 @@ def receiver(settings: Any) -> Iterator[Receiver]:
         yield running
 
 
-@pytest.fixture
-def loop() -> Iterator[DeliveryLoop]:
-    running = DeliveryLoop(threads=4)
-    yield running
-    running.close()
-
-
 def hook(user_id: str, url: str, events: list[str] = ALL) -> Webhook:
     UserFactory.create(id=user_id)
     return Webhook.objects.create(user_id=user_id, url=url, events=events, secret=new_secret())

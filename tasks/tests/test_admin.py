@@ -21,16 +21,6 @@ PASSWORD = "a support password 123"
 
 
 @pytest.fixture
-def support() -> Client:
-    """A staff member in the `support` group (made by a data migration), logged in."""
-    staff = User.objects.create_user("sam", password=PASSWORD, is_staff=True)
-    staff.groups.add(Group.objects.get(name="support"))
-    client = Client()
-    client.force_login(staff)
-    return client
-
-
-@pytest.fixture
 def customer() -> BetterAuthUser:
     user = UserFactory.create(id="Yk3uJ0bq8XyW2mQp", email="ann@example.com", name="Ann")
     TaskFactory.create(user_id=user.id, title="Pay rent")

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Count, Q
 from django.test import Client
@@ -50,13 +49,6 @@ def assert_counts_exact() -> None:
         if (row.pending, row.completed, row.trashed) != (0, 0, 0)
     }
     assert kept == counted
-
-
-@pytest.fixture
-def admin_client() -> Client:
-    client = Client()
-    client.force_login(User.objects.create_superuser("root", password="a root password 123"))
-    return client
 
 
 def form(task: Task, **changes: Any) -> dict[str, Any]:
