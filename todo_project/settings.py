@@ -521,7 +521,11 @@ if EVENTS_PUBLISHER not in ("", "dapr"):
 DAPR_HTTP_ENDPOINT = env.str(
     "DAPR_HTTP_ENDPOINT", default=f"http://127.0.0.1:{env.int('DAPR_HTTP_PORT', default=3500)}"
 ).rstrip("/")
+if urlsplit(DAPR_HTTP_ENDPOINT).scheme not in ("http", "https"):
+    env.problem("DAPR_HTTP_ENDPOINT must be an http(s) URL, e.g. http://127.0.0.1:3500.")
 DAPR_PUBSUB_NAME = env.str("DAPR_PUBSUB_NAME", default="pubsub")
+if not re.fullmatch(r"[A-Za-z0-9_.-]+", DAPR_PUBSUB_NAME):
+    env.problem("DAPR_PUBSUB_NAME must be a Dapr component's name (letters, digits, . _ -).")
 # The sidecar's API token (Dapr's own variable), when it requires one.
 DAPR_API_TOKEN = env.str("DAPR_API_TOKEN", default="")
 # Delays after each failed publication; the last repeats for as long as it takes.
