@@ -278,8 +278,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class NotificationAdmin(ReadOnlyAdmin):
     """The reminders that fired, per user: when, for which task, pushed or not, read."""
 
-    list_display = ("title", "user", "remind_at", "fired_at", "pushed", "read")
-    list_filter = ("pushed", "read", "fired_at")
+    list_display = ("title", "user", "remind_at", "fired_at", "pushes", "not_pushed", "read")
+    list_filter = ("not_pushed", "read", "fired_at")
     list_select_related = ("user",)
     search_fields = ("title", "user__email", "=user__id")
     search_help_text = "Title, or the owner's e-mail or exact user id."
