@@ -1,7 +1,6 @@
-"""The user pages of the Django admin: support staff find a user by e-mail, and see
-their browsers' push subscriptions and recent delivery failures."""
-
-from urllib.parse import urlsplit
+"""The user pages of the Django admin: support staff find a user by e-mail, and from
+their page reach what is theirs: tasks, lists, conversations, activity, the reminders
+that fired and what became of their pushes, webhooks and browsers."""
 
 from django.contrib import admin
 from django.db.models import Count, QuerySet
@@ -11,7 +10,6 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from accounts.models import BetterAuthUser
-from delivery.models import PushFailure, PushSubscription
 
 
 def _owned_by(user: BetterAuthUser, changelist: str, text: str) -> str:
@@ -41,7 +39,9 @@ class BetterAuthUserAdmin(admin.ModelAdmin):
         "lists_link",
         "conversations_link",
         "activity_link",
+        "reminders_link",
         "webhooks_link",
+        "browsers_link",
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[BetterAuthUser]:
@@ -74,47 +74,20 @@ class BetterAuthUserAdmin(admin.ModelAdmin):
     def activity_link(self, user: BetterAuthUser) -> str:
         return _owned_by(user, "delivery_event_changelist", "See the activity of this user")
 
+    @admin.display(description="reminders")
+    def reminders_link(self, user: BetterAuthUser) -> str:
+        query = urlencode({"user__id__exact": user.id})
+        url = f"{reverse('admin:tasks_notification_changelist')}?{query}"
+        return format_html(
+            '<a href="{}">See the reminders that fired for this user, and their pushes</a>', url
+        )
+
     @admin.display(description="webhooks")
     def webhooks_link(self, user: BetterAuthUser) -> str:
         return _owned_by(user, "delivery_webhook_changelist", "See the webhooks of this user")
 
-
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    """Records the service writes: support staff look, nobody adds or edits."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-@admin.register(PushSubscription)
-class PushSubscriptionAdmin(_ReadOnlyAdmin):
-    """A browser's subscription by its push service's host alone: the endpoint's path
-    and the keys are what it takes to push to that browser, so they are never shown."""
-
-    list_display = ("user", "push_service", "created_at", "updated_at")
-    list_select_related = ("user",)
-    search_fields = ("=user__id", "user__email")
-    search_help_text = "The user's e-mail or exact id."
-    fields = ("user", "push_service", "created_at", "updated_at")
-    readonly_fields = fields
-
-    @admin.display(description="push service")
-    def push_service(self, subscription: PushSubscription) -> str:
-        return urlsplit(subscription.endpoint).hostname or ""
-
-
-@admin.register(PushFailure)
-class PushFailureAdmin(_ReadOnlyAdmin):
-    """Pushes that failed, most recent first: a retry, a removed subscription, or one
-    given up."""
-
-    list_display = ("created_at", "user", "endpoint_host", "status_code", "reason")
-    list_select_related = ("user",)
-    list_filter = ("status_code", "created_at")
-    search_fields = ("=user__id", "user__email", "endpoint_host")
-    search_help_text = "The user's e-mail or exact id, or the push service's host."
-    fields = ("created_at", "user", "endpoint_host", "status_code", "reason")
-    readonly_fields = fields
+    @admin.display(description="browsers")
+    def browsers_link(self, user: BetterAuthUser) -> str:
+        query = urlencode({"user__id__exact": user.id})
+        url = f"{reverse('admin:delivery_pushsubscription_changelist')}?{query}"
+        return format_html('<a href="{}">See the browsers this user subscribed</a>', url)

@@ -1,6 +1,6 @@
 """What goes out, and what went out: the events (the outbox and the activity log),
 webhooks and their deliveries, and browsers' Web Push subscriptions, the pushes
-waiting for them, and the failures.
+waiting for them, and every push attempt (the failures among them).
 
 An Event is written in the transaction of the change it reports: for a task by the
 database itself (migration 0001's triggers), for a list or a fired reminder by
@@ -9,7 +9,7 @@ delivery.events. The delivery loop hands each pending event to the outlets once
 """
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
@@ -223,21 +223,62 @@ class PushMessage(models.Model):
         return f"push {self.pk} ({self.topic})"
 
 
-class PushFailure(models.Model):
-    """A push that failed, for support staff: the push service's host, never the
-    endpoint's path or the keys (they are the subscription's secrets)."""
+class PushOutcome(models.TextChoices):
+    """What one push attempt came to (delivery.push.settle)."""
 
-    user = models.ForeignKey(BetterAuthUser, on_delete=models.CASCADE, related_name="push_failures")
+    DELIVERED = "delivered"
+    RETRYING = "retrying"
+    GONE = "gone", "gone: subscription removed"
+    GIVEN_UP = "given_up", "given up"
+    REFUSED = "refused", "refused: not a public address"
+
+
+class PushAttempt(models.Model):
+    """One push to one browser and what came of it, for support staff: the push
+    service's host and answer, never the endpoint's path or the keys (they are the
+    capability to push to that browser). A reminder's push names its notification."""
+
+    user = models.ForeignKey(BetterAuthUser, on_delete=models.CASCADE, related_name="push_attempts")
+    # No constraint: the trail outlives its notification (retention, a deleted task),
+    # and still names it.
+    notification = models.ForeignKey(
+        "tasks.Notification",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="push_attempts",
+    )
+    # The browser, by its subscription's id: a user's browsers often share a host. Not a
+    # key, so a removed subscription's attempts still say which it was.
+    subscription_id = models.BigIntegerField(
+        null=True, blank=True, help_text="Empty for failures kept before the attempts were."
+    )
     endpoint_host = models.CharField(max_length=255)
     status_code = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="The push service's answer; empty if none came."
     )
+    outcome = models.CharField(max_length=9, choices=PushOutcome)
     reason = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
 
     class Meta:
-        db_table = "accounts_pushfailure"
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.endpoint_host}: {self.reason}"
+
+
+class PushFailureManager(models.Manager["PushFailure"]):
+    def get_queryset(self) -> models.QuerySet["PushFailure"]:
+        return super().get_queryset().exclude(outcome=PushOutcome.DELIVERED)
+
+
+class PushFailure(PushAttempt):
+    """The push attempts that failed (retried, gone, given up, refused): support's
+    list of recent delivery failures, one table with the attempts."""
+
+    objects: ClassVar[PushFailureManager] = PushFailureManager()
+
+    class Meta:
+        proxy = True

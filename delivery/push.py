@@ -6,7 +6,8 @@ a total deadline), retried with backoff.
 
 `enqueue()` queues a message for each of a user's subscriptions; the loop claims due
 ones (delivery.outbox.claim), `send`s each on a delivery thread and `settle`s the
-outcome. `deliver_due()` does the same at once, for a command or a test. Nothing here
+outcome, keeping every attempt as a PushAttempt (a reminder's names its notification:
+support's trail of it). `deliver_due()` does the same at once, for a command or a test. Nothing here
 logs or records an endpoint's path or a subscription's keys: the path is the
 capability to push to that browser. Only the host is.
 """
@@ -35,7 +36,7 @@ from pywebpush import WebPushException, webpush  # type: ignore[import-untyped]
 from delivery import outbox
 from delivery.addresses import AddressRefused, LookupFailed
 from delivery.http import NoAnswer, Sessions, deadline
-from delivery.models import PushFailure, PushMessage, PushSubscription
+from delivery.models import PushAttempt, PushMessage, PushOutcome, PushSubscription
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +166,8 @@ class Outcome:
     reason: str
     retry: bool = False
     retry_after: int | None = None
+    # Never sent: the endpoint's host is not (or no longer) a public address.
+    refused: bool = False
 
     @property
     def delivered(self) -> bool:
@@ -202,7 +205,7 @@ def send(message: PushMessage, sessions: Sessions, now: datetime) -> Outcome:
                 timeout=settings.DELIVERY_TIMEOUT_SECONDS,
             )
     except AddressRefused as refusal:
-        return Outcome(None, f"refused: {refusal}")
+        return Outcome(None, f"refused: {refusal}", refused=True)
     except (LookupFailed, NoAnswer) as error:
         return Outcome(None, str(error), retry=True)
     except WebPushException as error:
@@ -221,22 +224,22 @@ def send(message: PushMessage, sessions: Sessions, now: datetime) -> Outcome:
 
 
 def settle(message: PushMessage, outcome: Outcome, now: datetime) -> None:
-    """Write an attempt's outcome: 2xx, the message is done; 404 or 410, the
-    subscription is gone, and with it its messages; a failure worth retrying, tried
-    again after 30 s · 2^(attempts - 1), at most an hour, or after the push service's
-    Retry-After, until PUSH_MAX_ATTEMPTS; any other, given up. Every failure is kept
-    as a PushFailure."""
-    subscription = message.subscription
+    """Write an attempt's outcome, and keep it as a PushAttempt: 2xx, the message is
+    done; 404 or 410, the subscription is gone, and with it its messages; a failure
+    worth retrying, tried again after 30 s · 2^(attempts - 1), at most an hour, or after
+    the push service's Retry-After, until PUSH_MAX_ATTEMPTS; any other, given up."""
     if outcome.delivered:
         PushMessage.objects.filter(id=message.id).delete()
+        _record(message, outcome, PushOutcome.DELIVERED, outcome.reason, now)
     elif outcome.gone:
-        PushSubscription.objects.filter(id=subscription.id).delete()
-        _record(subscription, outcome.status, "the subscription is gone; removed")
+        PushSubscription.objects.filter(id=message.subscription_id).delete()
+        _record(message, outcome, PushOutcome.GONE, "the subscription is gone; removed", now)
     elif outcome.retry:
         _retry(message, now, outcome)
     else:
         PushMessage.objects.filter(id=message.id).delete()
-        _record(subscription, outcome.status, outcome.reason)
+        kind = PushOutcome.REFUSED if outcome.refused else PushOutcome.GIVEN_UP
+        _record(message, outcome, kind, outcome.reason, now)
 
 
 def deliver_due(*, now: datetime | None = None, limit: int = 100) -> int:
@@ -290,11 +293,8 @@ def _retry(message: PushMessage, now: datetime, outcome: Outcome) -> None:
     attempts = message.attempts + 1
     if attempts >= settings.PUSH_MAX_ATTEMPTS:
         PushMessage.objects.filter(id=message.id).delete()
-        _record(
-            message.subscription,
-            outcome.status,
-            f"gave up after {attempts} attempts: {outcome.reason}",
-        )
+        reason = f"gave up after {attempts} attempts: {outcome.reason}"
+        _record(message, outcome, PushOutcome.GIVEN_UP, reason, now)
         return
     if outcome.retry_after is None:
         delay = min(FIRST_BACKOFF_SECONDS * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
@@ -304,35 +304,62 @@ def _retry(message: PushMessage, now: datetime, outcome: Outcome) -> None:
     PushMessage.objects.filter(id=message.id).update(
         attempts=attempts, next_attempt_at=now + timedelta(seconds=delay)
     )
-    _record(message.subscription, outcome.status, f"{outcome.reason}; retrying in {delay} s")
+    reason = f"{outcome.reason}; retrying in {delay} s"
+    _record(message, outcome, PushOutcome.RETRYING, reason, now)
 
 
-def _record(subscription: PushSubscription, status: int | None, reason: str) -> None:
-    """Keep a failure for support staff, and log it: the host, never the path or keys."""
+def _record(
+    message: PushMessage, outcome: Outcome, kind: PushOutcome, reason: str, now: datetime
+) -> None:
+    """Keep the attempt for support staff, and log a failed one: the host, never the
+    path or keys."""
+    subscription = message.subscription
     host = urlsplit(subscription.endpoint).hostname or ""
-    logger.warning(
-        "push failed",
-        extra={"user_id": subscription.user_id, "host": host, "status": status, "reason": reason},
-    )
+    if kind != PushOutcome.DELIVERED:
+        logger.warning(
+            "push failed",
+            extra={
+                "user_id": subscription.user_id,
+                "host": host,
+                "status": outcome.status,
+                "reason": reason,
+            },
+        )
     try:
         with transaction.atomic():
-            PushFailure.objects.create(
+            PushAttempt.objects.create(
                 user_id=subscription.user_id,
+                notification_id=_notification_of(message),
+                subscription_id=subscription.id,
                 endpoint_host=host[:255],
-                status_code=status,
+                status_code=outcome.status,
+                outcome=kind,
                 reason=reason[:200],
+                created_at=now,
             )
     except IntegrityError:
         pass  # the user was deleted meanwhile, and with them what support could look at
 
 
-# Support staff look at recent failures; older ones only fill the table.
-FAILURES_KEPT_FOR = timedelta(days=30)
+def _notification_of(message: PushMessage) -> int | None:
+    """The notification a reminder's push tells of (delivery.reminders), if it is one."""
+    payload = message.payload
+    if not isinstance(payload, dict) or payload.get("type") != "reminder":
+        return None
+    notification_id = payload.get("notification_id")
+    # bool is an int too, and no notification's id.
+    if isinstance(notification_id, int) and not isinstance(notification_id, bool):
+        return notification_id
+    return None
 
 
-def forget_old_failures(*, now: datetime | None = None) -> int:
-    """Delete the delivery failures recorded more than FAILURES_KEPT_FOR ago; how many.
-    The worker runs it daily."""
-    before = (now or timezone.now()) - FAILURES_KEPT_FOR
-    deleted: int = PushFailure.objects.filter(created_at__lt=before).delete()[0]
+# Support staff look at a month of attempts; older ones only fill the table.
+ATTEMPTS_KEPT_FOR = timedelta(days=30)
+
+
+def forget_old_attempts(*, now: datetime | None = None) -> int:
+    """Delete the push attempts (the failures among them) made more than
+    ATTEMPTS_KEPT_FOR ago; how many. The worker runs it daily."""
+    before = (now or timezone.now()) - ATTEMPTS_KEPT_FOR
+    deleted: int = PushAttempt.objects.filter(created_at__lt=before).delete()[0]
     return deleted

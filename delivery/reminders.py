@@ -8,7 +8,9 @@ transaction per batch of them records the notifications and events, queues their
 pushes and writes the spent reminders (`remind_at` null). So with several workers none fires
 twice, and a worker killed mid-way has committed all of a batch or none of it: the
 next run fires what it had not. A reminder of a task completed or trashed by then is spent without
-firing; one missed by more than REMINDER_GRACE_MINUTES is listed but not pushed.
+firing; one missed by more than REMINDER_GRACE_MINUTES is listed but not pushed. Each
+notification keeps how many browsers its push was queued for, or why none (late, no
+subscription, push off): with the push attempts (delivery.push), support's trail of it.
 """
 
 import hashlib
@@ -22,7 +24,7 @@ from django.utils import timezone
 
 from delivery import events, push
 from tasks import queries
-from tasks.models import Notification, Task
+from tasks.models import Notification, NotPushed, Task
 
 BATCH = 100
 
@@ -78,31 +80,42 @@ def _topic(task: Task, reminder: dict[str, Any]) -> str:
 def _notify(
     task: Task, reminder: dict[str, Any], remind_at: datetime, now: datetime, grace: timedelta
 ) -> None:
-    """Record the notification and its event, and queue its push unless it is late."""
-    pushed = now - remind_at <= grace
+    """Record the notification and its event, and queue its push unless it is late; the
+    notification keeps how many browsers it was queued for, or why none."""
+    late = now - remind_at > grace
     notification = Notification.objects.create(
         user_id=task.user_id,
         task=task,
         title=task.title,
         remind_at=remind_at,
         fired_at=now,
-        pushed=pushed,
+        pushes=0,
+        not_pushed=NotPushed.LATE if late else "",
     )
     events.record_reminder(task=task, notification=notification)
-    if pushed:
-        push.enqueue(
-            user_id=task.user_id,
-            payload={
-                "type": "reminder",
-                "notification_id": notification.id,
-                "task": {
-                    "id": task.id,
-                    "title": task.title,
-                    "due_date": task.due_day or task.due_date,
-                },
-                "remind_at": remind_at,
+    if late:
+        return
+    pushes = push.enqueue(
+        user_id=task.user_id,
+        payload={
+            "type": "reminder",
+            "notification_id": notification.id,
+            "task": {
+                "id": task.id,
+                "title": task.title,
+                "due_date": task.due_day or task.due_date,
             },
-            topic=_topic(task, reminder),
-            ttl=int(grace.total_seconds()),
-            urgency="high",
-        )
+            "remind_at": remind_at,
+        },
+        topic=_topic(task, reminder),
+        ttl=int(grace.total_seconds()),
+        urgency="high",
+    )
+    if pushes:
+        not_pushed = ""
+    elif push.signing_key() is None:
+        not_pushed = NotPushed.PUSH_OFF
+    else:
+        not_pushed = NotPushed.NO_SUBSCRIPTION
+    # Known only now: the push names the notification, so it is created first.
+    Notification.objects.filter(id=notification.id).update(pushes=pushes, not_pushed=not_pushed)

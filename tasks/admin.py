@@ -26,7 +26,7 @@ from rest_framework.exceptions import ValidationError
 
 from tasks import queries
 from tasks.exceptions import TaskLimitReached
-from tasks.models import Notification, Task, TaskCompletion, TaskList
+from tasks.models import Task, TaskCompletion, TaskList
 from tasks.serializers import ReminderListField, TagListField
 
 
@@ -272,18 +272,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    """The reminders that fired, per user: when, for which task, pushed or not, read."""
-
-    list_display = ("title", "user", "remind_at", "fired_at", "pushed", "read")
-    list_filter = ("pushed", "read", "fired_at")
-    list_select_related = ("user",)
-    search_fields = ("title", "user__email", "=user__id")
-    search_help_text = "Title, or the owner's e-mail or exact user id."
-    ordering = ("-fired_at", "-id")
 
 
 @admin.register(TaskCompletion)

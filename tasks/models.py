@@ -355,9 +355,17 @@ class TaskCompletion(models.Model):
         return f"{self.task_id} completed {self.completed_at:%Y-%m-%d %H:%M}"
 
 
+class NotPushed(models.TextChoices):
+    """Why a reminder that fired was queued for no browser."""
+
+    LATE = "late", "late beyond REMINDER_GRACE_MINUTES"
+    NO_SUBSCRIPTION = "no_subscription", "no subscription"
+    PUSH_OFF = "push_off", "push is off (no VAPID key)"
+
+
 class Notification(models.Model):
     """A reminder that fired (`GET /api/{user_id}/notifications`), kept with the task's
-    title as it was then."""
+    title as it was then, and how many browsers its push was queued for, or why none."""
 
     user = models.ForeignKey("accounts.BetterAuthUser", on_delete=models.CASCADE)
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="notifications")
@@ -365,8 +373,20 @@ class Notification(models.Model):
     remind_at = models.DateTimeField()
     fired_at = models.DateTimeField()
     read = models.BooleanField(default=False)
-    # Whether a push was sent: not for a reminder missed by over REMINDER_GRACE_MINUTES.
-    pushed = models.BooleanField(default=False)
+    # What support staff read first when a reminder didn't reach a browser (the push
+    # attempts, delivery.models.PushAttempt, say the rest).
+    pushes = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="How many browsers its push was queued for; empty: fired before this was kept.",
+    )
+    not_pushed = models.CharField(
+        max_length=16,
+        choices=NotPushed,
+        blank=True,
+        default="",
+        help_text="Why no push was queued, when none was.",
+    )
 
     class Meta:
         # Newest first: by id, as they are numbered when they fire.

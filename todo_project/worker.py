@@ -63,7 +63,7 @@ def _jobs() -> tuple[Job, ...]:
     return (
         Job("purge_trash", tasks_jobs.purge_trash, DAY_MINUTES),
         Job("forget_old_failures", forget_old_failures, DAY_MINUTES),
-        Job("forget_push_failures", push.forget_old_failures, DAY_MINUTES),
+        Job("forget_push_attempts", push.forget_old_attempts, DAY_MINUTES),
         Job("forget_old_activity", delivery_jobs.forget_old_activity, DAY_MINUTES),
     )
 

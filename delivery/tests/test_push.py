@@ -25,7 +25,7 @@ from accounts.models import BetterAuthUser
 from accounts.tests.factories import UserFactory
 from delivery import http, push
 from delivery.addresses import AddressRefused, check_url
-from delivery.models import PushFailure, PushMessage, PushSubscription
+from delivery.models import PushFailure, PushMessage, PushOutcome, PushSubscription
 from testing.live import free_port
 from testing.postgres import needs_postgres
 from testing.push_service import (
@@ -617,9 +617,10 @@ def test_delivery_failures_are_forgotten_after_30_days(user: BetterAuthUser) -> 
         PushFailure.objects.create(
             user=user,
             endpoint_host="push.example.com",
+            outcome=PushOutcome.RETRYING,
             reason="500",
             created_at=now - timedelta(days=age),
         )
 
-    assert push.forget_old_failures(now=now) == 1
+    assert push.forget_old_attempts(now=now) == 1
     assert PushFailure.objects.count() == 1

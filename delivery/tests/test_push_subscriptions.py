@@ -15,7 +15,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from delivery import push
-from delivery.models import PushFailure, PushSubscription
+from delivery.models import PushFailure, PushOutcome, PushSubscription
 from delivery.services import MAX_PUSH_SUBSCRIPTIONS
 from testing.push_service import b64url, browser_subscription
 
@@ -281,8 +281,10 @@ def test_support_sees_subscriptions_by_host_alone(support: Client, api: APIClien
 
 def test_support_sees_failures_newest_first(support: Client, api: APIClient, user_id: str) -> None:
     api.get("/api/me/push-subscriptions")  # the user's mirror row
-    PushFailure.objects.create(user_id=user_id, endpoint_host="old.example", reason="HTTP 500")
-    PushFailure.objects.create(user_id=user_id, endpoint_host="new.example", reason="HTTP 503")
+    for host, reason in [("old.example", "HTTP 500"), ("new.example", "HTTP 503")]:
+        PushFailure.objects.create(
+            user_id=user_id, endpoint_host=host, outcome=PushOutcome.GIVEN_UP, reason=reason
+        )
 
     listing = support.get(reverse("admin:delivery_pushfailure_changelist")).content.decode()
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from delivery import push
 from delivery.models import PushMessage, PushSubscription
 from delivery.reminders import fire_due
-from tasks.models import Notification, Task
+from tasks.models import Notification, NotPushed, Task
 from testing.push_service import running_push_service
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +134,7 @@ def test_a_reminder_missed_beyond_the_grace_is_listed_not_pushed(
 
     assert fire_due(now=at + timedelta(minutes=61)) == 1
 
-    assert Notification.objects.get().pushed is False
+    assert Notification.objects.get().not_pushed == NotPushed.LATE
     assert not PushMessage.objects.exists()
 
 

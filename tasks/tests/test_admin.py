@@ -152,6 +152,7 @@ def test_support_group_has_exactly_the_least_privilege() -> None:
         ("axes", "view_accessattempt"),
         ("delivery", "view_delivery"),
         ("delivery", "view_event"),
+        ("delivery", "view_pushattempt"),
         ("delivery", "view_pushfailure"),
         ("delivery", "view_pushsubscription"),
         ("delivery", "view_webhook"),
