@@ -27,6 +27,13 @@ MAX_URL_LENGTH = Webhook._meta.get_field("url").max_length or 2048
 _WELL_FORMED = URLValidator(schemes=["http", "https"])
 
 
+# What the document says a webhook's or a push endpoint's URL is: https and printable
+# ASCII. Whether its host is public is for delivery.addresses; local development's http
+# loopback URLs (PUSH_ALLOW_LOOPBACK) go unmentioned.
+ENDPOINT_PATTERN = r"^https://[\x21-\x7e]+$"
+
+
+@extend_schema_field({"type": "string", "maxLength": MAX_URL_LENGTH, "pattern": ENDPOINT_PATTERN})
 class WebhookUrlField(StrictCharField):
     """A URL the outlets may send to (delivery.addresses), and well formed; a 400
     saying why not. Its host's addresses are checked again at every delivery."""
@@ -237,12 +244,6 @@ class PushKeysSerializer(serializers.Serializer):
         if len(secret) != 16:
             raise serializers.ValidationError("Must be 16 bytes.")
         return _encode_base64url(secret)
-
-
-# What the document says an endpoint is: https and what _URL_CHARACTERS allows. Whether
-# its host is public is for push.url_refusal; local development's http loopback
-# endpoints (PUSH_ALLOW_LOOPBACK) go unmentioned.
-ENDPOINT_PATTERN = r"^https://[\x21-\x7e]+$"
 
 
 @extend_schema_field({"type": "string", "maxLength": 2048, "pattern": ENDPOINT_PATTERN})

@@ -23,6 +23,7 @@ from delivery.models import MAX_WEBHOOKS_PER_USER, EventType
 from delivery.serializers import (
     ActivityQuery,
     ActivitySerializer,
+    EventTypeField,
     NewPushSubscriptionSerializer,
     NewWebhookSerializer,
     PingQueuedSerializer,
@@ -58,6 +59,23 @@ class EventTypeFieldSchema(OpenApiSerializerFieldExtension):
         )
         auto_schema.registry.register_on_missing(component)
         return component.ref
+
+
+class EventTypesFieldSchema(OpenApiSerializerFieldExtension):
+    """A webhook's `events`: distinct `EventType`s, as EventTypesField takes them."""
+
+    target_class = "delivery.serializers.EventTypesField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: Direction) -> Any:
+        return {
+            "type": "array",
+            "items": EventTypeFieldSchema(EventTypeField()).map_serializer_field(
+                auto_schema, direction
+            ),
+            "minItems": 1,
+            "maxItems": len(EventType.values),
+            "uniqueItems": True,
+        }
 
 
 WEBHOOK_EXAMPLE = {

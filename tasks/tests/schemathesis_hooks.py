@@ -72,6 +72,8 @@ def before_call(context: Any, case: Any, **kwargs: Any) -> None:
         query["since"] = SINCE
     if case.headers and "If-Match" in case.headers:
         case.headers["If-Match"] = "*"
+    if "/webhooks" in case.path and isinstance(body, dict) and "url" in body:
+        body["url"] = f"https://hooks.example.com/todo/{secrets.token_urlsafe(8)}"
     if case.method == "POST" and case.path.endswith("/push-subscriptions"):
         endpoint = f"https://push.example.com/send/{secrets.token_urlsafe(16)}"
         case.body = browser_subscription(endpoint).to_json()
