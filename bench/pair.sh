@@ -24,6 +24,12 @@
 # repo's .venv (`make setup-test`), PostgreSQL at PG_URL with trust auth.
 # Other gunicorn.conf.py settings (e.g. GUNICORN_THREADS) pass through from the
 # environment. Exit status: pair.py's (3 when a measurement had non-2xx responses).
+#
+# Two revisions of this service instead (bench/outbox_overhead.sh does this):
+# OURS_TREE (default: this checkout) is side A (label OURS_LABEL), VS_TREE a checkout
+# of another revision, side B in place of the peer (label VS_LABEL, database
+# bench_pair_vs, log VS_LABEL.log), both run with VENV (default: this checkout's
+# .venv); pair.py then runs without list-in-list.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +39,13 @@ PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 PG_SOCKET=${PG_SOCKET:-/var/run/postgresql}
 OURS_DB=bench_pair_django
 PEER_DB=bench_pair_peer
+OURS_TREE=${OURS_TREE:-$REPO}
+VENV=${VENV:-$REPO/.venv}
+VS_TREE=${VS_TREE:-}
+OURS_LABEL=${OURS_LABEL:-django}
+VS_LABEL=${VS_LABEL:-fastapi-asyncpg}
+VS_LOG=peer.log
+[ -z "$VS_TREE" ] || { PEER_DB=bench_pair_vs; VS_LOG=$VS_LABEL.log; }
 OURS_PORT=8001
 PEER_PORT=8002
 OUT_DIR=${RESULTS_DIR:-$REPO/bench/results}/pair-$(date -u +%Y%m%dT%H%M%SZ)
@@ -40,7 +53,7 @@ OUT_DIR=${RESULTS_DIR:-$REPO/bench/results}/pair-$(date -u +%Y%m%dT%H%M%SZ)
 for tool in wrk taskset psql curl; do
   command -v "$tool" >/dev/null || { echo "$tool not found: apt-get install wrk util-linux postgresql-client curl" >&2; exit 1; }
 done
-[ -x "$REPO/.venv/bin/gunicorn" ] || { echo "$REPO/.venv is missing: run make setup-test" >&2; exit 1; }
+[ -x "$VENV/bin/gunicorn" ] || { echo "$VENV is missing: run make setup-test" >&2; exit 1; }
 [ -f "$SHARED_BENCH/pair.py" ] || { echo "no pair.py in $SHARED_BENCH (set SHARED_BENCH)" >&2; exit 1; }
 for port in "$OURS_PORT" "$PEER_PORT"; do
   if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
@@ -60,7 +73,7 @@ make_venv() {  # make_venv DIR: DIR/.venv with DIR/requirements.txt, unless done
   fi
 }
 make_venv "$BENCH_CACHE"
-make_venv "$BENCH_CACHE/peer_fastapi"
+[ -n "$VS_TREE" ] || make_venv "$BENCH_CACHE/peer_fastapi"
 
 # 2. Fresh databases.
 for db in "$OURS_DB" "$PEER_DB"; do
@@ -73,7 +86,8 @@ export BETTER_AUTH_SECRET
 SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')
 export SECRET_KEY DATABASE_URL="$PG_URL/$OURS_DB" DEBUG=false SECURE_HTTPS=false \
   RATE_LIMIT_USER=off RATE_LIMIT_ANON=off DJANGO_READ_DOT_ENV_FILE=false
-(cd "$REPO" && .venv/bin/python manage.py migrate --noinput -v0)
+(cd "$OURS_TREE" && "$VENV/bin/python" manage.py migrate --noinput -v0)
+[ -z "$VS_TREE" ] || (cd "$VS_TREE" && DATABASE_URL="$PG_URL/$PEER_DB" "$VENV/bin/python" manage.py migrate --noinput -v0)
 
 # 3. Both servers, on CPU 0.
 mkdir -p "$OUT_DIR"
@@ -86,14 +100,20 @@ stop_servers() {
 trap stop_servers EXIT
 trap 'exit 130' INT TERM
 
-(cd "$REPO" && WEB_CONCURRENCY=1 HOST=127.0.0.1 PORT=$OURS_PORT \
-  exec taskset -c 0 .venv/bin/gunicorn todo_project.asgi) >"$OUT_DIR/django.log" 2>&1 &
+ours() {  # ours TREE PORT: the Procfile's web process of TREE, one worker, on CPU 0
+  cd "$1" && WEB_CONCURRENCY=1 HOST=127.0.0.1 PORT=$2 exec taskset -c 0 "$VENV/bin/gunicorn" todo_project.asgi
+}
+(ours "$OURS_TREE" "$OURS_PORT") >"$OUT_DIR/$OURS_LABEL.log" 2>&1 &
 OURS_PID=$!
 PEER_URL="postgres@/$PEER_DB?host=$PG_SOCKET"
-DATABASE_URL="postgresql+psycopg://$PEER_URL" ASYNC_DATABASE_URL="postgresql+asyncpg://$PEER_URL" \
-  taskset -c 0 "$BENCH_CACHE/peer_fastapi/.venv/bin/uvicorn" app.async_app:app \
-  --app-dir "$BENCH_CACHE/peer_fastapi" --host 127.0.0.1 --port "$PEER_PORT" --workers 1 \
-  --no-access-log --log-level warning >"$OUT_DIR/peer.log" 2>&1 &
+if [ -n "$VS_TREE" ]; then
+  (DATABASE_URL="$PG_URL/$PEER_DB" ours "$VS_TREE" "$PEER_PORT") >"$OUT_DIR/$VS_LOG" 2>&1 &
+else
+  DATABASE_URL="postgresql+psycopg://$PEER_URL" ASYNC_DATABASE_URL="postgresql+asyncpg://$PEER_URL" \
+    taskset -c 0 "$BENCH_CACHE/peer_fastapi/.venv/bin/uvicorn" app.async_app:app \
+    --app-dir "$BENCH_CACHE/peer_fastapi" --host 127.0.0.1 --port "$PEER_PORT" --workers 1 \
+    --no-access-log --log-level warning >"$OUT_DIR/$VS_LOG" 2>&1 &
+fi
 PEER_PID=$!
 
 for port in "$OURS_PORT" "$PEER_PORT"; do
@@ -109,9 +129,11 @@ done
 
 # 4. The paired measurement.
 rc=0
-"$BENCH_CACHE/.venv/bin/python" "$REPO/bench/pair_lists.py" --harness "$BENCH_CACHE" \
-  --a "http://127.0.0.1:$OURS_PORT" --a-label django \
-  --b "http://127.0.0.1:$PEER_PORT" --b-label fastapi-asyncpg \
+runner=("$REPO/bench/pair_lists.py" --harness "$BENCH_CACHE")  # ours against the peer: + list-in-list
+[ -z "$VS_TREE" ] || runner=("$BENCH_CACHE/pair.py")
+"$BENCH_CACHE/.venv/bin/python" "${runner[@]}" \
+  --a "http://127.0.0.1:$OURS_PORT" --a-label "$OURS_LABEL" \
+  --b "http://127.0.0.1:$PEER_PORT" --b-label "$VS_LABEL" \
   --secret="$BETTER_AUTH_SECRET" --pin-postgres 1 --rounds 3 \
   --a-after-seed "psql -q '$PG_URL/$OURS_DB' -c 'VACUUM ANALYZE'" \
   --b-after-seed "psql -q '$PG_URL/$PEER_DB' -c 'VACUUM ANALYZE'" \
