@@ -8,9 +8,11 @@ due messages for its free threads, from every outbox: webhooks and Dapr
 DELIVERY_IDLE_SECONDS, or until a send finishes.
 
 Sends run on DELIVERY_THREADS threads, each with its own hardened sessions, and touch
-no database; this thread claims and settles. A user has at most outbox.PER_USER
-sends in flight, so a slow receiver (each send ends at DELIVERY_TIMEOUT_SECONDS) or a
-backlog holds back only its own user's deliveries.
+no database; this thread claims and settles (a turn's deliveries in one statement).
+A claim gives a user at most outbox.PER_USER (4) more sends, and none while they have
+that many in flight, so one user holds at most 7 of the 8 threads: a slow receiver
+(each send ends at DELIVERY_TIMEOUT_SECONDS) or a backlog holds back mostly its own
+user's deliveries, and another user's go out in the next turns.
 """
 
 import logging
@@ -38,18 +40,24 @@ logger = logging.getLogger(__name__)
 class Outbox:
     """An outbox the loop sends from: its model, whether its messages keep an order
     (`queue`, `subject`), what a message needs loaded to be sent, how one is sent (on a
-    delivery thread) and how the outcome is written (on the loop's)."""
+    delivery thread), how a turn's outcomes are written (on the loop's), and whether
+    it can have anything to send."""
 
     model: type[models.Model]
     ordered: bool
     related: tuple[str, ...]
     send: Callable[[Any, Sessions, datetime], Any]
-    settle: Callable[[Any, Any, datetime], None]
+    settle: Callable[[list[tuple[Any, Any]], datetime], None]
+    active: Callable[[], bool]
+
+
+def _always() -> bool:
+    return True
 
 
 OUTBOXES = (
-    Outbox(Delivery, True, ("webhook",), outlets.send, outbox.settle),
-    Outbox(push.PushMessage, False, ("subscription",), push.send, push.settle),
+    Outbox(Delivery, True, ("webhook",), outlets.send, outbox.settle, _always),
+    Outbox(push.PushMessage, False, ("subscription",), push.send, push.settle_all, push.is_on),
 )
 
 
@@ -63,15 +71,22 @@ class DeliveryLoop:
         self._opened: list[Sessions] = []
         self._in_flight: dict[Future[Any], tuple[Outbox, Any]] = {}
         self._per_user: Counter[str] = Counter()
+        self._next_look = 0.0
 
-    def turn(self) -> int:
+    def turn(self, *, look: bool = False) -> int:
         """One turn of the loop; how much it did (reminders fired, events handed out,
-        sends settled and started)."""
-        done = reminders.fire_due() + outbox.fan_out() + self._settle_finished()
+        sends settled and started). Reminders and new events are looked for at most
+        every DELIVERY_IDLE_SECONDS (each look is a query), unless `look`."""
+        done = self._settle_finished()
+        if look or time.monotonic() >= self._next_look:
+            done += reminders.fire_due() + outbox.fan_out()
+            self._next_look = time.monotonic() + settings.DELIVERY_IDLE_SECONDS
         for box in OUTBOXES:
             free = self.threads - len(self._in_flight)
             if free <= 0:
                 break
+            if not box.active():
+                continue
             now = timezone.now()
             busy = [user for user, count in self._per_user.items() if count >= outbox.PER_USER]
             claimed = outbox.claim(
@@ -101,7 +116,7 @@ class DeliveryLoop:
     def drain(self, timeout: float = 30) -> None:
         """Turn until nothing is due or in flight (tests and benchmarks)."""
         end = time.monotonic() + timeout
-        while (self.turn() or self._in_flight) and time.monotonic() < end:
+        while (self.turn(look=True) or self._in_flight) and time.monotonic() < end:
             self._wait(0.05)
         self._settle_finished()
 
@@ -128,17 +143,19 @@ class DeliveryLoop:
 
     def _settle_finished(self) -> int:
         finished = [future for future in self._in_flight if future.done()]
+        outcomes: dict[Outbox, list[tuple[Any, Any]]] = {box: [] for box in OUTBOXES}
         for future in finished:
             box, message = self._in_flight.pop(future)
             self._per_user[_user_of(message)] -= 1
             try:
-                outcome = future.result()
+                outcomes[box].append((message, future.result()))
             except Exception:
                 # A bug, not an answer: logged, and the message left claimed, to be
                 # sent again when its lease runs out.
                 logger.exception("A delivery failed unexpectedly")
-                continue
-            box.settle(message, outcome, timezone.now())
+        for box, settled in outcomes.items():
+            if settled:
+                box.settle(settled, timezone.now())
         self._per_user += Counter()  # drops users with nothing in flight
         return len(finished)
 

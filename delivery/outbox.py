@@ -15,8 +15,8 @@ messages go out one at a time, in id order: only the oldest of each is eligible,
 it stays in the table until it is delivered or given up. Each claim takes at most
 PER_USER of one user's messages, the others' first (`ORDER BY turn`), and none of the
 users the caller names (those with PER_USER messages in flight already): a user's
-backlog, or a receiver that holds each request to the deadline, delays only that
-user's own deliveries.
+backlog, or a receiver that holds each request to the deadline, delays mostly that
+user's own deliveries (delivery.loop).
 """
 
 from collections import defaultdict
@@ -192,12 +192,15 @@ def claim(
     return list(claimed.order_by("id"))
 
 
-def settle(delivery: Delivery, failure: str | None, now: datetime) -> None:
-    """Write a send's outcome: done (no `failure`), or `failed`."""
-    if failure is None:
-        Delivery.objects.filter(id=delivery.id).delete()
-    else:
-        failed(delivery, failure, now=now)
+def settle(outcomes: list[tuple[Delivery, str | None]], now: datetime) -> None:
+    """Write sends' outcomes: those done (no failure) deleted in one statement, the
+    others `failed`."""
+    done = [delivery.id for delivery, failure in outcomes if failure is None]
+    if done:
+        Delivery.objects.filter(id__in=done).delete()
+    for delivery, failure in outcomes:
+        if failure is not None:
+            failed(delivery, failure, now=now)
 
 
 def failed(delivery: Delivery, reason: str, *, now: datetime) -> None:

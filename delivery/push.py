@@ -242,6 +242,17 @@ def settle(message: PushMessage, outcome: Outcome, now: datetime) -> None:
         _record(message, outcome, kind, outcome.reason, now)
 
 
+def settle_all(outcomes: list[tuple[PushMessage, Outcome]], now: datetime) -> None:
+    """`settle` each of a turn's outcomes."""
+    for message, outcome in outcomes:
+        settle(message, outcome, now)
+
+
+def is_on() -> bool:
+    """Whether Web Push is on: a VAPID key is set."""
+    return bool(settings.VAPID_PRIVATE_KEY)
+
+
 def deliver_due(*, now: datetime | None = None, limit: int = 100) -> int:
     """Send up to `limit` messages due at `now` (default: the current time), one at a
     time on this thread; how many were handled (sent, retried later, or given up).
