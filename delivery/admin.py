@@ -19,7 +19,6 @@ from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
@@ -33,6 +32,7 @@ from delivery.models import (
     PushSubscription,
     Webhook,
 )
+from delivery.services import webhook_re_enable
 from tasks.admin import ReadOnlyAdmin
 from tasks.models import Notification
 
@@ -48,7 +48,8 @@ class WebhookAdmin(admin.ModelAdmin):
     search_help_text = "The owner's e-mail or exact user id."
     ordering = ("-id",)
     # Never `secret`: it signs the deliveries, and whoever holds it can forge them.
-    fields = ("user", "url", "events", "disabled_at", "created_at", "updated_at")
+    # Nor the URL's path and query: they often carry a secret of the receiver's.
+    fields = ("user", "host", "events", "disabled_at", "created_at", "updated_at")
     readonly_fields = fields
     actions = ("re_enable",)
 
@@ -65,9 +66,7 @@ class WebhookAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-enable selected webhooks", permissions=["change"])
     def re_enable(self, request: HttpRequest, queryset: QuerySet[Webhook]) -> None:
-        count = queryset.filter(disabled_at__isnull=False).update(
-            disabled_at=None, updated_at=timezone.now()
-        )
+        count = sum(webhook_re_enable(webhook) for webhook in queryset)
         self.message_user(request, f"{count} webhook(s) re-enabled.", messages.SUCCESS)
 
 

@@ -6,3 +6,6 @@ class DeliveryConfig(AppConfig):
     publisher and Web Push, sent by one delivery loop through one hardened client."""
 
     name = "delivery"
+
+    def ready(self) -> None:
+        from delivery import signals  # noqa: F401  (it registers itself)

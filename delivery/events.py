@@ -1,7 +1,7 @@
 """Recording events: which door a change came through, and the events the database's
 triggers don't write (a list's changes, a fired reminder).
 
-A task's changes are recorded by the database (migration 0001's triggers) in the
+A task's changes are recorded by the database (migration 0002's triggers) in the
 statement that writes the task, so every path that writes a task (the API, bulk, the
 admin, the MCP tools, the chat, the worker) records them, in its transaction, at no
 extra round trip. The trigger takes the source from the task's `changed_via`, which

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, models
+from django.db import close_old_connections, models
 from django.utils import timezone
 
 from delivery import outbox, outlets, push, reminders
@@ -78,9 +78,6 @@ class DeliveryLoop:
         sends settled and started). Reminders and new events are looked for at most
         every DELIVERY_IDLE_SECONDS (each look is a query), unless `look`."""
         done = self._settle_finished()
-        if look or time.monotonic() >= self._next_look:
-            done += reminders.fire_due() + outbox.fan_out()
-            self._next_look = time.monotonic() + settings.DELIVERY_IDLE_SECONDS
         for box in OUTBOXES:
             free = self.threads - len(self._in_flight)
             if free <= 0:
@@ -97,16 +94,21 @@ class DeliveryLoop:
                 self._in_flight[future] = (box, message)
                 self._per_user[_user_of(message)] += 1
             done += len(claimed)
+        # After the claims: a look that fails holds back no delivery already due.
+        if look or time.monotonic() >= self._next_look:
+            self._next_look = time.monotonic() + settings.DELIVERY_IDLE_SECONDS
+            done += reminders.fire_due() + outbox.fan_out()
         return done
 
     def run(self, stopping: Callable[[], bool]) -> None:
         """Turn until `stopping()` (asked before each turn); then finish the sends in
-        flight. A database that fails is logged, and tried again after a pause."""
+        flight. A turn that fails is logged, and tried again after a pause."""
         while not stopping():
             try:
                 done = self.turn()
-            except DatabaseError:
-                logger.exception("The delivery loop could not reach the database")
+            except Exception:
+                # A database outage, or a bug: logged, and the next turn tries again.
+                logger.exception("A turn of the delivery loop failed")
                 close_old_connections()
                 done = 0
             if done == 0 or len(self._in_flight) >= self.threads:

@@ -3,7 +3,7 @@ webhooks and their deliveries, and browsers' Web Push subscriptions, the pushes
 waiting for them, and every push attempt (the failures among them).
 
 An Event is written in the transaction of the change it reports: for a task by the
-database itself (migration 0001's triggers), for a list or a fired reminder by
+database itself (migration 0002's triggers), for a list or a fired reminder by
 delivery.events. The delivery loop hands each pending event to the outlets once
 (`pending` goes false), as a Delivery per webhook that wants it and per Dapr topic.
 """

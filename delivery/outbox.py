@@ -19,18 +19,25 @@ backlog, or a receiver that holds each request to the deadline, delays mostly th
 user's own deliveries (delivery.loop).
 """
 
+import logging
+import operator
 from collections import defaultdict
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from functools import reduce
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import BetterAuthUser
 from delivery import payloads
 from delivery.models import Delivery, Event, Webhook
 from delivery.retry import delay_after
+
+logger = logging.getLogger(__name__)
 
 FAN_OUT_BATCH = 500
 # At most this many of one user's messages in flight in one worker.
@@ -85,41 +92,55 @@ def fan_out(*, limit: int = FAN_OUT_BATCH) -> int:
         users = {event.user_id for event in events}
         for hook in Webhook.objects.filter(user_id__in=users, disabled_at__isnull=True):
             hooks[hook.user_id].append(hook)
+        # A user deleted since (their events outlive them) has nothing left to tell.
+        live = set(BetterAuthUser.objects.filter(id__in=users).values_list("id", flat=True))
         deliveries = []
         for event in events:
-            wanted = [hook for hook in hooks[event.user_id] if event.type in hook.events]
-            common: dict[str, Any] = {
-                "user_id": event.user_id,
-                "subject": _subject(event),
-                "type": event.type,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-            if wanted:
-                body = payloads.webhook_body(event).decode()
-                deliveries += [
-                    Delivery(
-                        queue=f"webhook:{hook.id}",
-                        webhook=hook,
-                        message_id=f"msg_{event.id}",
-                        body=body,
-                        **common,
-                    )
-                    for hook in wanted
-                ]
-            if settings.EVENTS_PUBLISHER == "dapr":
-                deliveries += [
-                    Delivery(
-                        queue=f"dapr:{topic}",
-                        message_id=f"evt_{event.id}",
-                        body=dapr_cloud_event(event, topic, message),
-                        **common,
-                    )
-                    for topic, message in payloads.dapr_messages(event).items()
-                ]
+            if event.user_id not in live:
+                continue
+            try:
+                deliveries += _deliveries(event, hooks[event.user_id], now)
+            except Exception:
+                # One event that can't be rendered must not hold back every later one.
+                logger.exception("Event %s could not be handed out; it is skipped", event.id)
         Delivery.objects.bulk_create(deliveries)
         Event.objects.filter(id__in=[event.id for event in events]).update(pending=False)
     return len(events)
+
+
+def _deliveries(event: Event, hooks: list[Webhook], now: datetime) -> list[Delivery]:
+    """The deliveries of one event: to each of its user's `hooks` that wants it, and to
+    each Dapr topic when EVENTS_PUBLISHER is `dapr`."""
+    common: dict[str, Any] = {
+        "user_id": event.user_id,
+        "subject": _subject(event),
+        "type": event.type,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    wanted = [hook for hook in hooks if event.type in hook.events]
+    body = payloads.webhook_body(event).decode() if wanted else ""
+    deliveries = [
+        Delivery(
+            queue=f"webhook:{hook.id}",
+            webhook=hook,
+            message_id=f"msg_{event.id}",
+            body=body,
+            **common,
+        )
+        for hook in wanted
+    ]
+    if settings.EVENTS_PUBLISHER == "dapr":
+        deliveries += [
+            Delivery(
+                queue=f"dapr:{topic}",
+                message_id=f"evt_{event.id}",
+                body=dapr_cloud_event(event, topic, message),
+                **common,
+            )
+            for topic, message in payloads.dapr_messages(event).items()
+        ]
+    return deliveries
 
 
 def _quote(name: str) -> str:
@@ -192,12 +213,18 @@ def claim(
     return list(claimed.order_by("id"))
 
 
+def _still_claimed(delivery: Delivery) -> Q:
+    """The delivery while the claim it was sent under holds: a worker whose lease ran
+    out (another may have taken it since) writes nothing."""
+    return Q(id=delivery.id, next_attempt_at=delivery.next_attempt_at)
+
+
 def settle(outcomes: list[tuple[Delivery, str | None]], now: datetime) -> None:
     """Write sends' outcomes: those done (no failure) deleted in one statement, the
     others `failed`."""
-    done = [delivery.id for delivery, failure in outcomes if failure is None]
+    done = [_still_claimed(delivery) for delivery, failure in outcomes if failure is None]
     if done:
-        Delivery.objects.filter(id__in=done).delete()
+        Delivery.objects.filter(reduce(operator.or_, done)).delete()
     for delivery, failure in outcomes:
         if failure is not None:
             failed(delivery, failure, now=now)
@@ -214,10 +241,13 @@ def failed(delivery: Delivery, reason: str, *, now: datetime) -> None:
     if delay is None:
         assert hook is not None  # only a webhook's schedule ends
         with transaction.atomic():
-            Delivery.objects.filter(id=delivery.id).delete()
-            Webhook.objects.filter(pk=hook, disabled_at__isnull=True).update(disabled_at=now)
+            if not Delivery.objects.filter(_still_claimed(delivery)).delete()[0]:
+                return
+            Webhook.objects.filter(pk=hook, disabled_at__isnull=True).update(
+                disabled_at=now, updated_at=now
+            )
         return
-    Delivery.objects.filter(id=delivery.id).update(
+    Delivery.objects.filter(_still_claimed(delivery)).update(
         attempts=failures,
         next_attempt_at=now + timedelta(seconds=delay),
         last_error=reason[:REASON_LENGTH],

@@ -11,6 +11,7 @@ import base64
 import secrets
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -88,7 +89,28 @@ def webhook_update(*, user_id: str, webhook_id: int, fields: Mapping[str, Any]) 
             setattr(webhook, name, changes[name])
         webhook.updated_at = now
         webhook.save(update_fields=[*changed, "updated_at"])
+    if "disabled_at" in changed and webhook.disabled_at is None:
+        _resume(webhook, now)
     return webhook
+
+
+def webhook_re_enable(webhook: Webhook) -> bool:
+    """Enable a disabled webhook (the admin's action); False if it was enabled."""
+    with transaction.atomic():
+        now = timezone.now()
+        if not Webhook.objects.filter(pk=webhook.pk, disabled_at__isnull=False).update(
+            disabled_at=None, updated_at=now
+        ):
+            return False
+        _resume(webhook, now)
+    return True
+
+
+def _resume(webhook: Webhook, now: datetime) -> None:
+    """What waited for a webhook while it was disabled goes out now, each with a fresh
+    retry schedule: one more failure of a delivery that had used up its schedule before
+    would otherwise disable it again at once."""
+    Delivery.objects.filter(webhook=webhook).update(attempts=0, next_attempt_at=now)
 
 
 def webhook_delete(*, user_id: str, webhook_id: int) -> bool:

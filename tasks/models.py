@@ -172,7 +172,7 @@ class Task(models.Model):
     # trigger writes it on every insert and every version step (migration 0009).
     change_id = models.BigIntegerField(default=0, editable=False)
     # The door its last change came through (delivery.models.Source): the events
-    # the database records of its changes take it (delivery's migration 0001).
+    # the database records of its changes take it (delivery's migration 0002).
     changed_via = models.CharField(max_length=8, default="api", editable=False)
     # Last in the class: a field named `list` shadows the builtin below it.
     # RESTRICT: a list goes only once its tasks have gone (or with its owner).

@@ -398,7 +398,7 @@ WORKER_PROCESSES = env.int("WORKER_PROCESSES", default=2)
 # A job still running after this is stopped with its process (and counted a failure).
 WORKER_TASK_TIMEOUT_SECONDS = env.int("WORKER_TASK_TIMEOUT_SECONDS", default=120)
 # How often the worker looks for schedules that are due: django-q2's own look, every
-# 30 s and not configurable, is off, as reminders are due every 15 s.
+# 30 s and not configurable, is off: the daily jobs run on time.
 WORKER_SCHEDULE_SCAN_SECONDS = env.float("WORKER_SCHEDULE_SCAN_SECONDS", default=5)
 if WORKER_PROCESSES < 1 or WORKER_TASK_TIMEOUT_SECONDS < 1 or WORKER_SCHEDULE_SCAN_SECONDS <= 0:
     env.problem(
@@ -468,7 +468,7 @@ METRICS_ALLOWED_IPS = env.list(
     "METRICS_ALLOWED_IPS", default=[] if SECURE_HTTPS else ["127.0.0.1", "::1"]
 )
 
-# --- Web Push (accounts/push.py) --------------------------------------------------
+# --- Web Push (delivery/push.py) --------------------------------------------------
 # The VAPID key signs every push (RFC 8292): a raw P-256 private key in base64url, as
 # `manage.py generate_vapid_keys` prints it; browsers subscribe with its public half.
 # Optional: without one, push is off (503 to subscribe) and reminders still reach
@@ -602,6 +602,8 @@ LOGGING = {
         "mcp": {"level": "WARNING"},
         # The model's HTTP client logs each call it makes; agents.chat logs failures.
         "httpx2": {"level": "WARNING"},
+        # Its debug lines name each request's path: a push endpoint's is its capability.
+        "urllib3": {"level": "WARNING"},
     },
 }
 

@@ -12,8 +12,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.models import BetterAuthUser
 from delivery.loop import DeliveryLoop
-from delivery.models import Delivery
+from delivery.models import Delivery, Event
 from delivery.reminders import fire_due
 from testing.live import free_port
 from testing.receiver import Receiver, running_receiver
@@ -105,3 +106,18 @@ def test_a_sidecar_that_is_down_delays_events_and_loses_none(
     assert not Delivery.objects.exists()
     delivered = [event["data"]["task_data"]["title"] for event in published(sidecar, "task-events")]
     assert delivered[-3:] == ["One", "Two", "Three"]
+
+
+def test_a_deleted_users_events_go_nowhere_and_hold_back_no_one(
+    api: APIClient, user_id: str, sidecar: Receiver, loop: DeliveryLoop, client_for: Any
+) -> None:
+    api.post("/api/me/tasks", {"title": "Mine"}, format="json")
+    BetterAuthUser.objects.filter(id=user_id).delete()
+    client_for("someone-else").post("/api/me/tasks", {"title": "Theirs"}, format="json")
+
+    loop.drain()
+
+    titles = [event["data"]["task_data"]["title"] for event in published(sidecar, "task-events")]
+    assert titles == ["Theirs"]
+    assert not Event.objects.filter(user_id=user_id).exists()
+    assert not Event.objects.filter(pending=True).exists()

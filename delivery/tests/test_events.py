@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -15,6 +15,7 @@ from agents.tests.conftest import post_mcp, rpc
 from delivery import payloads
 from delivery.models import Event
 from tasks import queries
+from tasks.models import Task
 from tasks.tests.factories import TaskFactory
 from testing.chat_model import ChatModel, running_chat_model
 
@@ -145,3 +146,16 @@ def test_the_workers_writes_are_the_workers(user_id: str) -> None:
     queries.task_update(user_id=user_id, task_id=task.id, fields={"title": "Moved by a job"})
 
     assert recorded() == [("task.updated", task.id, "worker")]
+
+
+def test_on_sqlite_an_events_copy_holds_every_column_of_the_task(user_id: str) -> None:
+    """SQLite's triggers name the columns (delivery's migration 0002): a column added to
+    tasks_task must be installed again with them."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL copies the whole row (to_jsonb)")
+    TaskFactory.create(user_id=user_id)
+
+    event = Event.objects.get()
+
+    columns = {field.attname for field in Task._meta.concrete_fields}
+    assert set(event.data) == columns - {"tag_keys", "changed_via"}

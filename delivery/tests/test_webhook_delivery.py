@@ -89,6 +89,29 @@ def test_a_failure_is_retried_with_the_same_id_then_the_webhook_is_disabled(
     assert not Delivery.objects.exists()
 
 
+def test_re_enabling_sends_what_waited_with_a_fresh_schedule(
+    api: APIClient, user_id: str, receiver: Receiver, loop: DeliveryLoop, settings: Any
+) -> None:
+    settings.WEBHOOK_RETRY_SCHEDULE = (0.0, 3600.0)
+    webhook = hook(user_id, receiver.url + "/flaky")
+    receiver.answer("/flaky", status=500)
+    first = api.post("/api/me/tasks", {"title": "One"}, format="json").json()
+    api.patch(f"/api/me/tasks/{first['id']}", {"title": "One, renamed"}, format="json")
+    loop.drain(timeout=2)
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    loop.drain(timeout=2)  # the created's last try: the webhook is disabled
+    webhook.refresh_from_db()
+    assert webhook.disabled_at is not None
+    receiver.answer("/flaky", status=204)
+
+    response = api.patch(f"/api/me/webhooks/{webhook.id}", {"enabled": True}, format="json")
+    loop.drain()
+
+    assert response.status_code == 200
+    assert b"task.updated" in receiver.to("/flaky")[-1].body
+    assert not Delivery.objects.exists()
+
+
 def test_a_disabled_webhook_gets_nothing_until_it_is_enabled(
     api: APIClient, user_id: str, receiver: Receiver, loop: DeliveryLoop
 ) -> None:
