@@ -96,7 +96,10 @@ def deadline(seconds: float | None = None) -> Iterator[None]:
         raise NoAnswer("no answer within the deadline")
 
 
-class _WatchedHTTPConnection(HTTPConnection):
+class _Watched(HTTPConnection):
+    """A connection whose socket the call's deadline watches, from its connect on, or
+    from its next request when kept alive."""
+
     def connect(self) -> None:
         super().connect()
         _watch(self.sock)
@@ -106,14 +109,12 @@ class _WatchedHTTPConnection(HTTPConnection):
         super().request(*args, **kwargs)
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        _watch(self.sock)
+class _WatchedHTTPConnection(_Watched):
+    pass
 
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _watch(self.sock)
-        super().request(*args, **kwargs)
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):

@@ -213,16 +213,16 @@ def claim(
     return list(claimed.order_by("id"))
 
 
-def _still_claimed(delivery: Delivery) -> Q:
-    """The delivery while the claim it was sent under holds: a worker whose lease ran
-    out (another may have taken it since) writes nothing."""
-    return Q(id=delivery.id, next_attempt_at=delivery.next_attempt_at)
+def still_claimed(message: Any) -> Q:
+    """A claimed message (of any outbox) while the claim it was sent under holds: a
+    worker whose lease ran out (another may have taken it since) writes nothing."""
+    return Q(id=message.id, next_attempt_at=message.next_attempt_at)
 
 
 def settle(outcomes: list[tuple[Delivery, str | None]], now: datetime) -> None:
     """Write sends' outcomes: those done (no failure) deleted in one statement, the
     others `failed`."""
-    done = [_still_claimed(delivery) for delivery, failure in outcomes if failure is None]
+    done = [still_claimed(delivery) for delivery, failure in outcomes if failure is None]
     if done:
         Delivery.objects.filter(reduce(operator.or_, done)).delete()
     for delivery, failure in outcomes:
@@ -241,13 +241,13 @@ def failed(delivery: Delivery, reason: str, *, now: datetime) -> None:
     if delay is None:
         assert hook is not None  # only a webhook's schedule ends
         with transaction.atomic():
-            if not Delivery.objects.filter(_still_claimed(delivery)).delete()[0]:
+            if not Delivery.objects.filter(still_claimed(delivery)).delete()[0]:
                 return
             Webhook.objects.filter(pk=hook, disabled_at__isnull=True).update(
                 disabled_at=now, updated_at=now
             )
         return
-    Delivery.objects.filter(_still_claimed(delivery)).update(
+    Delivery.objects.filter(still_claimed(delivery)).update(
         attempts=failures,
         next_attempt_at=now + timedelta(seconds=delay),
         last_error=reason[:REASON_LENGTH],

@@ -29,7 +29,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from py_vapid import Vapid  # type: ignore[import-untyped]
 from pywebpush import WebPushException, webpush  # type: ignore[import-untyped]
@@ -230,7 +229,7 @@ def settle(message: PushMessage, outcome: Outcome, now: datetime) -> None:
     worth retrying, tried again after 30 s · 2^(attempts - 1), at most an hour, or after
     the push service's Retry-After, until PUSH_MAX_ATTEMPTS; any other, given up."""
     if outcome.delivered:
-        PushMessage.objects.filter(_still_claimed(message)).delete()
+        PushMessage.objects.filter(outbox.still_claimed(message)).delete()
         _record(message, outcome, PushOutcome.DELIVERED, outcome.reason, now)
     elif outcome.gone:
         PushSubscription.objects.filter(id=message.subscription_id).delete()
@@ -238,15 +237,9 @@ def settle(message: PushMessage, outcome: Outcome, now: datetime) -> None:
     elif outcome.retry:
         _retry(message, now, outcome)
     else:
-        PushMessage.objects.filter(_still_claimed(message)).delete()
+        PushMessage.objects.filter(outbox.still_claimed(message)).delete()
         kind = PushOutcome.REFUSED if outcome.refused else PushOutcome.GIVEN_UP
         _record(message, outcome, kind, outcome.reason, now)
-
-
-def _still_claimed(message: PushMessage) -> Q:
-    """The message while the claim it was sent under holds: a worker whose lease ran
-    out (another may have taken it since) writes nothing."""
-    return Q(id=message.id, next_attempt_at=message.next_attempt_at)
 
 
 def settle_all(outcomes: list[tuple[PushMessage, Outcome]], now: datetime) -> None:
@@ -310,7 +303,7 @@ def _retry_after(response: requests.Response, now: datetime) -> int | None:
 def _retry(message: PushMessage, now: datetime, outcome: Outcome) -> None:
     attempts = message.attempts + 1
     if attempts >= settings.PUSH_MAX_ATTEMPTS:
-        PushMessage.objects.filter(_still_claimed(message)).delete()
+        PushMessage.objects.filter(outbox.still_claimed(message)).delete()
         reason = f"gave up after {attempts} attempts: {outcome.reason}"
         _record(message, outcome, PushOutcome.GIVEN_UP, reason, now)
         return
@@ -319,7 +312,7 @@ def _retry(message: PushMessage, now: datetime, outcome: Outcome) -> None:
     else:
         delay = min(max(1, outcome.retry_after), MAX_RETRY_AFTER_SECONDS)
     # An update, not save(): a message deleted meanwhile (its subscription went) stays so.
-    if not PushMessage.objects.filter(_still_claimed(message)).update(
+    if not PushMessage.objects.filter(outbox.still_claimed(message)).update(
         attempts=attempts, next_attempt_at=now + timedelta(seconds=delay)
     ):
         return

@@ -14,13 +14,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import BetterAuthUser
 from accounts.services import user_restore
-from delivery import payloads
+from delivery import payloads, push
 from delivery.exceptions import (
     PushNotConfigured,
     PushSubscriptionLimitReached,
@@ -158,7 +157,7 @@ def push_subscription_save(
     An endpoint is one browser's: another user's subscription with it (who used that
     browser before) is deleted, so their reminders stop showing up there.
     """
-    if not settings.VAPID_PRIVATE_KEY:
+    if not push.is_on():
         raise PushNotConfigured()
     # The owner's row, locked: one user's subscribes take turns, so the cap holds.
     _lock_owner(user_id)
