@@ -74,7 +74,7 @@ class Hub:
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """`function(*args)` on a request thread, its database connection tended as
         around a request (one broken or past CONN_MAX_AGE is replaced)."""
-        return await self.on_thread(_between_requests, function, *args)  # type: ignore[no-any-return]
+        return await self.on_thread(_between_requests, function, *args)
 
     def _start(self) -> None:
         self._tasks = [

@@ -20,7 +20,7 @@ def stream_open(*, user_id: str, since: str | None, since_name: str, ends_at: fl
         except SyncTokenExpired:
             expired = True
         except ValidationError as refused:
-            raise ValidationError({since_name: refused.detail["since"]}) from None  # type: ignore[index,call-overload]
+            raise ValidationError({since_name: refused.detail["since"]}) from None  # type: ignore[call-overload]
     slot = slot_take(user_id=user_id)
     if expired:
         event, token = reset(user_id)

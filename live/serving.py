@@ -68,7 +68,7 @@ async def _follow(
     stream: Stream,
     hub: Any,
     woken: asyncio.Event,
-    gone: asyncio.Future[None],
+    gone: asyncio.Future[Any],
     send: Send,
     loop: asyncio.AbstractEventLoop,
 ) -> None:
@@ -106,7 +106,7 @@ async def _follow(
             await _send(send, frames.KEEP_ALIVE)
             heartbeat = now + settings.EVENTS_HEARTBEAT_SECONDS
         wake_at = min([ends, recheck, heartbeat, *checks[:1]])
-        waiting = asyncio.ensure_future(woken.wait())
+        waiting: asyncio.Future[Any] = asyncio.ensure_future(woken.wait())
         try:
             await asyncio.wait(
                 {waiting, gone},

@@ -1,6 +1,8 @@
 """`/api/{user_id}/events` (the live stream) and `/events/ticket`: HTTP in, a call of
 live.services or live.tickets, HTTP out."""
 
+from typing import Any
+
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -11,6 +13,12 @@ from live.authentication import TicketAuthentication
 from live.services import stream_open
 from live.streams import EventStreamResponse
 from live.tickets import TICKET_SECONDS, ticket_issue
+
+
+def token_expiry(request: Request) -> int:
+    """When the caller's token (or the ticket's token) expires, in epoch seconds."""
+    claims: dict[str, Any] = request.auth  # type: ignore[assignment]  # the claims, as authenticated
+    return int(claims["exp"])
 
 
 class EventStreamViewSet(OwnerViewSet):
@@ -31,7 +39,7 @@ class EventStreamViewSet(OwnerViewSet):
             user_id=self.owner_id,
             since=last_event_id if last_event_id is not None else request.query_params.get("since"),
             since_name="Last-Event-ID" if last_event_id is not None else "since",
-            ends_at=float(request.auth["exp"]),
+            ends_at=float(token_expiry(request)),
         )
         return EventStreamResponse(stream)
 
@@ -41,5 +49,5 @@ class EventTicketViewSet(OwnerViewSet):
 
     @views_schema.EVENTS_TICKET
     def create(self, request: Request, user_id: str) -> Response:
-        ticket = ticket_issue(user_id=self.owner_id, token_expires_at=int(request.auth["exp"]))
+        ticket = ticket_issue(user_id=self.owner_id, token_expires_at=token_expiry(request))
         return Response({"ticket": ticket, "expires_in": TICKET_SECONDS})
