@@ -18,7 +18,6 @@ from django.db import DatabaseError
 
 from live import frames
 from live.hub import OnThread, process_hub
-from live.slots import slot_release
 from live.streams import Stream
 
 logger = logging.getLogger(__name__)
@@ -58,10 +57,7 @@ async def serve_stream(
         pass
     finally:
         gone.cancel()
-        try:
-            await hub.run(slot_release, stream.slot)
-        except DatabaseError:
-            logger.warning("A closed stream's slot could not be freed; it lapses by itself.")
+        hub.release(stream.slot)
 
 
 async def _follow(

@@ -6,6 +6,7 @@ seen for STREAM_LEASE (its process died) no longer counts, and goes."""
 import os
 import socket
 import uuid
+from collections.abc import Collection
 from datetime import timedelta
 
 from django.conf import settings
@@ -45,9 +46,9 @@ def slot_take(*, user_id: str) -> uuid.UUID:
     return OpenStream.objects.create(user_id=user_id, holder=process_holder(), seen_at=now).id
 
 
-def slot_release(slot: uuid.UUID) -> None:
-    """The stream is closed: its slot is free."""
-    OpenStream.objects.filter(pk=slot).delete()
+def slots_release(slots: Collection[uuid.UUID]) -> None:
+    """These streams are closed: their slots are free."""
+    OpenStream.objects.filter(pk__in=slots).delete()
 
 
 def slots_refresh() -> None:

@@ -15,7 +15,7 @@ from django.db import DatabaseError
 from django.http import StreamingHttpResponse
 
 from live import frames
-from live.slots import slot_release
+from live.slots import slots_release
 from tasks.changes import changes_json, changes_since, token_now
 from tasks.exceptions import SyncTokenExpired
 
@@ -102,4 +102,4 @@ class EventStreamResponse(StreamingHttpResponse):
         except DatabaseError:
             logger.warning("A stream's catch-up could not read the feed; it ends here.")
         finally:
-            slot_release(stream.slot)
+            slots_release([stream.slot])
