@@ -19,7 +19,9 @@ def frame(*, event: str | None = None, id: str | None = None, data: Any = None) 
     if id is not None:
         lines.append(f"id: {id}")
     if data is not None:
-        lines.append("data: " + orjson.dumps(data).decode())  # JSON: one line
+        # JSON on one line, date-times in UTC with a `Z` as every API answer writes them
+        # (todo_project.renderers): an event's data is the changes feed's JSON.
+        lines.append("data: " + orjson.dumps(data, option=orjson.OPT_UTC_Z).decode())
     return ("\n".join(lines) + "\n\n").encode()
 
 
