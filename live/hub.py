@@ -34,6 +34,7 @@ class Hub:
         self._woken: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
         self._reads: dict[tuple[str, str], asyncio.Future[Read]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._served: set[uuid.UUID] = set()
         self._closed: set[uuid.UUID] = set()
         self._any_closed = asyncio.Event()
 
@@ -52,9 +53,14 @@ class Hub:
             if not subscribers:
                 del self._woken[user_id]
 
+    def hold(self, slot: uuid.UUID) -> None:
+        """A stream is served here: its slot is kept fresh until it is released."""
+        self._served.add(slot)
+
     def release(self, slot: uuid.UUID) -> None:
         """A stream has ended: its slot is freed soon, whatever becomes of the
         stream's own task (gunicorn cancels it a while after its client went)."""
+        self._served.discard(slot)
         self._closed.add(slot)
         self._any_closed.set()
 
@@ -96,9 +102,9 @@ class Hub:
     async def _refresh_slots(self) -> None:
         while True:
             await asyncio.sleep(REFRESH_SECONDS)
-            if self._woken:
+            if self._served:
                 try:
-                    await self.run(slots_refresh)
+                    await self.run(slots_refresh, set(self._served))
                 except DatabaseError:
                     logger.warning("Could not refresh this process's stream slots.")
 

@@ -42,6 +42,7 @@ async def serve_stream(
     """Send `stream` (its answer's `headers` first) until it ends, or only the
     headers (`bodiless`: a HEAD request); its slot is freed after."""
     hub = process_hub(on_thread)
+    hub.hold(stream.slot)
     loop = asyncio.get_running_loop()
     gone = asyncio.ensure_future(_disconnect(receive))
     try:

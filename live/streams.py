@@ -85,7 +85,6 @@ class EventStreamResponse(StreamingHttpResponse):
     def __init__(self, stream: Stream) -> None:
         super().__init__(self._catch_up(stream), content_type="text/event-stream")
         self.stream = stream
-        self["Cache-Control"] = "no-store"
         # nginx and others would hold the events back to fill a buffer.
         self["X-Accel-Buffering"] = "no"
 
