@@ -34,6 +34,7 @@ class Hub:
         self._woken: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
         self._reads: dict[tuple[str, str], asyncio.Future[Read]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self.ending = False
         self._served: set[uuid.UUID] = set()
         self._closed: set[uuid.UUID] = set()
         self._any_closed = asyncio.Event()
@@ -71,6 +72,12 @@ class Hub:
 
     def wake_all(self) -> None:
         self.wake(list(self._woken))
+
+    def end_all(self) -> None:
+        """The process is stopping: every stream ends now (its client reconnects,
+        with its last id, to a process still up), so none holds the stop back."""
+        self.ending = True
+        self.wake_all()
 
     @property
     def users(self) -> set[str]:
@@ -128,6 +135,12 @@ def _between_requests(function: Callable[..., T], *args: Any) -> T:
 
 
 _hub: Hub | None = None
+
+
+def end_streams() -> None:
+    """End this process's streams, if it has any (on SIGTERM: todo_project.http_worker)."""
+    if _hub is not None:
+        _hub.end_all()
 
 
 def process_hub(on_thread: OnThread) -> Hub:

@@ -6,7 +6,8 @@ It reads the feed when it opens (from its token), when woken, a moment after eac
 wake-up (a change can settle a little after it committed: tasks.changes), and every
 EVENTS_RECHECK_SECONDS whatever happens (a wake-up may be lost). A comment goes out
 every EVENTS_HEARTBEAT_SECONDS. It ends when the client goes, when its token expires,
-or when the client stops taking what is sent (todo_project.http_worker)."""
+when the process stops (SIGTERM), or when the client stops taking what is sent
+(todo_project.http_worker)."""
 
 import asyncio
 import logging
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from live import frames
-from live.hub import OnThread, process_hub
+from live.hub import Hub, OnThread, process_hub
 from live.streams import Stream
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ async def serve_stream(
 
 async def _follow(
     stream: Stream,
-    hub: Any,
+    hub: Hub,
     woken: asyncio.Event,
     gone: asyncio.Future[Any],
     send: Send,
@@ -77,7 +78,7 @@ async def _follow(
     heartbeat = now + settings.EVENTS_HEARTBEAT_SECONDS
     while True:
         now = loop.time()
-        if now >= ends:
+        if now >= ends or hub.ending:
             return
         if woken.is_set():
             woken.clear()

@@ -80,7 +80,7 @@ def free_port() -> int:
         return port
 
 
-def wait_until_up(url: str, timeout: float = 20) -> None:
+def wait_until_up(url: str, timeout: float = 60) -> None:
     """Poll `url` until the server behind it answers at all."""
     deadline = time.monotonic() + timeout
     while True:

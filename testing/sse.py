@@ -24,6 +24,26 @@ class SseEvent:
     retry: int | None
 
 
+def parse_frame(block: str) -> SseEvent:
+    """One frame of `text/event-stream` (its lines, without the blank line that ends
+    it), as the HTML standard reads it; `data` is JSON here."""
+    fields: dict[str, str] = {}
+    comments = []
+    for line in block.split("\n"):
+        if line.startswith(":"):
+            comments.append(line[1:].strip())
+        else:
+            name, _, value = line.partition(":")
+            fields[name] = value.removeprefix(" ")
+    return SseEvent(
+        fields.get("event"),
+        fields.get("id"),
+        json.loads(fields["data"]) if "data" in fields else None,
+        comments,
+        int(fields["retry"]) if "retry" in fields else None,
+    )
+
+
 class EventStream:
     """`GET url` with `headers`, its status and headers, and its frames as they come.
     Closed (the client going away) by `close` or at the end of a `with` block."""
@@ -79,23 +99,7 @@ class EventStream:
         self._pending += text
         while "\n\n" in self._pending:
             block, self._pending = self._pending.split("\n\n", 1)
-            fields: dict[str, str] = {}
-            comments = []
-            for line in block.split("\n"):
-                if line.startswith(":"):
-                    comments.append(line[1:].strip())
-                else:
-                    name, _, value = line.partition(":")
-                    fields[name] = value[1:] if value.startswith(" ") else value
-            self.frames.put(
-                SseEvent(
-                    fields.get("event"),
-                    fields.get("id"),
-                    json.loads(fields["data"]) if "data" in fields else None,
-                    comments,
-                    int(fields["retry"]) if "retry" in fields else None,
-                )
-            )
+            self.frames.put(parse_frame(block))
 
     def next(self, timeout: float = 10) -> SseEvent | None:
         """The next frame (None: the stream ended); queue.Empty after `timeout`."""

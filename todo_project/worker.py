@@ -58,6 +58,7 @@ def _jobs() -> tuple[Job, ...]:
     # The jobs' modules need the app registry, which `python -m` sets up only below.
     from delivery import jobs as delivery_jobs
     from delivery import push
+    from live import jobs as live_jobs
     from tasks import jobs as tasks_jobs
 
     return (
@@ -65,6 +66,7 @@ def _jobs() -> tuple[Job, ...]:
         Job("forget_old_failures", forget_old_failures, DAY_MINUTES),
         Job("forget_push_attempts", push.forget_old_attempts, DAY_MINUTES),
         Job("forget_old_activity", delivery_jobs.forget_old_activity, DAY_MINUTES),
+        Job("forget_lapsed_streams", live_jobs.forget_lapsed, DAY_MINUTES),
     )
 
 

@@ -2,43 +2,20 @@
 them (the one-shot catch-up of live.streams.EventStreamResponse), and an API client
 whose user is mirrored already, for counting queries."""
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
-from testing.sse import SseEvent
+from testing.sse import SseEvent, parse_frame
 
 ReadFrames = Callable[[Any], list[SseEvent]]
 
 
 def parse_frames(body: bytes) -> list[SseEvent]:
-    """`text/event-stream` as the HTML standard reads it: blocks of `field: value`
-    lines ended by a blank line; `data` is JSON here."""
-    frames = []
-    for block in body.decode().split("\n\n"):
-        if not block:
-            continue
-        fields: dict[str, str] = {}
-        comments = []
-        for line in block.split("\n"):
-            if line.startswith(":"):
-                comments.append(line[1:].strip())
-            else:
-                name, _, value = line.partition(":")
-                fields[name] = value.removeprefix(" ")
-        frames.append(
-            SseEvent(
-                fields.get("event"),
-                fields.get("id"),
-                json.loads(fields["data"]) if "data" in fields else None,
-                comments,
-                int(fields["retry"]) if "retry" in fields else None,
-            )
-        )
-    return frames
+    """Every frame of a whole `text/event-stream` body."""
+    return [parse_frame(block) for block in body.decode().split("\n\n") if block]
 
 
 @pytest.fixture

@@ -7,10 +7,12 @@ Under Django's test client the stream is a one-shot catch-up: the opening frame,
 changes since its token as `event: changes`, then the end, which frees its slot. The
 long-lived serving on the event loop is tested with a real server elsewhere.
 
-Tests that read the feed after writing are transactional (`committed`): on PostgreSQL
-the feed hands out only changes of transactions that have ended, so a test's own open
-transaction would hide its writes. So are those that count queries: in autocommit, as
-in production, with no test transaction's savepoints.
+Tests that read the feed after writing, or count the frames of a stream, are
+transactional (`committed`): on PostgreSQL the feed hands out only changes of
+transactions that have ended, and whether a test's own open transaction (the user's
+Inbox, written by its first call) counts as ended depends on what else the server
+runs. So are those that count queries: in autocommit, as in production, with no test
+transaction's savepoints.
 """
 
 import time
@@ -68,6 +70,7 @@ def expired_token(user_id: str, settings: Any) -> str:
 # --- Where a stream starts ------------------------------------------------------------
 
 
+@committed
 def test_a_stream_opens_with_the_reconnect_delay_and_its_token(
     api: APIClient, read_frames: ReadFrames
 ) -> None:
@@ -230,6 +233,7 @@ def test_a_refused_opening_holds_no_slot(api: APIClient) -> None:
     assert not OpenStream.objects.exists()
 
 
+@committed
 def test_an_expired_token_opens_with_reset(
     api: APIClient, user_id: str, settings: Any, read_frames: ReadFrames
 ) -> None:
@@ -243,6 +247,7 @@ def test_an_expired_token_opens_with_reset(
     assert reset.data["detail"]
 
 
+@committed
 def test_an_expired_last_event_id_opens_with_reset(
     api: APIClient, user_id: str, settings: Any, read_frames: ReadFrames
 ) -> None:
@@ -288,6 +293,7 @@ def test_a_token_behind_the_feeds_horizon_gets_reset(
     assert api.get("/api/me/changes", {"since": reset.id}).status_code == 200
 
 
+@committed
 def test_a_stream_ends_when_its_token_expires(
     make_token: TokenFactory, user_id: str, read_frames: ReadFrames
 ) -> None:
@@ -304,6 +310,7 @@ def test_a_stream_ends_when_its_token_expires(
 # --- Content negotiation ----------------------------------------------------------------
 
 
+@committed
 def test_accept_event_stream_opens_a_stream(api: APIClient, read_frames: ReadFrames) -> None:
     response = api.get("/api/me/events", HTTP_ACCEPT="text/event-stream")
 
