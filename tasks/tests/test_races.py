@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from testing.feed_race import all_live_tasks, race
 from testing.live import fetch, fetch_json, live_service, live_token, service_env
 from testing.postgres import needs_postgres, scratch_postgres
 
@@ -184,27 +185,12 @@ def test_concurrent_writes_with_one_if_match_let_exactly_one_through(api: Client
     assert task["version"] == 2
 
 
-def all_live_tasks(client: Client) -> dict[int, dict[str, Any]]:
-    tasks: dict[int, dict[str, Any]] = {}
-    url: str | None = f"{client.base}/api/me/tasks?limit=200"
-    while url:
-        _, headers, _ = fetch(url, client.token)
-        _, page = fetch_json(url, client.token)
-        tasks |= {task["id"]: task for task in page}
-        link = headers.get("Link")
-        url = link[1 : link.index(">")] if link else None
-    return tasks
-
-
 def test_a_poller_of_the_changes_feed_ends_with_every_tasks_final_state(api: Client) -> None:
-    """12 writers through the API (create, edit, toggle, trash, restore, delete for
-    good) and 4 slow writers holding each transaction open a while on tasks of their
-    own, so that transactions commit out of the order they began in; a poller follows the feed
-    in small pages all along. After the writers stop and the feed is drained, the
+    """The feed's race (testing/feed_race.py): writers through the API and slow
+    writers committing out of the order they began in; a poller follows the feed in
+    small pages all along. After the writers stop and the feed is drained, the
     poller's copy is exactly the live tasks, version for version."""
     syncer = api.as_user("syncer")
-    seeds = [new_task(syncer, f"seed {i}") for i in range(30)]
-    stop = threading.Event()
     copy: dict[int, dict[str, Any]] = {}
     tally = {"polls": 0, "upserted": 0, "deleted": 0}
 
@@ -224,59 +210,17 @@ def test_a_poller_of_the_changes_feed_ends_with_every_tasks_final_state(api: Cli
             if not answer["more"]:
                 return token
 
-    def poller() -> str:
+    def poller(stop: threading.Event) -> str:
         token = follow(None)
         while not stop.is_set():
             token = follow(token)
         return token
 
-    def writer(i: int) -> None:
-        rng = random.Random(i)  # noqa: S311 (a reproducible mix, not a secret)
-        for step in range(40):
-            task_id = rng.choice(seeds)
-            action = rng.randrange(6)
-            if action == 0:
-                seeds.append(new_task(syncer, f"w{i}.{step}"))
-            elif action == 1:
-                syncer.call("PATCH", f"/api/me/tasks/{task_id}", {"title": f"w{i}.{step}"})
-            elif action == 2:
-                syncer.call("PATCH", f"/api/me/tasks/{task_id}/complete")
-            elif action == 3:
-                syncer.call("DELETE", f"/api/me/tasks/{task_id}")
-            elif action == 4:
-                syncer.call("POST", f"/api/me/trash/{task_id}/restore")
-            else:
-                syncer.call("DELETE", f"/api/me/trash/{task_id}")
-
-    def slow_writer(i: int) -> None:
-        # Tasks of its own, so that a change of theirs skipped by the feed is never
-        # hidden by a later write of someone else.
-        rng = random.Random(100 + i)  # noqa: S311
-        own = [new_task(syncer, f"slow {i}.{n}") for n in range(4)]
-        # No prepared statements: a pooler in transaction mode (CI's) can't keep them.
-        with psycopg.connect(api.database, prepare_threshold=None) as db:
-            for step in range(20):
-                db.execute(
-                    "UPDATE tasks_task SET description = %s, version = version + 1 WHERE id = %s",
-                    [f"slow {i}.{step}", rng.choice(own)],
-                )
-                time.sleep(rng.uniform(0.02, 0.15))  # committing after later writers
-                db.commit()
-
-    with ThreadPoolExecutor(max_workers=17) as pool:
-        polling = pool.submit(poller)
-        writes = [pool.submit(writer, i) for i in range(12)]
-        writes += [pool.submit(slow_writer, i) for i in range(4)]
-        try:
-            for write in writes:
-                write.result()
-        finally:  # a failed writer must fail the test, not leave the poller running
-            stop.set()
-        token = polling.result()
+    token = race(syncer.call, api.database, poller)
     follow(token)  # drained: every writer has committed
 
     print(f"changes-feed race: {tally}, {len(copy)} live tasks checked")  # for `pytest -s`
-    assert copy == all_live_tasks(syncer)
+    assert copy == all_live_tasks(syncer.base, syncer.token)
     assert tally["polls"] > 20, tally
     assert tally["upserted"] + tally["deleted"] > 200, tally
 
