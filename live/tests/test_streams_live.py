@@ -58,7 +58,7 @@ def upserted_ids(event: Any) -> list[int]:
 
 
 @pytest.mark.parametrize("wake_ups", WAKE_UPS)
-def test_a_write_through_another_server_reaches_the_stream_within_a_second(
+def test_a_write_through_another_server_reaches_the_stream_within_two_seconds(
     tmp_path: Path, wake_ups: str
 ) -> None:
     """Two servers on one database, as two machines would be: the stream is held by
@@ -80,7 +80,7 @@ def test_a_write_through_another_server_reaches_the_stream_within_a_second(
     assert event.event == "changes"
     assert upserted_ids(event) == [task_id]
     assert event.id == event.data["next"]
-    assert took < 1.5, took
+    assert took < 2, took  # the contract's bound: within 2 s
 
 
 @pytest.fixture(scope="module")
