@@ -13,11 +13,29 @@ connections without limit, and waits for a client to read without end. Here:
   one address (but a trusted proxy's, FORWARDED_ALLOW_IPS), is closed at once;
 so that idle, half-sent and never-reading connections can neither pile up nor run the
 process out of file descriptors, nor one address shut out the others.
+
+What of gunicorn this relies on beyond its settings and the asyncio protocol and
+transport APIs, each pinned by todo_project/tests/test_gunicorn_internals.py (an upgrade
+that changes one fails there, saying what to fix):
+- the worker (`ASGIWorker`, its event loop `loop`) serves each listener through
+  `loop.create_server`: wrapping that call on its own loop, the worker serves with
+  BoundedConnectionProtocol and listens with gunicorn's `backlog` (asyncio's is 100);
+- `ASGIProtocol(worker)` (its `worker`, `cfg` and `transport`), subclassed for what
+  only it decides: how gunicorn closes a connection (`_close_transport`, and `_closed`,
+  which it sets and gunicorn's loops stop on) and refuses a request
+  (`_send_error_response`); its keep-alive timer, which also times the first head
+  (`_keepalive_handle`, cancelled once a head is in; `_keepalive_timeout`, which closes
+  an idle connection); and `_callback_parser`, set on HTTP/1 connections only;
+- `ASGIProtocol._check_h1c_protocol_available()`: gunicorn reads its C parser's cache on
+  ASGIProtocol, but fills it on the class it is called on, which would be the subclass;
+- `protocol._REASON_PHRASES`: gunicorn's table of reason phrases, which lacks some the
+  API answers with (412, 428): they would go out as "412 Unknown".
 """
 
-from asyncio import BaseTransport, TimerHandle
+import contextlib
+from asyncio import BaseTransport, TimerHandle, get_running_loop
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
@@ -25,7 +43,7 @@ import orjson
 from django.conf import settings
 from gunicorn.asgi import protocol
 from gunicorn.asgi.protocol import ASGIProtocol
-from gunicorn.workers import gasgi
+from gunicorn.workers.gasgi import ASGIWorker
 
 from accounts.ratelimit import from_trusted_proxy
 
@@ -34,28 +52,32 @@ class BoundedConnectionProtocol(ASGIProtocol):
     """One client connection, closed when it is one too many (for the worker, or for
     its address) or its first request head is late."""
 
+    _counted: bool = False  # counted in the worker's open connections
     _address: str | None = None  # the peer's, while it counts against its cap
     _lingering: TimerHandle | None = None  # the close at the end of a lingering close
     _stalled: TimerHandle | None = None  # the abort of a client that reads nothing
     _closed: bool  # gunicorn's: the connection is closing or closed
 
     def connection_made(self, transport: BaseTransport) -> None:
+        worker = self.worker
+        worker.open_connections += 1
+        self._counted = True
         super().connection_made(transport)
         if self._callback_parser is None:  # not HTTP/1 (HTTP/2, uWSGI: both off here)
             return
         address = str((transport.get_extra_info("peername") or ("",))[0])
-        by_address = self.worker.connections_by_address
+        by_address = worker.connections_by_address
         if not from_trusted_proxy(address):  # a proxy speaks for many clients
             self._address = address
             by_address[address] += 1
-        if self.worker.nr_conns > self.worker.worker_connections or (
+        if worker.open_connections > self.cfg.worker_connections or (
             self._address is not None
             and by_address[address] > settings.WEB_MAX_CONNECTIONS_PER_ADDRESS
         ):
             self._keepalive_timeout()  # closes the connection
         else:
             # gunicorn cancels this timer once the head is in, as it does its own.
-            self._keepalive_handle = self.worker.loop.call_later(
+            self._keepalive_handle = get_running_loop().call_later(
                 settings.WEB_HEADER_TIMEOUT_SECONDS, self._keepalive_timeout
             )
 
@@ -64,7 +86,7 @@ class BoundedConnectionProtocol(ASGIProtocol):
         it has WEB_SEND_TIMEOUT_SECONDS to take some, else the connection is aborted."""
         super().pause_writing()
         if self._stalled is None and self.transport is not None:
-            self._stalled = self.worker.loop.call_later(
+            self._stalled = get_running_loop().call_later(
                 settings.WEB_SEND_TIMEOUT_SECONDS, self.transport.abort
             )
 
@@ -99,12 +121,17 @@ class BoundedConnectionProtocol(ASGIProtocol):
         except (OSError, RuntimeError):
             transport.close()
             return
-        self._lingering = self.worker.loop.call_later(settings.WEB_LINGER_SECONDS, transport.close)
+        self._lingering = get_running_loop().call_later(
+            settings.WEB_LINGER_SECONDS, transport.close
+        )
 
     def connection_lost(self, exc: Exception | None) -> None:
         for timer in (self._lingering, self._stalled):
             if timer is not None:
                 timer.cancel()
+        if self._counted:
+            self._counted = False
+            self.worker.open_connections -= 1
         if self._address is not None:
             by_address = self.worker.connections_by_address
             by_address[self._address] -= 1
@@ -130,7 +157,9 @@ class BoundedConnectionProtocol(ASGIProtocol):
             *(f"{name}: {value}" for name, value in extra_headers),
             "Connection: close",
         ]
-        self._safe_write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+        if self.transport is not None:
+            with contextlib.suppress(OSError, RuntimeError):  # the client is gone
+                self.transport.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
 
 
 # What gunicorn's refusals say, by status.
@@ -142,35 +171,35 @@ SERVER_REFUSALS = {
 }
 
 
-class BoundedConnectionWorker(gasgi.ASGIWorker):
+class BoundedConnectionWorker(ASGIWorker):
     """gunicorn's ASGI worker, serving each connection with BoundedConnectionProtocol."""
 
+    # Open connections (gunicorn counts them too, in a name of its own).
+    open_connections: int
     # Open connections by client address (a trusted proxy's are not counted).
     connections_by_address: Counter[str]
 
-    def run(self, *args: Any, **kwargs: Any) -> None:
+    def run(self) -> None:
+        self.open_connections = 0
         self.connections_by_address = Counter()
         # gunicorn looks for gunicorn_h1c once, caching what it finds on the class it
         # is called on, but reads the cache on ASGIProtocol: fill that one.
         ASGIProtocol._check_h1c_protocol_available()
-        # The worker builds its protocol by this module-level name; this is the worker
-        # process, which serves nothing else.
-        gasgi.ASGIProtocol = BoundedConnectionProtocol
         # gunicorn's table of reason phrases lacks some the API answers with (412, 428),
         # which would go out as "412 Unknown".
         for status in HTTPStatus:
             protocol._REASON_PHRASES.setdefault(status.value, status.phrase)
-        self.loop.call_soon(self._restore_backlog)
-        super().run(*args, **kwargs)
+        create_server = self.loop.create_server
 
-    def _restore_backlog(self) -> None:
-        """Give the listening sockets gunicorn's `backlog` once the servers are up:
-        asyncio's create_server, which the worker calls without one, listens again with
-        its own (100), so a burst of connections found the queue full."""
-        if not self.alive:
-            return
-        if not self.servers:
-            self.loop.call_later(0.05, self._restore_backlog)
-            return
-        for listener in self.sockets:
-            listener.sock.listen(self.cfg.backlog)
+        async def create_bounded_server(
+            gunicorns_protocol: Callable[[], Any], *args: Any, **kwargs: Any
+        ) -> Any:
+            """A server for one of gunicorn's listeners, serving BoundedConnectionProtocol
+            in place of gunicorn's protocol, and listening with gunicorn's `backlog`:
+            asyncio listens again with its own (100) unless given one."""
+            kwargs.setdefault("backlog", self.cfg.backlog)
+            return await create_server(lambda: BoundedConnectionProtocol(self), *args, **kwargs)
+
+        # This worker's own loop, on which only gunicorn creates servers.
+        self.loop.create_server = create_bounded_server
+        super().run()
