@@ -29,7 +29,9 @@ that changes one fails there, saying what to fix):
 - `ASGIProtocol._check_h1c_protocol_available()`: gunicorn reads its C parser's cache on
   ASGIProtocol, but fills it on the class it is called on, which would be the subclass;
 - `protocol._REASON_PHRASES`: gunicorn's table of reason phrases, which lacks some the
-  API answers with (412, 428): they would go out as "412 Unknown".
+  API answers with (412, 428): they would go out as "412 Unknown";
+- `ASGIWorker.handle_exit_signal`, what gunicorn calls on SIGTERM: overridden to end the
+  worker's live streams (live.hub), which would otherwise hold a graceful stop back.
 """
 
 import contextlib
@@ -203,3 +205,14 @@ class BoundedConnectionWorker(ASGIWorker):
         # This worker's own loop, on which only gunicorn creates servers.
         self.loop.create_server = create_bounded_server
         super().run()
+
+    def handle_exit_signal(self) -> None:
+        """SIGTERM (a deploy, a scale-down): gunicorn stops accepting and waits up to
+        `graceful_timeout` for the open connections to end. Live streams never end by
+        themselves, so they end now: their clients reconnect, with their last id, to a
+        worker still up."""
+        super().handle_exit_signal()
+        # Here, not at the top: gunicorn's master loads this module before Django is set up.
+        from live.hub import end_streams
+
+        end_streams()

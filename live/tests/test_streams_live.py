@@ -199,6 +199,22 @@ def test_a_head_request_gets_the_headers_and_holds_no_place(
     assert answers[0][1]["Content-Type"] == "text/event-stream"
 
 
+def test_a_stopping_server_ends_its_streams_rather_than_wait_for_them(tmp_path: Path) -> None:
+    """On SIGTERM (a deploy) the streams end at once, their clients free to reconnect
+    elsewhere, instead of holding the worker for its graceful timeout (25 s)."""
+    env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", WEB_CONCURRENCY="1")
+    with live_service(env) as base:
+        streams = [open_stream(base, live_token(env, f"leaver {n}")) for n in range(3)]
+        stopping = time.monotonic()
+    stopped_in = time.monotonic() - stopping
+
+    ended = [stream.next(timeout=1) for stream in streams]
+    for stream in streams:
+        stream.close()
+    assert ended == [None] * 3
+    assert stopped_in < 15, stopped_in
+
+
 def test_idle_streams_hold_no_thread_so_the_api_answers_beside_them(tmp_path: Path) -> None:
     """One worker with one request thread holds 40 streams (of 4 users), answers the
     API at once, and wakes every stream of the user who wrote."""

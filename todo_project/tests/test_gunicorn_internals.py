@@ -468,3 +468,20 @@ def test_our_own_state_does_not_shadow_gunicorns(idle_worker: BoundedConnectionW
         f"ASGIWorker now has {sorted(ours & gunicorns_worker)} too",
         "rename BoundedConnectionWorker's own",
     )
+
+
+def test_sigterm_reaches_the_method_the_worker_overrides_to_end_live_streams() -> None:
+    """The worker ends its live streams on SIGTERM by overriding the method gunicorn
+    registers for it; were SIGTERM handled elsewhere, a deploy would wait
+    graceful_timeout for streams that never end by themselves."""
+    registers = inspect.getsource(ASGIWorker.init_signals)
+    assert "signal.SIGTERM, self.handle_exit_signal" in registers, upgrade_broke(
+        "ASGIWorker.init_signals no longer hands SIGTERM to handle_exit_signal",
+        "BoundedConnectionWorker.handle_exit_signal must override what SIGTERM now calls",
+    )
+    assert parameters(BoundedConnectionWorker.handle_exit_signal) == parameters(
+        ASGIWorker.handle_exit_signal
+    ), upgrade_broke(
+        f"ASGIWorker.handle_exit_signal is now {inspect.signature(ASGIWorker.handle_exit_signal)}",
+        "BoundedConnectionWorker.handle_exit_signal must take what it takes",
+    )
