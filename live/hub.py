@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
 from live import wakeups
@@ -25,13 +26,25 @@ T = TypeVar("T")
 OnThread = Callable[..., Awaitable[Any]]
 
 
+class Subscription:
+    """What wakes one stream: `due` is set when it should read the feed, and
+    `committed` says a commit woke it (so it reads again a moment later: a change can
+    settle after it committed), rather than the hub's recheck."""
+
+    __slots__ = ("committed", "due")
+
+    def __init__(self) -> None:
+        self.due = asyncio.Event()
+        self.committed = False
+
+
 class Hub:
     """The open streams of this process. Started by the first stream: from then on it
     listens for wake-ups (live.wakeups) and refreshes its slots."""
 
     def __init__(self, on_thread: OnThread) -> None:
         self.on_thread = on_thread
-        self._woken: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
+        self._woken: defaultdict[str, set[Subscription]] = defaultdict(set)
         self._reads: dict[tuple[str, str], asyncio.Future[Read]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.ending = False
@@ -40,11 +53,12 @@ class Hub:
         self._any_closed = asyncio.Event()
 
     @contextmanager
-    def subscription(self, user_id: str) -> Iterator[asyncio.Event]:
-        """An event set whenever the user's changes may have committed."""
+    def subscription(self, user_id: str) -> Iterator[Subscription]:
+        """Set due whenever the user's changes may have committed, and at every
+        recheck."""
         if not self._tasks:
             self._start()
-        woken = asyncio.Event()
+        woken = Subscription()
         self._woken[user_id].add(woken)
         try:
             yield woken
@@ -66,12 +80,21 @@ class Hub:
         self._any_closed.set()
 
     def wake(self, user_ids: Iterable[str]) -> None:
+        """These users' changes may have committed."""
         for user_id in user_ids:
             for woken in self._woken.get(user_id, ()):
-                woken.set()
+                woken.committed = True
+                woken.due.set()
 
     def wake_all(self) -> None:
         self.wake(list(self._woken))
+
+    def recheck(self) -> None:
+        """Every stream reads the feed, woken or not (a wake-up may be lost). All at
+        once, so the streams of one user at one token share one read."""
+        for subscribers in self._woken.values():
+            for woken in subscribers:
+                woken.due.set()
 
     def end_all(self) -> None:
         """The process is stopping: every stream ends now (its client reconnects,
@@ -103,8 +126,14 @@ class Hub:
         self._tasks = [
             asyncio.ensure_future(wakeups.listen(self)),
             asyncio.ensure_future(self._refresh_slots()),
+            asyncio.ensure_future(self._recheck_every_while()),
             asyncio.ensure_future(self._release_slots()),
         ]
+
+    async def _recheck_every_while(self) -> None:
+        while True:
+            await asyncio.sleep(settings.EVENTS_RECHECK_SECONDS)
+            self.recheck()
 
     async def _refresh_slots(self) -> None:
         while True:

@@ -3,11 +3,11 @@ holds no thread and no database connection while idle: it waits to be woken
 (live.hub), then reads the feed on a request thread and sends what it found.
 
 It reads the feed when it opens (from its token), when woken, a moment after each
-wake-up (a change can settle a little after it committed: tasks.changes), and every
-EVENTS_RECHECK_SECONDS whatever happens (a wake-up may be lost). A comment goes out
-every EVENTS_HEARTBEAT_SECONDS. It ends when the client goes, when its token expires,
-when the process stops (SIGTERM), or when the client stops taking what is sent
-(todo_project.http_worker)."""
+wake-up (a change can settle a little after it committed: tasks.changes), and at the
+hub's recheck every EVENTS_RECHECK_SECONDS whatever happens (a wake-up may be lost).
+A comment goes out every EVENTS_HEARTBEAT_SECONDS. It ends when the client goes, when
+its token expires, when the process stops (SIGTERM), or when the client stops taking
+what is sent (todo_project.http_worker)."""
 
 import asyncio
 import logging
@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from live import frames
-from live.hub import Hub, OnThread, process_hub
+from live.hub import Hub, OnThread, Subscription, process_hub
 from live.streams import Stream
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ async def serve_stream(
 async def _follow(
     stream: Stream,
     hub: Hub,
-    woken: asyncio.Event,
+    woken: Subscription,
     gone: asyncio.Future[Any],
     send: Send,
     loop: asyncio.AbstractEventLoop,
@@ -74,20 +74,19 @@ async def _follow(
     now = loop.time()
     ends = now + max(0.0, stream.ends_at - time.time())
     checks = [now]  # when to read the feed; the first: at once, to catch up
-    recheck = now + settings.EVENTS_RECHECK_SECONDS
     heartbeat = now + settings.EVENTS_HEARTBEAT_SECONDS
     while True:
         now = loop.time()
         if now >= ends or hub.ending:
             return
-        if woken.is_set():
-            woken.clear()
-            checks = [now] + [now + delay for delay in FOLLOW_UPS]
-        if now >= recheck:
-            checks.append(now)
+        if woken.due.is_set():
+            woken.due.clear()
+            checks.insert(0, now)
+            if woken.committed:
+                woken.committed = False
+                checks = [now] + [now + delay for delay in FOLLOW_UPS]
         if checks and checks[0] <= now:
             checks = [at for at in checks if at > now]
-            recheck = now + settings.EVENTS_RECHECK_SECONDS
             more = True
             while more:
                 try:
@@ -103,8 +102,8 @@ async def _follow(
         if now >= heartbeat:
             await _send(send, frames.KEEP_ALIVE)
             heartbeat = now + settings.EVENTS_HEARTBEAT_SECONDS
-        wake_at = min([ends, recheck, heartbeat, *checks[:1]])
-        waiting: asyncio.Future[Any] = asyncio.ensure_future(woken.wait())
+        wake_at = min([ends, heartbeat, *checks[:1]])
+        waiting: asyncio.Future[Any] = asyncio.ensure_future(woken.due.wait())
         try:
             await asyncio.wait(
                 {waiting, gone},

@@ -98,14 +98,6 @@ EVENTS_STREAM = extend_schema(
             description="The stream.",
             examples=[OpenApiExample("Events", value=STREAM_EXAMPLE)],
         ),
-        (400, PROBLEM): OpenApiResponse(
-            PROBLEM_SCHEMA, description="`since` or `Last-Event-ID` is not a token of yours."
-        ),
-        (429, PROBLEM): OpenApiResponse(
-            PROBLEM_SCHEMA,
-            description="You have `EVENTS_MAX_STREAMS_PER_USER` streams open (or over the "
-            "rate limit), with `Retry-After`.",
-        ),
     },
 )
 

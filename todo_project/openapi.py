@@ -195,6 +195,8 @@ OPERATIONS = {
     "webhooks_destroy": Operation(),
     "webhooks_test": Operation(),
     "activity_list": Operation(headers=_PAGE),
+    "events_stream": Operation(),
+    "events_ticket": Operation(),
 }
 CONDITIONS = {
     "If-Match": 'Write only if the task is at this version (its ETag, e.g. `"3"`; `*`: '

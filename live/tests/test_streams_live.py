@@ -199,6 +199,22 @@ def test_a_head_request_gets_the_headers_and_holds_no_place(
     assert answers[0][1]["Content-Type"] == "text/event-stream"
 
 
+def test_a_stream_that_hears_nothing_checks_the_feed_anyway(tmp_path: Path) -> None:
+    """A lost wake-up delays a change, never loses it: here no wake-up comes in time
+    (a poll every minute), and the recheck hands the change out."""
+    env = service_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        EVENTS_POLL_SECONDS="60",
+        EVENTS_RECHECK_SECONDS="1",
+    )
+    token = live_token(env)
+    with live_service(env) as base, open_stream(base, token) as stream:
+        task_id = create(base, token, "heard of by the recheck")
+        event = stream.next_event(timeout=5)
+
+    assert upserted_ids(event) == [task_id]
+
+
 def test_a_stopping_server_ends_its_streams_rather_than_wait_for_them(tmp_path: Path) -> None:
     """On SIGTERM (a deploy) the streams end at once, their clients free to reconnect
     elsewhere, instead of holding the worker for its graceful timeout (25 s)."""

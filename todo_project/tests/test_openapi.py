@@ -78,9 +78,13 @@ def test_paths_are_the_contracts(schema: dict[str, Any]) -> None:
         "/api/{user_id}/webhooks/{id}",
         "/api/{user_id}/webhooks/{id}/test",
         "/api/{user_id}/activity",
+        "/api/{user_id}/events",
+        "/api/{user_id}/events/ticket",
     }
 
 
+# The live stream also takes a ticket (for EventSource) in place of the token.
+TICKETS: dict[str, list[dict[str, list[str]]]] = {"/api/{user_id}/events": [{"StreamTicket": []}]}
 # Routes every visitor may call, without a token.
 PUBLIC_PATHS = {"/api/push/public-key"}
 
@@ -104,7 +108,10 @@ def test_every_operation_documents_bearer_auth_and_its_problems(schema: dict[str
         if path in PUBLIC_PATHS:
             continue
         for method, operation in operations.items():
-            assert operation["security"] == [{"BetterAuthJWT": []}], (path, method)
+            assert operation["security"] == [{"BetterAuthJWT": []}, *TICKETS.get(path, [])], (
+                path,
+                method,
+            )
             responses = operation["responses"]
             assert {"401", "403", "429"} <= set(responses), (path, method)
             assert "application/problem+json" in responses["401"]["content"]
