@@ -60,9 +60,11 @@ def load_script(path: str) -> ModuleType:
     return module
 
 
-# What a clone doesn't have: what `make` installs or builds, and local state.
+# What a clone doesn't have: what `make` installs or builds, and local state (tools'
+# caches and coverage data among it).
 NOT_IN_A_CLONE = shutil.ignore_patterns(
-    ".git", ".venv*", "node_modules", "staticfiles", "*.sqlite3*", ".env", "__pycache__", "results"
+    *(".git", ".venv*", "node_modules", "staticfiles", "*.sqlite3*", ".env", "__pycache__"),
+    *("results", ".*_cache", ".coverage", ".coverage.*", "htmlcov"),
 )
 
 

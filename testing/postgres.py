@@ -13,10 +13,19 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 
-# The suite runs twice in CI: on SQLite, then on PostgreSQL via DATABASE_URL.
+# The suite runs twice in CI: on SQLite, and on PostgreSQL via DATABASE_URL.
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").split(":")[0] in ("postgres", "postgresql")
+
 needs_postgres = pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").split(":")[0] not in ("postgres", "postgresql"),
-    reason="runs in the PostgreSQL pass (DATABASE_URL)",
+    not ON_POSTGRES, reason="runs in the PostgreSQL pass (DATABASE_URL)"
+)
+
+# A test that never reaches the pass's database (what it starts runs on an SQLite file
+# of its own, or on no database at all) proves the same thing in both passes, so it
+# runs in one: the SQLite pass, the one `make test` runs without DATABASE_URL. Most
+# such tests start processes, which makes them the suite's slowest.
+database_independent = pytest.mark.skipif(
+    ON_POSTGRES, reason="independent of the pass's database: runs in the SQLite pass"
 )
 
 

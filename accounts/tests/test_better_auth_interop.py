@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import BetterAuthUser
 from testing.live import INTEROP, fetch, free_port, live_service, require_node, service_env
+from testing.postgres import database_independent
 
 ALGORITHMS = ["EdDSA", "ES256", "ES512", "RS256", "PS256", "HS256"]
 
@@ -122,6 +123,7 @@ def test_a_token_from_another_better_auth_is_refused(
     assert response.status_code == 401
 
 
+@database_independent
 @pytest.mark.parametrize("algorithm", ["EdDSA", "HS256"])
 def test_a_live_service_configured_by_environment_alone(algorithm: str, tmp_path: Path) -> None:
     """gunicorn with only BETTER_AUTH_URL (JWKS mode) or only the secret (HS256 mode)."""

@@ -23,7 +23,7 @@ from agents.tests.conftest import MCP_ACCEPT, post_mcp, refusal, rpc
 from agents.tools import TOOLS
 from testing.live import live_service, live_token, service_env
 from testing.mcp_client import mcp_session
-from testing.postgres import needs_postgres
+from testing.postgres import database_independent, needs_postgres
 from testing.tokens import TokenFactory
 
 pytestmark = pytest.mark.django_db
@@ -147,6 +147,7 @@ def test_a_client_that_sends_no_session_id_is_served_and_is_given_none(
     assert "mcp-session-id" not in response.headers
 
 
+@database_independent
 def test_the_procfiles_web_process_serves_the_sdk_client(tmp_path: Path) -> None:
     env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from testing.live import INTEROP, ROOT, live_service, needs_browser, service_env
+from testing.postgres import database_independent
 
 SEED = """
 from django.contrib.auth.models import Group, User
@@ -26,6 +27,7 @@ for title in ("Pay rent", "Call mum", "Renew passport"):
 
 
 @needs_browser
+@database_independent  # the service runs on an SQLite file of its own
 def test_support_walkthrough_in_a_real_browser(tmp_path: Path) -> None:
     env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     with live_service(env) as base:

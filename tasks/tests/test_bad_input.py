@@ -14,7 +14,7 @@ from tasks.filters import TaskListQuery
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory
 from testing.live import fetch, live_service, live_token, service_env
-from testing.postgres import needs_postgres
+from testing.postgres import database_independent, needs_postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -180,6 +180,7 @@ def test_parse_errors_answer_a_fixed_text(api: APIClient, body: bytes, detail: s
     assert response.json()["detail"] == detail
 
 
+@database_independent
 def test_a_chunked_body_is_411_never_read_as_empty(tmp_path: Path) -> None:
     env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     with live_service(env) as base:

@@ -5,9 +5,11 @@ import subprocess
 from pathlib import Path
 
 from testing.live import INTEROP, live_service, needs_browser, service_env
+from testing.postgres import database_independent
 
 
 @needs_browser
+@database_independent  # the service runs on an SQLite file of its own
 def test_docs_pages_render_and_send_nothing_to_another_origin(tmp_path: Path) -> None:
     env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     with live_service(env) as base:

@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 from testing.live import ROOT, copy_checkout, load_script
+from testing.postgres import database_independent
+
+pytestmark = database_independent
 
 # The order of the P-256 group: a private key is a scalar below it.
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551

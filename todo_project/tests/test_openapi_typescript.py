@@ -11,6 +11,10 @@ import pytest
 from django.test import Client
 
 from testing.live import INTEROP, require_node
+from testing.postgres import database_independent
+
+# The document is built from the code alone.
+pytestmark = database_independent
 
 BIN = INTEROP / "node_modules" / ".bin"
 

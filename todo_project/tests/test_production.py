@@ -2,8 +2,9 @@
 Redis.
 
 These start real processes. The PostgreSQL ones run in CI's PostgreSQL pass (each
-on a database of its own, never the shared one's data); Redis ones need the local
-Redis (CI starts it).
+on a database of its own, never the shared one's data); the others run on an SQLite
+file of their own, whatever the pass's database, so they run in the SQLite pass
+alone. Redis ones need the local Redis (CI starts it).
 """
 
 import contextlib
@@ -27,7 +28,7 @@ import pytest
 
 from tasks.pagination import encode_cursor
 from testing.live import ROOT, fetch, fetch_json, live_service, live_token, service_env
-from testing.postgres import needs_postgres
+from testing.postgres import database_independent, needs_postgres
 
 
 def redis_is_up() -> bool:
@@ -211,6 +212,7 @@ def test_a_database_outage_is_503_and_heals_without_a_restart(postgres_url: str)
     assert admin_after[0] == 200  # the form again, with "wrong password"
 
 
+@database_independent
 @needs_redis
 def test_the_rate_limit_holds_across_two_workers_on_redis(tmp_path: Any) -> None:
     env = service_env(
@@ -230,6 +232,7 @@ def test_the_rate_limit_holds_across_two_workers_on_redis(tmp_path: Any) -> None
     assert statuses == [200] * 10 + [429] * 10
 
 
+@database_independent
 def test_deploy_check_is_clean_with_production_settings() -> None:
     env = service_env(
         ALLOWED_HOSTS="api.example.com",
@@ -282,6 +285,7 @@ def closed_by_server(connection: socket.socket, within: float) -> bool:
     return True
 
 
+@database_independent
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_slow_clients_do_not_stop_the_service(tmp_path: Path, workers: str) -> None:
     env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", WEB_CONCURRENCY=workers)
@@ -305,6 +309,7 @@ def test_slow_clients_do_not_stop_the_service(tmp_path: Path, workers: str) -> N
     assert max(seconds for _, seconds in timings) < 2
 
 
+@database_independent
 def test_what_slow_clients_leave_open_is_closed(tmp_path: Path) -> None:
     env = service_env(
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -327,6 +332,7 @@ def test_what_slow_clients_leave_open_is_closed(tmp_path: Path) -> None:
     assert b"application/problem+json" in answer
 
 
+@database_independent
 def test_connections_beyond_the_limit_are_closed(tmp_path: Path) -> None:
     env = service_env(
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -347,6 +353,7 @@ def test_connections_beyond_the_limit_are_closed(tmp_path: Path) -> None:
     assert after == 200
 
 
+@database_independent
 def test_a_client_cannot_choose_its_address(tmp_path: Path) -> None:
     """Without CLIENT_IP_HEADER the client is the address that connected, whatever
     X-Real-IP (or X_Real_IP) says, so anonymous rate limits count per real client."""
@@ -366,6 +373,7 @@ def test_a_client_cannot_choose_its_address(tmp_path: Path) -> None:
     assert statuses[-2:] == [429, 429]
 
 
+@database_independent
 def test_a_multi_worker_server_leaves_no_metrics_directory_behind(tmp_path: Path) -> None:
     # The server's own temp dir: a server of another test or checkout never shows here.
     server_tmp = tmp_path / "tmp"
@@ -384,6 +392,7 @@ def test_a_multi_worker_server_leaves_no_metrics_directory_behind(tmp_path: Path
     assert not any(directory.exists() for directory in during)
 
 
+@database_independent
 def test_every_status_goes_out_with_its_reason_phrase(tmp_path: Path) -> None:
     env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", WEB_CONCURRENCY="1")
     token = live_token(env)
@@ -417,6 +426,7 @@ def status_and_problem(answer: bytes) -> tuple[int, dict[str, Any] | None]:
     return status, json.loads(body) if is_problem else None
 
 
+@database_independent
 def test_the_servers_own_refusals_are_problems_and_its_limits_fit_the_longest_token(
     tmp_path: Path,
 ) -> None:
@@ -445,6 +455,7 @@ def test_the_servers_own_refusals_are_problems_and_its_limits_fit_the_longest_to
         assert body["status"] == status
 
 
+@database_independent
 @pytest.mark.parametrize(("allowed", "served"), [("10.9.9.9", False), ("127.0.0.1", True)])
 def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(
     tmp_path: Path, allowed: str, served: bool
@@ -467,6 +478,7 @@ def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(
     assert status == (401 if served else 301)
 
 
+@database_independent
 def test_the_listen_queue_is_the_configured_backlog(tmp_path: Path) -> None:
     env = service_env(
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -483,6 +495,7 @@ def test_the_listen_queue_is_the_configured_backlog(tmp_path: Path) -> None:
     assert listening[2] == "1500"  # Send-Q of a listening socket: its backlog
 
 
+@database_independent
 def test_one_address_cannot_fill_the_worker(tmp_path: Path) -> None:
     """Connections over WEB_MAX_CONNECTIONS_PER_ADDRESS from one address are closed at
     once; another address (127.0.0.2, loopback too) is still served."""
@@ -539,6 +552,7 @@ def refused_mid_stream(address: tuple[str | None, int | None], token: str) -> by
     return answer
 
 
+@database_independent
 def test_a_body_refused_mid_stream_still_gets_its_answer(tmp_path: Path) -> None:
     env = service_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", WEB_CONCURRENCY="1")
     token = live_token(env)
@@ -564,6 +578,7 @@ def never_reading(base: str, requests: int = 20) -> socket.socket:
     return connection
 
 
+@database_independent
 def test_clients_that_never_read_are_closed_within_the_send_timeout(tmp_path: Path) -> None:
     """Issue 25, H1: as many never-reading clients as the worker holds connections, and
     one more, can keep /healthz from answering for no longer than the send timeout."""
@@ -594,6 +609,7 @@ def test_clients_that_never_read_are_closed_within_the_send_timeout(tmp_path: Pa
     assert {status for moment, status in answers if moment > 4} == {200}
 
 
+@database_independent
 def test_kept_responses_stop_at_the_users_quota(tmp_path: Path) -> None:
     """Issue 25, M5, live: creates with new keys are kept until the user's quota of
     kept responses is full; then a new key is a 429 and the same create without one

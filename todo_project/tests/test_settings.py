@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 
 from testing.live import ROOT, service_env
+from testing.postgres import database_independent
+
+# Each start is a fresh interpreter with settings of its own, DATABASE_URL among them.
+pytestmark = database_independent
 
 GOOD_SECRET = "s" * 24 + "0123456789" * 4
 # A raw P-256 private key, base64url: what VAPID_PRIVATE_KEY takes.
