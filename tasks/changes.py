@@ -48,6 +48,7 @@ so it sees them both before or both after a forgetting.)
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -56,6 +57,7 @@ from rest_framework.exceptions import ValidationError
 from tasks import queries
 from tasks.exceptions import SyncTokenExpired
 from tasks.queries import ListChanges, TaskRow
+from tasks.serializers import list_json, task_json
 
 UNKNOWN_SINCE = "This token is not one the changes feed handed you."
 
@@ -102,6 +104,13 @@ class Changes:
     more: bool
 
 
+def token_now(*, user_id: str) -> str:
+    """A token from which the feed hands out the changes that settle from now on,
+    and none before: where a live stream without `since` starts."""
+    position = queries.feed_position(user_id=user_id)
+    return encode_token(user_id, position.tasks, position.epoch, position.lists)
+
+
 def changes_since(*, user_id: str, since: str | None, limit: int) -> Changes:
     """Up to `limit` task changes after the token `since` (none: a full sync of the
     live tasks), in one query, every list changed since (or every list), and the token
@@ -122,3 +131,17 @@ def changes_since(*, user_id: str, since: str | None, limit: int) -> Changes:
         next_token=encode_token(user_id, position, found.epoch, lists.position),
         more=len(found.changes) > limit,
     )
+
+
+def changes_json(changes: Changes) -> dict[str, Any]:
+    """The feed's answer as `GET /changes` and a live stream's events carry it."""
+    return {
+        "upserted": [task_json(task) for task in changes.upserted],
+        "deleted": changes.deleted,
+        "lists": {
+            "upserted": [list_json(found) for found in changes.lists.upserted],
+            "deleted": changes.lists.deleted,
+        },
+        "next": changes.next_token,
+        "more": changes.more,
+    }

@@ -14,7 +14,7 @@ from accounts.selectors import user_time_zone
 from accounts.views import OwnerViewSet, path_id
 from tasks import queries, views_schema
 from tasks.bulk import bulk_apply
-from tasks.changes import changes_since
+from tasks.changes import changes_json, changes_since
 from tasks.exceptions import ListsNotFound, TasksNotFound
 from tasks.filters import (
     parse_changes_query,
@@ -315,18 +315,7 @@ class ChangesViewSet(OwnerViewSet):
         changes = changes_since(
             user_id=self.owner_id, since=query.get("since"), limit=query["limit"]
         )
-        return Response(
-            {
-                "upserted": [task_json(task) for task in changes.upserted],
-                "deleted": changes.deleted,
-                "lists": {
-                    "upserted": [list_json(found) for found in changes.lists.upserted],
-                    "deleted": changes.lists.deleted,
-                },
-                "next": changes.next_token,
-                "more": changes.more,
-            }
-        )
+        return Response(changes_json(changes))
 
 
 class NotificationViewSet(OwnerViewSet):

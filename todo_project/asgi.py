@@ -30,6 +30,8 @@ from django.conf import settings
 from todo_project.wsgi import application as django_application
 
 # isort: split
+from live.serving import serve_stream
+from live.streams import EventStreamResponse, Stream
 from todo_project.problems import problem
 
 Scope = dict[str, Any]
@@ -37,8 +39,9 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 WsgiApplication = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-# Status, headers, and the body whole or (a streaming response) as its open iterable.
-Answer = tuple[int, list[tuple[bytes, bytes]], bytes | Iterable[bytes]]
+# Status, headers, and the body whole, (a streaming response) its open iterable, or a
+# live stream to serve on the event loop.
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes | Iterable[bytes] | Stream]
 
 # Answers that never carry a body (RFC 9110 6.4.1); Django's handler leaves that to
 # the server.
@@ -77,23 +80,34 @@ class WsgiOnThreads:
         except TimeoutError:
             status, headers, content = problem_answer(*BODY_TIMEOUT)
         bodiless = scope["method"] == "HEAD" or status in BODILESS_STATUSES
+        if isinstance(content, Stream):
+            await serve_stream(content, headers, send, receive, self.on_thread, bodiless=bodiless)
+            return
         await send({"type": "http.response.start", "status": status, "headers": headers})
         if isinstance(content, bytes):
             await send_in_slices(send, b"" if bodiless else content)
         else:
             await self._stream(send, content, bodiless=bodiless)
 
+    async def on_thread(self, function: Callable[..., Any], *args: Any) -> Any:
+        """`function(*args)` on one of the request threads."""
+        return await asyncio.get_running_loop().run_in_executor(self.pool, function, *args)
+
     def call(self, environ: dict[str, Any]) -> Answer:
         """Run the WSGI application on this thread, and return its answer: the body
-        whole, or, for a streaming response (a file), its open iterable."""
+        whole; for a streaming response (a file), its open iterable; for a live
+        stream, the stream (the request is over: its thread and connection go back)."""
         started: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> None:
             started[:] = [status, headers]
 
         result = self.wsgi(environ, start_response)
-        content: bytes | Iterable[bytes]
-        if getattr(result, "streaming", False):
+        content: bytes | Iterable[bytes] | Stream
+        if isinstance(result, EventStreamResponse):
+            content = result.stream
+            _close(result)
+        elif getattr(result, "streaming", False):
             content = result  # read and closed by `_stream`, a chunk at a time
         else:
             try:

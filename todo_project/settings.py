@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tasks",
     "agents",
     "delivery",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -98,14 +99,15 @@ TEMPLATES = [
 LOCAL_DATABASE_URL = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 DATABASE_URL = env.str("DATABASE_URL", default="") or LOCAL_DATABASE_URL
 ALLOW_SQLITE_IN_PRODUCTION = env.bool("ALLOW_SQLITE_IN_PRODUCTION", default=False)
+# Any host may be a transaction pooler; `false` declares a direct connection.
+DATABASE_POOLER = env.bool("DATABASE_POOLER", default=True)
 try:
     _database = database_settings(
         DATABASE_URL,
         conn_max_age=env.int("CONN_MAX_AGE", default=60),
         health_checks=env.bool("CONN_HEALTH_CHECKS", default=False),
         connect_timeout_s=env.int("DB_CONNECT_TIMEOUT_SECONDS", default=5),
-        # Any host may be a transaction pooler; `false` declares a direct connection.
-        pooler=env.bool("DATABASE_POOLER", default=True),
+        pooler=DATABASE_POOLER,
     )
 except ImproperlyConfigured as error:
     env.problem(str(error))
@@ -535,6 +537,32 @@ ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=90)
 if ACTIVITY_RETENTION_DAYS < 1:
     env.problem("ACTIVITY_RETENTION_DAYS must be 1 or more.")
     ACTIVITY_RETENTION_DAYS = 90
+
+# --- Live updates: the changes feed as Server-Sent Events (live/) -------------------
+# Streams one user may have open at once, across every web process.
+EVENTS_MAX_STREAMS_PER_USER = env.int("EVENTS_MAX_STREAMS_PER_USER", default=20)
+# A comment on every idle stream this often, so no proxy closes it (at most 25).
+EVENTS_HEARTBEAT_SECONDS = env.float("EVENTS_HEARTBEAT_SECONDS", default=20.0)
+# A stream reads the feed this often even when nothing woke it (a lost wake-up).
+EVENTS_RECHECK_SECONDS = env.float("EVENTS_RECHECK_SECONDS", default=30.0)
+# A direct (not pooled) PostgreSQL URL to LISTEN on for wake-ups: Neon's host without
+# `-pooler`. Unset, DATABASE_URL is used when DATABASE_POOLER=false; otherwise each
+# web process polls the events table every EVENTS_POLL_SECONDS while it holds streams.
+EVENTS_LISTEN_URL = env.str("EVENTS_LISTEN_URL", default="")
+if EVENTS_LISTEN_URL and urlsplit(EVENTS_LISTEN_URL).scheme not in ("postgres", "postgresql"):
+    env.problem("EVENTS_LISTEN_URL must be a postgres:// URL (a direct connection).")
+    EVENTS_LISTEN_URL = ""
+EVENTS_POLL_SECONDS = env.float("EVENTS_POLL_SECONDS", default=0.5)
+if (
+    EVENTS_MAX_STREAMS_PER_USER < 1
+    or not 0 < EVENTS_HEARTBEAT_SECONDS <= 25
+    or EVENTS_RECHECK_SECONDS <= 0
+    or EVENTS_POLL_SECONDS <= 0
+):
+    env.problem(
+        "EVENTS_MAX_STREAMS_PER_USER, EVENTS_RECHECK_SECONDS and EVENTS_POLL_SECONDS must be "
+        "positive, and EVENTS_HEARTBEAT_SECONDS between 0 and 25."
+    )
 
 # --- Agents: the MCP server and the chat endpoint (agents/) ------------------------
 # The chat endpoint's model, through the OpenAI Chat Completions API of any compatible

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", include("tasks.urls")),
     path("api/", include("accounts.urls")),
     path("api/", include("delivery.urls")),
+    path("api/", include("live.urls")),
     path("", include("agents.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", health.Healthz.as_view(), name="healthz"),

@@ -32,7 +32,14 @@ from tasks.queries.batch import (
     tasks_set_trashed,
     tasks_update_owned,
 )
-from tasks.queries.feed import Change, ListChanges, list_changes, task_changes
+from tasks.queries.feed import (
+    Change,
+    FeedPosition,
+    ListChanges,
+    feed_position,
+    list_changes,
+    task_changes,
+)
 from tasks.queries.listing import (
     SORT_FIELDS,
     TRASH_SORT,
@@ -72,12 +79,14 @@ __all__ = [
     "TRASH_SORT",
     "WRITABLE_FIELDS",
     "Change",
+    "FeedPosition",
     "ListChanges",
     "ListMoveAnchorMissing",
     "MoveAnchorMissing",
     "MoveAnchorNotSibling",
     "TaskRow",
     "TooManyOneByOne",
+    "feed_position",
     "list_changes",
     "list_create",
     "list_delete",

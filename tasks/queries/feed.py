@@ -183,3 +183,47 @@ def list_changes(*, user_id: str, after: int | None) -> ListChanges:
         [task_list.id for task_list in found if task_list.gone],
         max(settled, default=-1 if after is None else after),
     )
+
+
+class FeedPosition(NamedTuple):
+    """Where the feed stands for one owner now: its last settled task change, the
+    horizon epoch, and its last settled list change."""
+
+    tasks: tuple[int, int]
+    epoch: int
+    lists: int
+
+
+_LAST_LIST_CHANGE = -4
+
+
+def feed_position(*, user_id: str) -> FeedPosition:
+    """The position after every settled change of the owner's, in one statement: a
+    token at it hands out exactly the changes that settle later (tasks.changes has
+    why none can settle behind it), without the full sync's rows."""
+    last_task = Owned(user_id, "any").narrow(f"1 = 1{_SETTLED}")
+    sql = (
+        f"SELECT * FROM (SELECT change_id, id FROM {TABLE} WHERE {last_task.where} "  # noqa: S608
+        "ORDER BY change_id DESC, id DESC LIMIT 1) AS task "
+        f"UNION ALL SELECT * FROM (SELECT change_id, task_id FROM {_TOMBSTONE_TABLE} "
+        f"WHERE user_id = %(user_id)s{_SETTLED} "
+        "ORDER BY change_id DESC, task_id DESC LIMIT 1) AS buried "
+        f"UNION ALL SELECT {_HORIZON_KEPT}, epoch FROM {_HORIZON_TABLE} "
+        "WHERE user_id = %(user_id)s "
+        f"UNION ALL SELECT {_LAST_LIST_CHANGE}, MAX(change_id) FROM ("
+        f"SELECT change_id FROM {_LIST_TABLE} WHERE user_id = %(user_id)s AND {_LIST_SETTLED} "
+        f"UNION ALL SELECT change_id FROM {_LIST_TOMBSTONES} "
+        f"WHERE user_id = %(user_id)s AND {_LIST_SETTLED}) AS lists"
+    )
+    with cursor() as opened:
+        opened.execute(sql, last_task.params)
+        raw = opened.fetchall()
+    tasks, epoch, lists = (-1, 0), 0, -1
+    for change_id, value in raw:
+        if change_id == _HORIZON_KEPT:
+            epoch = value
+        elif change_id == _LAST_LIST_CHANGE:
+            lists = -1 if value is None else value
+        else:
+            tasks = max(tasks, (change_id, value))
+    return FeedPosition(tasks, epoch, lists)
