@@ -1,7 +1,7 @@
 """Live updates (Server-Sent Events): what idle streams cost one web worker, and how
 soon a write made on one web process reaches the streams held by another.
 
-    .venv/bin/python bench/live_streams.py                          # both parts
+    .venv/bin/python bench/live_streams.py --worker-connections 2000   # both parts
     .venv/bin/python bench/live_streams.py capacity --rounds 5
     .venv/bin/python bench/live_streams.py capacity --users 50 --streams-per-user 20
     .venv/bin/python bench/live_streams.py latency --writes 1000 --rate 25
@@ -17,7 +17,10 @@ The streams are held by a process of their own: plain asyncio sockets that send
 (chunked or not); a stream that the server ends is opened again with
 `Last-Event-ID`, as EventSource does, and counted. A stream is ready once its opening
 frame (an `id:` without data) has come. Tokens are HS256 JWTs signed with the run's
-BETTER_AUTH_SECRET, as bench/run.py mints them.
+BETTER_AUTH_SECRET, as bench/run.py mints them. Streams are woken by LISTEN/NOTIFY
+(EVENTS_LISTEN_URL set to the database, as a deployment behind a pooler names its
+direct host) unless `--wakeups poll`, where each web process polls the events table
+every EVENTS_POLL_SECONDS (what a pooled DATABASE_URL alone gives).
 
 capacity
     One master with one worker (WEB_CONCURRENCY=1) under `taskset -c 0` (bench/pair.sh's
@@ -32,8 +35,9 @@ capacity
     rounds, which state goes first alternating round by round (the streams are closed
     or opened again between the two); each side's figure is its median and the ratio
     with/without is the median of the per-round ratios, as pair.py reports. Bar: 0.90.
-    GUNICORN_WORKER_CONNECTIONS is left as gunicorn.conf.py sets it unless
-    --worker-connections is given.
+    GUNICORN_WORKER_CONNECTIONS is left as gunicorn.conf.py sets it (1,000) unless
+    --worker-connections is given: at 1,000, a worker holding 1,000 streams closes
+    every other connection at once, so wrk gets nothing but read errors.
 
 latency
     Two masters on one database, like two machines (--ports A,B; --workers each, not
@@ -513,11 +517,16 @@ def mint(user: str) -> str:
     return jwt.encode(claims, os.environ["BETTER_AUTH_SECRET"], algorithm="HS256")
 
 
-def service_env() -> dict[str, str]:
+def service_env(wakeups: str = "poll") -> dict[str, str]:
     """Production settings (DATABASE_URL and the secrets from fresh_database), but plain
-    HTTP on loopback, no rate limits, no `.env`, and no worker recycled mid-run."""
+    HTTP on loopback, no rate limits, no `.env`, and no worker recycled mid-run. With
+    `wakeups` "listen", EVENTS_LISTEN_URL names the database, as a deployment whose
+    DATABASE_URL goes through a pooler names the direct host (DATABASE_POOLER is left
+    at its default); with "poll" it is unset and streams are woken by polls."""
+    listen = {"EVENTS_LISTEN_URL": os.environ["DATABASE_URL"]} if wakeups == "listen" else {}
     return {
         **os.environ,
+        **listen,
         "DEBUG": "false",
         "SECURE_HTTPS": "false",
         "RATE_LIMIT_USER": "off",
@@ -538,12 +547,19 @@ class Server:
     """The Procfile's web process on loopback: a gunicorn master and its workers."""
 
     def __init__(
-        self, name: str, port: int, workers: int, cpus: str, out_dir: Path, env: dict[str, str]
+        self,
+        name: str,
+        port: int,
+        workers: int,
+        cpus: str,
+        out_dir: Path,
+        env: dict[str, str],
+        wakeups: str,
     ) -> None:
         self.name, self.port, self.cpus = name, port, cpus
         self.log = out_dir / f"{name}.log"
         self.env = {
-            **service_env(),
+            **service_env(wakeups),
             **env,
             "HOST": "127.0.0.1",
             "PORT": str(port),
@@ -714,7 +730,7 @@ def capacity(args: argparse.Namespace, out_dir: Path, harness: Any) -> dict[str,
     extra = {}
     if args.worker_connections:
         extra["GUNICORN_WORKER_CONNECTIONS"] = str(args.worker_connections)
-    server = Server("capacity", args.port, 1, args.server_cpus, out_dir, extra)
+    server = Server("capacity", args.port, 1, args.server_cpus, out_dir, extra, args.wakeups)
     holder = None
     result: dict[str, Any] = {
         "streams": args.users * args.streams_per_user,
@@ -941,7 +957,7 @@ def percentiles(values: list[float]) -> dict[str, Any]:
 def latency(args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
     port_a, port_b = args.ports
     servers = [
-        Server(f"latency-{name}", port, args.workers, "", out_dir, {})
+        Server(f"latency-{name}", port, args.workers, "", out_dir, {}, args.wakeups)
         for name, port in (("A", port_a), ("B", port_b))
     ]
     holder = None
@@ -975,10 +991,13 @@ def latency(args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
         writes = make_writes(args, users, port_a)
         done = time.monotonic()
         ok = [w for w in writes if w.task_id is not None]
+        sent = sorted(w.sent for w in writes if w.sent)
         lateness = [w.sent - w.scheduled for w in writes if w.sent]
         result["writing"] = {
             "seconds": round(done - started, 2),
-            "rate_achieved_per_s": round(len(writes) / (done - started), 1),
+            "rate_achieved_per_s": round((len(sent) - 1) / (sent[-1] - sent[0]), 1)
+            if len(sent) > 1
+            else None,
             "statuses": dict(Counter(str(w.status) for w in writes)),
             "errors": [w.error for w in writes if w.error][:10],
             "write_ms": percentiles([w.answered - w.sent for w in ok]),
@@ -1053,6 +1072,13 @@ def options() -> argparse.Namespace:
     parser.add_argument("--results-dir", default=str(ROOT / "bench" / "results"))
     parser.add_argument("--open-concurrency", type=int, default=50, help="streams opening at once")
     parser.add_argument("--open-timeout", type=float, default=120.0)
+    parser.add_argument(
+        "--wakeups",
+        choices=["listen", "poll"],
+        default="listen",
+        help="listen: EVENTS_LISTEN_URL names the database (LISTEN/NOTIFY on a direct "
+        "connection); poll: left unset, so each web process polls the events table",
+    )
     capacity_ = parser.add_argument_group("capacity")
     capacity_.add_argument("--users", type=int, default=50, help="users holding idle streams")
     capacity_.add_argument("--streams-per-user", type=int, default=None, help="20; latency: 4")
@@ -1113,6 +1139,7 @@ def main() -> int:
         "commit": commit,
         "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()},
         "argv": sys.argv[1:],
+        "wakeups": args.wakeups,
     }
     harness = load_harness(args) if args.part in ("all", "capacity") else None
     status = 0
