@@ -316,12 +316,18 @@ class Holder:
             for s in self.streams
         ]
 
-    async def close(self) -> dict[str, Any]:
-        """Close every stream (the client's side), and forget them."""
+    async def close(self, batch: int = 0, pause: float = 0.0) -> dict[str, Any]:
+        """Close every stream (the client's side), `batch` at a time with `pause`
+        seconds between (0: all at once), and forget them."""
         before = await self.status()
-        for task in self.tasks.values():
-            task.cancel()
-        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        tasks = list(self.tasks.values())
+        step = batch or len(tasks) or 1
+        for start in range(0, len(tasks), step):
+            if start:
+                await asyncio.sleep(pause)
+            for task in tasks[start : start + step]:
+                task.cancel()
+            await asyncio.gather(*tasks[start : start + step], return_exceptions=True)
         for writer in self.writers.values():
             writer.close()
         self.streams, self.tasks, self.writers = [], {}, {}
@@ -726,13 +732,14 @@ def harness_args(args: argparse.Namespace, url: str) -> argparse.Namespace:
     )
 
 
-def capacity(args: argparse.Namespace, out_dir: Path, harness: Any) -> dict[str, Any]:
+def capacity(args: argparse.Namespace, out_dir: Path, harness: Any, result: dict[str, Any]) -> None:
+    """Fill `result` (kept, as far as it got, when the run fails)."""
     extra = {}
     if args.worker_connections:
         extra["GUNICORN_WORKER_CONNECTIONS"] = str(args.worker_connections)
     server = Server("capacity", args.port, 1, args.server_cpus, out_dir, extra, args.wakeups)
     holder = None
-    result: dict[str, Any] = {
+    result |= {
         "streams": args.users * args.streams_per_user,
         "users": args.users,
         "streams_per_user": args.streams_per_user,
@@ -801,17 +808,26 @@ def capacity(args: argparse.Namespace, out_dir: Path, harness: Any) -> dict[str,
                     )
 
             def close_streams() -> None:
-                status = holder.call("close")
-                status["rss_before_close_kib"] = rss_kib(server.workers()[0])
+                rss_before = rss_kib(server.workers()[0])
+                started = time.monotonic()
+                status = holder.call("close", batch=args.close_batch, pause=args.close_pause)
+                status["close_seconds"] = round(time.monotonic() - started, 2)
+                status["rss_before_close_kib"] = rss_before
+                status["slots_left"] = slots_left = open_slots(args, wait=args.slot_wait)
                 time.sleep(args.settle)
                 status["rss_after_close_kib"] = rss_kib(server.workers()[0])
                 checks.append(status)
                 say(
-                    f"closing: {status['connected']} streams connected, "
-                    f"{status['closed_by_server_or_broken']} ended by the server or broken, "
-                    f"longest silence {status['max_gap_seconds']} s; RSS "
-                    f"{status['rss_before_close_kib']} -> {status['rss_after_close_kib']} KiB"
+                    f"closed in {status['close_seconds']} s: {status['connected']} streams were "
+                    f"connected, {status['closed_by_server_or_broken']} ended by the server or "
+                    f"broken, longest silence {status['max_gap_seconds']} s; slots left "
+                    f"{slots_left}; RSS {rss_before} -> {status['rss_after_close_kib']} KiB"
                 )
+                if slots_left:
+                    result.setdefault("problems", []).append(
+                        f"{slots_left} stream slots still held {args.slot_wait} s after their "
+                        "streams closed"
+                    )
 
             open_streams()
             is_open = True
@@ -866,7 +882,21 @@ def capacity(args: argparse.Namespace, out_dir: Path, harness: Any) -> dict[str,
             holder.stop()
         server.stop()
         result["log"] = scan_log(server.log)
-    return result
+
+
+def open_slots(args: argparse.Namespace, wait: float) -> int:
+    """The stream slots (live.models.OpenStream rows) still held, once none are or
+    after `wait` seconds."""
+    import psycopg
+
+    deadline = time.monotonic() + wait
+    with psycopg.connect(f"{args.pg}/{args.db}", autocommit=True) as db:
+        while True:
+            row = db.execute("SELECT count(*) FROM live_openstream").fetchone()
+            held = int(row[0]) if row else 0
+            if not held or time.monotonic() > deadline:
+                return held
+            time.sleep(0.5)
 
 
 def side(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -954,14 +984,15 @@ def percentiles(values: list[float]) -> dict[str, Any]:
     }
 
 
-def latency(args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
+def latency(args: argparse.Namespace, out_dir: Path, result: dict[str, Any]) -> None:
+    """Fill `result` (kept, as far as it got, when the run fails)."""
     port_a, port_b = args.ports
     servers = [
         Server(f"latency-{name}", port, args.workers, "", out_dir, {}, args.wakeups)
         for name, port in (("A", port_a), ("B", port_b))
     ]
     holder = None
-    result: dict[str, Any] = {
+    result |= {
         "transport": args.transport,
         "writers": args.writers,
         "streams_per_user_per_master": args.streams_per_user,
@@ -1018,7 +1049,6 @@ def latency(args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
         for server in servers:
             server.stop()
         result["logs"] = {server.name: scan_log(server.log) for server in servers}
-    return result
 
 
 def sightings(writes: list[Write], report: list[dict[str, Any]]) -> dict[str, Any]:
@@ -1096,6 +1126,13 @@ def options() -> argparse.Namespace:
     capacity_.add_argument("--other-cpus", default="1", help="wrk, PostgreSQL, stream holder")
     capacity_.add_argument("--worker-connections", type=int, help="GUNICORN_WORKER_CONNECTIONS")
     capacity_.add_argument(
+        "--close-batch", type=int, default=50, help="streams closed at once (0: all)"
+    )
+    capacity_.add_argument("--close-pause", type=float, default=0.5, help="seconds between")
+    capacity_.add_argument(
+        "--slot-wait", type=float, default=30.0, help="seconds for the slots to be freed"
+    )
+    capacity_.add_argument(
         "--shared-bench",
         default=os.environ.get("SHARED_BENCH", str(ROOT.parent / "shared" / "bench")),
     )
@@ -1149,11 +1186,11 @@ def main() -> int:
             subprocess.run(migrate, cwd=ROOT, env=service_env(), check=True)
             if args.part in ("all", "capacity"):
                 args.streams_per_user = args.streams_per_user or 20
-                doc["capacity"] = capacity(args, out_dir, harness)
+                capacity(args, out_dir, harness, doc.setdefault("capacity", {}))
                 args.streams_per_user = None
             if args.part in ("all", "latency"):
                 args.streams_per_user = args.streams_per_user or 4
-                doc["latency"] = latency(args, out_dir)
+                latency(args, out_dir, doc.setdefault("latency", {}))
     finally:
         doc["machine"]["load_average_after"] = os.getloadavg()
         (out_dir / "live.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
