@@ -802,6 +802,8 @@ def capacity(args: argparse.Namespace, out_dir: Path, harness: Any, result: dict
                     f"worker RSS {before} KiB -> {after} KiB with {opened['ready']} streams: "
                     f"{(after - before) / ready:.1f} KiB per stream"
                 )
+                if len(memory) == 1:
+                    idle["with"] = idle_cost(server, harness, args.idle_seconds)
                 if opened["ready"] < opened["requested"]:
                     result.setdefault("problems", []).append(
                         f"only {opened['ready']} of {opened['requested']} streams opened"
@@ -823,12 +825,16 @@ def capacity(args: argparse.Namespace, out_dir: Path, harness: Any, result: dict
                     f"broken, longest silence {status['max_gap_seconds']} s; slots left "
                     f"{slots_left}; RSS {rss_before} -> {status['rss_after_close_kib']} KiB"
                 )
+                if "without" not in idle:
+                    idle["without"] = idle_cost(server, harness, args.idle_seconds)
                 if slots_left:
                     result.setdefault("problems", []).append(
                         f"{slots_left} stream slots still held {args.slot_wait} s after their "
                         "streams closed"
                     )
 
+            idle: dict[str, dict[str, Any]] = {}
+            result["idle"] = idle
             open_streams()
             is_open = True
             runs: dict[str, dict[str, list[dict[str, Any]]]] = {
@@ -864,11 +870,20 @@ def capacity(args: argparse.Namespace, out_dir: Path, harness: Any, result: dict
                 ratios = [
                     w["rps"] / o["rps"] for w, o in zip(with_, without, strict=True) if o["rps"]
                 ]
+                # Requests per second of the worker's CPU: on a box where other work takes
+                # CPU 0 from the worker now and then, this shows what a request costs.
+                per_cpu = [
+                    (w["rps"] / w["server_cpu_pct"]) / (o["rps"] / o["server_cpu_pct"])
+                    for w, o in zip(with_, without, strict=True)
+                    if o["rps"] and w["server_cpu_pct"] and o["server_cpu_pct"]
+                ]
                 rows.append(
                     {
                         "scenario": scenario,
                         "ratio": round(statistics.median(ratios), 3),
                         "ratios": [round(r, 3) for r in ratios],
+                        "per_cpu_ratio": round(statistics.median(per_cpu), 3) if per_cpu else None,
+                        "per_cpu_ratios": [round(r, 3) for r in per_cpu],
                         "with": side(with_),
                         "without": side(without),
                     }
@@ -882,6 +897,25 @@ def capacity(args: argparse.Namespace, out_dir: Path, harness: Any, result: dict
             holder.stop()
         server.stop()
         result["log"] = scan_log(server.log)
+
+
+def idle_cost(server: Server, harness: Any, seconds: float) -> dict[str, Any]:
+    """The worker's and PostgreSQL's CPU over `seconds` with no requests, as % of a core:
+    what the open streams (heartbeats, rechecks, slot refreshes) cost by themselves."""
+    worker = server.workers()
+    cpu0, pg0, t0 = harness.cpu_seconds(worker), harness.postgres_cpu_seconds(), time.monotonic()
+    time.sleep(seconds)
+    cpu1, pg1, t1 = harness.cpu_seconds(worker), harness.postgres_cpu_seconds(), time.monotonic()
+    cost = {
+        "seconds": round(t1 - t0, 1),
+        "worker_cpu_pct": round(100 * (cpu1 - cpu0) / (t1 - t0), 1),
+        "postgres_cpu_pct": round(100 * (pg1 - pg0) / (t1 - t0), 1),
+    }
+    say(
+        f"idle for {cost['seconds']} s: worker {cost['worker_cpu_pct']}% of a core, "
+        f"PostgreSQL {cost['postgres_cpu_pct']}%"
+    )
+    return cost
 
 
 def open_slots(args: argparse.Namespace, wait: float) -> int:
@@ -1121,6 +1155,9 @@ def options() -> argparse.Namespace:
     capacity_.add_argument("--tasks-per-user", type=int, default=1000)
     capacity_.add_argument("--quiet-wait", type=float, default=10.0)
     capacity_.add_argument("--settle", type=float, default=5.0, help="seconds before an RSS read")
+    capacity_.add_argument(
+        "--idle-seconds", type=float, default=60.0, help="CPU of idle streams, measured"
+    )
     capacity_.add_argument("--port", type=int, default=8021)
     capacity_.add_argument("--server-cpus", default="0")
     capacity_.add_argument("--other-cpus", default="1", help="wrk, PostgreSQL, stream holder")
@@ -1209,12 +1246,22 @@ def summary(doc: dict[str, Any]) -> int:
                 f"  RSS {m['rss_before_kib']} -> {m['rss_open_kib']} KiB: "
                 f"{m['kib_per_stream']} KiB per stream ({m['open']['ready']} open)"
             )
-        print(f"  {'scenario':<10} {'with req/s':>11} {'without':>9} {'ratio':>6}  per round")
+        for state, cost in capacity_.get("idle", {}).items():
+            print(
+                f"  idle, {state} streams: worker {cost['worker_cpu_pct']}% of a core, "
+                f"PostgreSQL {cost['postgres_cpu_pct']}%"
+            )
+        print(
+            f"  {'scenario':<10} {'with req/s':>11} {'without':>9} {'ratio':>6}  per round"
+            "  | per worker CPU: ratio, per round"
+        )
         for row in capacity_["rows"]:
             print(
                 f"  {row['scenario']:<10} {row['with']['rps_median']:>11.1f} "
                 f"{row['without']['rps_median']:>9.1f} {row['ratio']:>6.2f}  "
                 + " ".join(f"{r:.2f}" for r in row["ratios"])
+                + f"  | {row['per_cpu_ratio']:.2f}  "
+                + " ".join(f"{r:.2f}" for r in row["per_cpu_ratios"])
             )
         worst = min((r["ratio"] for r in capacity_["rows"]), default=0)
         print(f"  worst ratio {worst:.2f} (bar 0.90); log: {capacity_['log']['problem_lines']}")
