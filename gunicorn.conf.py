@@ -4,6 +4,7 @@ gunicorn reads this file from the working directory by itself.
 """
 
 import os
+import resource
 import shutil
 import tempfile
 
@@ -15,8 +16,12 @@ backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
 # gunicorn's asyncio worker, so that a slow client holds a connection, never a thread;
 # the application (todo_project/asgi.py) runs Django on GUNICORN_THREADS threads.
 worker_class = "todo_project.http_worker.BoundedConnectionWorker"
-# Open connections per worker; one more is closed at once (todo_project/http_worker.py).
-worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
+# Open connections per worker, live streams (live/) and API calls together; one more is
+# closed at once (todo_project/http_worker.py).
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "4000"))
+# File descriptors a worker needs beside its connections: database connections, the
+# listening socket, logs, the metrics files.
+SPARE_FILES = 256
 # A worker whose event loop stops answering for this long is restarted. A request's
 # thread is bounded by the database's statement timeout (DB_STATEMENT_TIMEOUT_MS).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
@@ -48,8 +53,22 @@ if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
 
 
+def raise_open_files_limit() -> None:
+    """Let each process open a file per connection it may hold, as far as the hard
+    limit allows: platforms often start the soft one at 1,024, short of
+    worker_connections. Workers inherit it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = worker_connections + SPARE_FILES
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(
+            resource.RLIMIT_NOFILE,
+            (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), hard),
+        )
+
+
 def on_starting(server: object) -> None:
     """Refuse to start, naming every bad setting at once, before any worker boots."""
+    raise_open_files_limit()
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "todo_project.settings")

@@ -3,8 +3,10 @@
 
 from typing import Any
 
-import orjson
+from todo_project.renderers import OrjsonRenderer
 
+# Data as the REST API renders it (date-times in UTC with a `Z`), on one line.
+_render = OrjsonRenderer().render
 # How long a browser waits before it reconnects a dropped stream.
 RECONNECT_MS = 1000
 KEEP_ALIVE = b": keep-alive\n\n"
@@ -19,7 +21,7 @@ def frame(*, event: str | None = None, id: str | None = None, data: Any = None) 
     if id is not None:
         lines.append(f"id: {id}")
     if data is not None:
-        lines.append("data: " + orjson.dumps(data).decode())  # JSON: one line
+        lines.append("data: " + _render(data).decode())
     return ("\n".join(lines) + "\n\n").encode()
 
 

@@ -1,9 +1,11 @@
 """This web process's open streams, by user, on its event loop: who to wake when a
 user's changes commit, one feed read shared by the streams that want the same one,
-and the process's claim on its streams' slots (live.slots), kept fresh."""
+and the process's claim on its streams' slots (live.slots), kept fresh and given up
+in batches (a thousand clients gone at once cost a few statements, not a thousand)."""
 
 import asyncio
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -12,7 +14,7 @@ from typing import Any, TypeVar
 from django.db import DatabaseError, close_old_connections
 
 from live import wakeups
-from live.slots import REFRESH_SECONDS, slots_refresh
+from live.slots import REFRESH_SECONDS, slots_refresh, slots_release
 from live.streams import Read, read_changes
 
 logger = logging.getLogger(__name__)
@@ -32,6 +34,9 @@ class Hub:
         self._woken: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
         self._reads: dict[tuple[str, str], asyncio.Future[Read]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._served: set[uuid.UUID] = set()
+        self._closed: set[uuid.UUID] = set()
+        self._any_closed = asyncio.Event()
 
     @contextmanager
     def subscription(self, user_id: str) -> Iterator[asyncio.Event]:
@@ -47,6 +52,17 @@ class Hub:
             subscribers.discard(woken)
             if not subscribers:
                 del self._woken[user_id]
+
+    def hold(self, slot: uuid.UUID) -> None:
+        """A stream is served here: its slot is kept fresh until it is released."""
+        self._served.add(slot)
+
+    def release(self, slot: uuid.UUID) -> None:
+        """A stream has ended: its slot is freed soon, whatever becomes of the
+        stream's own task (gunicorn cancels it a while after its client went)."""
+        self._served.discard(slot)
+        self._closed.add(slot)
+        self._any_closed.set()
 
     def wake(self, user_ids: Iterable[str]) -> None:
         for user_id in user_ids:
@@ -80,16 +96,27 @@ class Hub:
         self._tasks = [
             asyncio.ensure_future(wakeups.listen(self)),
             asyncio.ensure_future(self._refresh_slots()),
+            asyncio.ensure_future(self._release_slots()),
         ]
 
     async def _refresh_slots(self) -> None:
         while True:
             await asyncio.sleep(REFRESH_SECONDS)
-            if self._woken:
+            if self._served:
                 try:
-                    await self.run(slots_refresh)
+                    await self.run(slots_refresh, set(self._served))
                 except DatabaseError:
                     logger.warning("Could not refresh this process's stream slots.")
+
+    async def _release_slots(self) -> None:
+        while True:
+            await self._any_closed.wait()
+            self._any_closed.clear()
+            closed, self._closed = self._closed, set()
+            try:
+                await self.run(slots_release, closed)
+            except DatabaseError:
+                logger.warning("Could not free closed streams' slots; they lapse by themselves.")
 
 
 def _between_requests(function: Callable[..., T], *args: Any) -> T:

@@ -23,15 +23,13 @@ class StreamTicket(models.Model):
 
 
 class OpenStream(models.Model):
-    """One stream open on some web process (`holder`), counted against
-    EVENTS_MAX_STREAMS_PER_USER while its process vouches for it: it moves `seen_at`
-    of all its streams every so often (live.slots), so a process that died stops
-    counting within STREAM_LEASE."""
+    """One stream open on some web process, counted against
+    EVENTS_MAX_STREAMS_PER_USER while the process serving it moves `seen_at` every
+    so often (live.slots): one that died stops counting within STREAM_LEASE."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     user = models.ForeignKey(BetterAuthUser, on_delete=models.CASCADE)
-    holder = models.CharField(max_length=100, db_index=True)
     seen_at = models.DateTimeField()
 
     def __str__(self) -> str:
-        return f"stream of {self.user_id} on {self.holder}"
+        return f"stream of {self.user_id}, seen {self.seen_at:%H:%M:%S}"

@@ -18,7 +18,6 @@ from django.db import DatabaseError
 
 from live import frames
 from live.hub import OnThread, process_hub
-from live.slots import slot_release
 from live.streams import Stream
 
 logger = logging.getLogger(__name__)
@@ -43,6 +42,7 @@ async def serve_stream(
     """Send `stream` (its answer's `headers` first) until it ends, or only the
     headers (`bodiless`: a HEAD request); its slot is freed after."""
     hub = process_hub(on_thread)
+    hub.hold(stream.slot)
     loop = asyncio.get_running_loop()
     gone = asyncio.ensure_future(_disconnect(receive))
     try:
@@ -58,10 +58,7 @@ async def serve_stream(
         pass
     finally:
         gone.cancel()
-        try:
-            await hub.run(slot_release, stream.slot)
-        except DatabaseError:
-            logger.warning("A closed stream's slot could not be freed; it lapses by itself.")
+        hub.release(stream.slot)
 
 
 async def _follow(

@@ -1,11 +1,10 @@
 """How many streams a user has open, across every web process: at most
 EVENTS_MAX_STREAMS_PER_USER. Each open stream holds a row (live.models.OpenStream)
-that its process vouches for by moving `seen_at` every REFRESH_SECONDS; a row not
-seen for STREAM_LEASE (its process died) no longer counts, and goes."""
+whose `seen_at` the process serving it moves every REFRESH_SECONDS; a row not seen
+for STREAM_LEASE (its process died, or never served it) no longer counts, and goes."""
 
-import os
-import socket
 import uuid
+from collections.abc import Collection
 from datetime import timedelta
 
 from django.conf import settings
@@ -20,17 +19,6 @@ REFRESH_SECONDS = 20
 STREAM_LEASE = timedelta(seconds=3 * REFRESH_SECONDS)
 
 
-def process_holder() -> str:
-    """This process's name in the table: host, pid, and a nonce (a pid is reused)."""
-    global _holder
-    if _holder is None or not _holder.startswith(f"{socket.gethostname()}:{os.getpid()}:"):
-        _holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    return _holder
-
-
-_holder: str | None = None
-
-
 @transaction.atomic
 def slot_take(*, user_id: str) -> uuid.UUID:
     """A slot for one more stream of the user's, held by this process; TooManyStreams
@@ -42,14 +30,14 @@ def slot_take(*, user_id: str) -> uuid.UUID:
     open_streams.filter(seen_at__lt=now - STREAM_LEASE).delete()
     if open_streams.count() >= settings.EVENTS_MAX_STREAMS_PER_USER:
         raise TooManyStreams(wait=REFRESH_SECONDS)
-    return OpenStream.objects.create(user_id=user_id, holder=process_holder(), seen_at=now).id
+    return OpenStream.objects.create(user_id=user_id, seen_at=now).id
 
 
-def slot_release(slot: uuid.UUID) -> None:
-    """The stream is closed: its slot is free."""
-    OpenStream.objects.filter(pk=slot).delete()
+def slots_release(slots: Collection[uuid.UUID]) -> None:
+    """These streams are closed: their slots are free."""
+    OpenStream.objects.filter(pk__in=slots).delete()
 
 
-def slots_refresh() -> None:
-    """This process still holds its streams."""
-    OpenStream.objects.filter(holder=process_holder()).update(seen_at=timezone.now())
+def slots_refresh(slots: Collection[uuid.UUID]) -> None:
+    """These streams are still open."""
+    OpenStream.objects.filter(pk__in=slots).update(seen_at=timezone.now())

@@ -15,7 +15,7 @@ from django.db import DatabaseError
 from django.http import StreamingHttpResponse
 
 from live import frames
-from live.slots import slot_release
+from live.slots import slots_release
 from tasks.changes import changes_json, changes_since, token_now
 from tasks.exceptions import SyncTokenExpired
 
@@ -85,7 +85,6 @@ class EventStreamResponse(StreamingHttpResponse):
     def __init__(self, stream: Stream) -> None:
         super().__init__(self._catch_up(stream), content_type="text/event-stream")
         self.stream = stream
-        self["Cache-Control"] = "no-store"
         # nginx and others would hold the events back to fill a buffer.
         self["X-Accel-Buffering"] = "no"
 
@@ -102,4 +101,4 @@ class EventStreamResponse(StreamingHttpResponse):
         except DatabaseError:
             logger.warning("A stream's catch-up could not read the feed; it ends here.")
         finally:
-            slot_release(stream.slot)
+            slots_release([stream.slot])

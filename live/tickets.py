@@ -38,11 +38,15 @@ def ticket_issue(*, user_id: str, token_expires_at: int) -> str:
 
 def ticket_redeem(ticket: str) -> tuple[str, int] | None:
     """The user a ticket opens a stream for and when that stream ends (epoch
-    seconds), once: None if it is unknown, used or expired."""
+    seconds), once: None if it is unknown, used or expired, or if the token that
+    bought it has expired since."""
     if not 0 < len(ticket) <= MAX_TICKET_LENGTH:
         return None
     digest = _digest(ticket)
-    found = StreamTicket.objects.filter(digest=digest, expires_at__gt=timezone.now()).first()
+    now = timezone.now()
+    found = StreamTicket.objects.filter(
+        digest=digest, expires_at__gt=now, token_expires_at__gt=now
+    ).first()
     # Of two redeemers at once, only one deletes the row.
     if found is None or StreamTicket.objects.filter(digest=digest).delete()[0] != 1:
         return None

@@ -1,5 +1,8 @@
 """What the OpenAPI document says of the live stream's routes (live/views.py)."""
 
+from typing import TYPE_CHECKING, Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -7,7 +10,31 @@ from rest_framework import serializers
 from accounts.schema import USER_ID_PARAMETER
 from live.tickets import TICKET_SECONDS
 
+if TYPE_CHECKING:  # drf_spectacular.openapi imports DRF's views: no cycle at start-up
+    from drf_spectacular.openapi import AutoSchema
+
 PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
+
+
+class TicketScheme(OpenApiAuthenticationExtension):
+    """`?ticket=`, the stream's other way in (live.authentication). Registered when the
+    URLs import this module, before any schema is generated."""
+
+    target_class = "live.authentication.TicketAuthentication"
+    name = "StreamTicket"
+
+    def get_security_definition(self, auto_schema: "AutoSchema") -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "query",
+            "name": "ticket",
+            "description": (
+                f"A ticket from `POST …/events/ticket`: opens one stream, once, within "
+                f"{TICKET_SECONDS} s, for EventSource, which can't send a header."
+            ),
+        }
+
+
 PROBLEM = "application/problem+json"
 
 STREAM_EXAMPLE = (

@@ -36,3 +36,10 @@ def scratch_postgres() -> Iterator[str]:
     finally:
         with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def direct_url(url: str) -> str:
+    """The scratch database at `url`, reached directly, never through TEST_POOLER_URL:
+    what a LISTEN needs (a transaction pooler can't carry one)."""
+    server = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    return f"{server}/{url.rsplit('/', 1)[1]}"

@@ -27,6 +27,18 @@ def _shown(value: Any) -> str:
     return text
 
 
+class RequestWithoutQuery(logging.Filter):
+    """Shows a record's `request` (django.request attaches the request to its error
+    lines) as its method and path: the query string may carry a secret, such as a
+    live stream's ticket (live.tickets), which no log line may hold."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if request is not None and hasattr(request, "path"):
+            record.request = f"{getattr(request, 'method', '')} {request.path}"
+        return True
+
+
 class PlainFormatter(logging.Formatter):
     """`logging.Formatter`, with the record's extra fields appended as key=value."""
 

@@ -602,7 +602,10 @@ LOGGING_CONFIG = "todo_project.logformat.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "todo_project.request_context.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "todo_project.request_context.RequestIdFilter"},
+        "request_without_query": {"()": "todo_project.logformat.RequestWithoutQuery"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.orjson.OrjsonFormatter",
@@ -618,7 +621,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
+            "filters": ["request_id", "request_without_query"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 
@@ -105,6 +105,22 @@ def test_plain_log_fields_cannot_forge_a_line() -> None:
     record.request_id = "-"
 
     assert "\n" not in PlainFormatter("%(message)s").format(record)
+
+
+def test_a_request_on_a_log_record_shows_its_path_never_its_query_string() -> None:
+    """django.request attaches the request to its error lines; a query string may
+    carry a live stream's ticket."""
+    record = logging.LogRecord(
+        "django.request", logging.ERROR, "", 0, "Internal Server Error", (), None
+    )
+    record.request = RequestFactory().get("/api/me/events?ticket=s3cret-ticket")
+    handler = logging.getLogger().handlers[0]
+
+    assert handler.filter(record)
+    line = handler.format(record)
+
+    assert "s3cret-ticket" not in line
+    assert "GET /api/me/events" in line
 
 
 def test_rate_limit_hits_are_security_events(
