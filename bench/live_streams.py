@@ -1,7 +1,8 @@
 """Live updates (Server-Sent Events): what idle streams cost one web worker, and how
 soon a write made on one web process reaches the streams held by another.
 
-    .venv/bin/python bench/live_streams.py --worker-connections 2000   # both parts
+    .venv/bin/python bench/live_streams.py                          # both parts
+    .venv/bin/python bench/live_streams.py --rounds 7 --quiet-wait 0 --close-batch 0
     .venv/bin/python bench/live_streams.py capacity --rounds 5
     .venv/bin/python bench/live_streams.py capacity --users 50 --streams-per-user 20
     .venv/bin/python bench/live_streams.py latency --writes 1000 --rate 25
@@ -35,9 +36,11 @@ capacity
     rounds, which state goes first alternating round by round (the streams are closed
     or opened again between the two); each side's figure is its median and the ratio
     with/without is the median of the per-round ratios, as pair.py reports. Bar: 0.90.
-    GUNICORN_WORKER_CONNECTIONS is left as gunicorn.conf.py sets it (1,000) unless
-    --worker-connections is given: at 1,000, a worker holding 1,000 streams closes
-    every other connection at once, so wrk gets nothing but read errors.
+    GUNICORN_WORKER_CONNECTIONS is left as gunicorn.conf.py sets it (4,000) unless
+    --worker-connections is given: at the 1,000 it was before, a worker holding 1,000
+    streams closed every other connection at once, and wrk got nothing but read errors.
+    --close-batch 0 closes all the streams at once; after each close the slots still
+    held (live_openstream rows) are counted, and any left is a problem.
 
 latency
     Two masters on one database, like two machines (--ports A,B; --workers each, not
