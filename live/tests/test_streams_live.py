@@ -13,11 +13,11 @@ import jwt
 import pytest
 
 from testing.live import fetch, fetch_json, live_service, live_token, service_env
-from testing.postgres import direct_url, needs_postgres, scratch_postgres
+from testing.postgres import database_independent, direct_url, needs_postgres, scratch_postgres
 from testing.sse import EventStream
 
 WAKE_UPS = [
-    "sqlite, polled",
+    pytest.param("sqlite, polled", marks=database_independent),
     pytest.param("postgres, notified", marks=needs_postgres),
     pytest.param("postgres, polled through the pooler", marks=needs_postgres),
 ]
@@ -98,6 +98,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
         yield base, env
 
 
+@database_independent
 def test_a_stream_resumes_from_its_last_id_without_missing_what_came_meanwhile(
     service: tuple[str, dict[str, str]],
 ) -> None:
@@ -116,6 +117,7 @@ def test_a_stream_resumes_from_its_last_id_without_missing_what_came_meanwhile(
     assert sorted(upserted_ids(caught_up)) == sorted([first, missed])
 
 
+@database_independent
 def test_an_idle_stream_gets_a_comment_every_heartbeat(
     service: tuple[str, dict[str, str]],
 ) -> None:
@@ -126,6 +128,7 @@ def test_an_idle_stream_gets_a_comment_every_heartbeat(
     assert all(frame is not None and frame.comments == ["keep-alive"] for frame in frames)
 
 
+@database_independent
 def test_the_stream_ends_when_its_token_expires(service: tuple[str, dict[str, str]]) -> None:
     base, env = service
     now = int(time.time())
@@ -142,6 +145,7 @@ def test_the_stream_ends_when_its_token_expires(service: tuple[str, dict[str, st
     assert 2 <= ended_after < 5, ended_after
 
 
+@database_independent
 def test_a_closed_stream_frees_its_place_under_the_cap(
     service: tuple[str, dict[str, str]],
 ) -> None:
@@ -166,6 +170,7 @@ def test_a_closed_stream_frees_its_place_under_the_cap(
     assert again.status == 200
 
 
+@database_independent
 def test_a_browser_opens_its_stream_with_a_ticket_once(
     service: tuple[str, dict[str, str]],
 ) -> None:
@@ -185,6 +190,7 @@ def test_a_browser_opens_its_stream_with_a_ticket_once(
     assert reused.status == 401
 
 
+@database_independent
 def test_a_head_request_gets_the_headers_and_holds_no_place(
     service: tuple[str, dict[str, str]],
 ) -> None:
@@ -199,6 +205,7 @@ def test_a_head_request_gets_the_headers_and_holds_no_place(
     assert answers[0][1]["Content-Type"] == "text/event-stream"
 
 
+@database_independent
 def test_a_stream_that_hears_nothing_checks_the_feed_anyway(tmp_path: Path) -> None:
     """A lost wake-up delays a change, never loses it: here no wake-up comes in time
     (a poll every minute), and the recheck hands the change out."""
@@ -215,6 +222,7 @@ def test_a_stream_that_hears_nothing_checks_the_feed_anyway(tmp_path: Path) -> N
     assert upserted_ids(event) == [task_id]
 
 
+@database_independent
 def test_a_stopping_server_ends_its_streams_rather_than_wait_for_them(tmp_path: Path) -> None:
     """On SIGTERM (a deploy) the streams end at once, their clients free to reconnect
     elsewhere, instead of holding the worker for its graceful timeout (25 s)."""
@@ -231,6 +239,7 @@ def test_a_stopping_server_ends_its_streams_rather_than_wait_for_them(tmp_path: 
     assert stopped_in < 15, stopped_in
 
 
+@database_independent
 def test_idle_streams_hold_no_thread_so_the_api_answers_beside_them(tmp_path: Path) -> None:
     """One worker with one request thread holds 40 streams (of 4 users), answers the
     API at once, and wakes every stream of the user who wrote."""
