@@ -9,6 +9,10 @@ thread per request in flight, each with its own persistent database connection, 
 under a threaded WSGI server. (Django's own ASGI handler starts a thread, and so a
 database connection, per request.)
 
+A live stream (`GET /api/{user_id}/events`) is opened by Django on a thread like any
+request, then served on the event loop (live.serving), where it holds no thread and no
+database connection while it waits.
+
 A body declared longer than `MAX_BODY_BYTES` is not read: Django answers it with 413
 by its Content-Length (BodySizeLimitMiddleware), and a chunked one with 411. A client
 whose body has not all arrived within `WEB_BODY_TIMEOUT_SECONDS` gets 408.
