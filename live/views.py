@@ -34,7 +34,8 @@ class EventStreamViewSet(OwnerViewSet):
     def stream(self, request: Request, user_id: str) -> EventStreamResponse:
         # A browser reconnecting by itself sends Last-Event-ID, and the URL it
         # first opened: the header is the newer place.
-        last_event_id = request.headers.get("Last-Event-ID")
+        # An empty one is none: a browser sends it only once it has an id.
+        last_event_id = request.headers.get("Last-Event-ID") or None
         stream = stream_open(
             user_id=self.owner_id,
             since=last_event_id if last_event_id is not None else request.query_params.get("since"),

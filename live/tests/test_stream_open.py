@@ -199,6 +199,16 @@ def test_last_event_id_wins_over_since(
     assert events(frames) == []
 
 
+@committed
+def test_an_empty_last_event_id_is_none(api: APIClient, read_frames: ReadFrames) -> None:
+    """A browser sends Last-Event-ID only once it has an id; an empty one names none."""
+    early = poll(api)["next"]
+
+    frames = read_frames(api.get("/api/me/events", {"since": early}, HTTP_LAST_EVENT_ID=""))
+
+    assert frames[0].id == early
+
+
 @pytest.mark.parametrize("since", ["garbage", "1.2:1vLq3b:forged", "x" * 201, ""])
 def test_a_since_the_feed_never_issued_is_400_naming_since(api: APIClient, since: str) -> None:
     response = api.get("/api/me/events", {"since": since})
