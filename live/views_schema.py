@@ -51,6 +51,18 @@ STREAM_EXAMPLE = (
 )
 
 
+# One event of the stream, as an SSE reader parses it (its fields as text).
+SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["changes", "reset"]},
+        "id": {"type": "string", "description": "A changes-feed token."},
+        "data": {"type": "string", "description": "The changes feed's JSON."},
+        "retry": {"type": "integer"},
+    },
+}
+
+
 class TicketSerializer(serializers.Serializer):
     """A ticket for one stream."""
 
@@ -94,7 +106,7 @@ EVENTS_STREAM = extend_schema(
     ],
     responses={
         (200, "text/event-stream"): OpenApiResponse(
-            OpenApiTypes.STR,
+            SSE_EVENT_SCHEMA,
             description="The stream.",
             examples=[OpenApiExample("Events", value=STREAM_EXAMPLE)],
         ),
